@@ -1,0 +1,296 @@
+//! From patient parameters to solid geometry.
+//!
+//! Patient coordinates (mm, LPS like DICOM): origin at the centre of the right
+//! femoral head; +x toward the patient's left (medial for this right hip), +y
+//! posterior, +z superior. See docs/COORDINATES.md.
+
+use glam::{DMat3, DVec3};
+
+use super::params::{PatientParams, table};
+use super::shapes::Shape;
+use super::tissue::Tissue;
+use super::{Bundle, Landmarks, SkinSurface};
+
+const Y: DVec3 = DVec3::Y;
+const Z: DVec3 = DVec3::Z;
+
+/// Mean adult femoral head diameter; pelvic landmarks scale with head size.
+const REFERENCE_HEAD_DIAMETER_MM: f64 = 47.25;
+
+pub(super) struct Built {
+    pub structures: Vec<(Tissue, Shape, f64)>,
+    pub landmarks: Landmarks,
+    pub bundle: Bundle,
+    pub skin: SkinSurface,
+    pub neck_axis: DVec3,
+    pub acetabular_axis: DVec3,
+}
+
+fn rad(deg: f64) -> f64 {
+    deg * std::f64::consts::PI / 180.0
+}
+
+fn v(x: f64, y: f64, z: f64) -> DVec3 {
+    DVec3::new(x, y, z)
+}
+
+pub(super) fn build(p: &PatientParams) -> Built {
+    let s = p.femoral_head_diameter_mm / REFERENCE_HEAD_DIAMETER_MM;
+    let r_h = p.femoral_head_diameter_mm / 2.0;
+    let r_n = (p.neck_diameter_mm / 2.0).min(0.85 * r_h);
+    let jsw = p.joint_space_width_mm;
+    let wall = table::CAPSULE_WALL_MM;
+    let recess = p.anterior_recess_depth_mm;
+
+    // ---- Femur, built with the neck in the coronal plane, then turned by anteversion.
+    let nsa = rad(p.neck_shaft_angle_deg);
+    let u0 = v(libm::sin(nsa), 0.0, -libm::cos(nsa)); // neck axis, base -> head
+    let rot = DMat3::from_rotation_z(-rad(p.femoral_anteversion_deg));
+    let turn = |sh: Shape| sh.rotated_about(DVec3::ZERO, rot);
+    let s_junction = (r_h * r_h - r_n * r_n).sqrt();
+    let junction0 = -u0 * s_junction;
+    let base0 = -u0 * (s_junction + p.neck_length_mm);
+    let shaft_top0 = base0 - u0 * 8.0 * s;
+    let shaft_bottom0 = shaft_top0 - Z * 230.0;
+    let r_shaft = 14.0 * s;
+    let gt_centre0 = shaft_top0 + v(-14.0, 6.0, 14.0) * s;
+    let gt_radii = v(13.0, 17.0, 22.0) * s;
+    let lt_centre0 = shaft_top0 + v(10.0, 9.0, -38.0) * s;
+    let lt_radii = v(7.0, 7.0, 10.0) * s;
+    let up_perp0 = Y.cross(u0).normalize(); // in the coronal plane, perpendicular to the neck
+    let inter_centre0 = base0 - u0 * 4.0 * s;
+
+    let femur_parts = |shrink_head: f64, shrink_neck: f64, shrink_shaft: f64| -> Shape {
+        Shape::Union(vec![
+            Shape::sphere(DVec3::ZERO, r_h - shrink_head),
+            Shape::capsule(DVec3::ZERO, base0, r_n - shrink_neck),
+            Shape::ellipsoid(
+                inter_centre0,
+                u0,
+                Y,
+                v(r_n + 2.0 * s, r_n - 1.0, r_n + 8.0 * s) - DVec3::splat(shrink_neck),
+            ),
+            Shape::ellipsoid_aa(gt_centre0, gt_radii - DVec3::splat(shrink_neck)),
+            Shape::ellipsoid_aa(lt_centre0, lt_radii - DVec3::splat(shrink_neck)),
+            Shape::capsule(shaft_top0 + Z * 5.0, shaft_bottom0, r_shaft - shrink_shaft),
+        ])
+    };
+    let mut femur_cortical = femur_parts(0.0, 0.0, 0.0);
+    let femur_cancellous =
+        turn(femur_parts(table::CORTEX_HEAD_NECK_MM, table::CORTEX_HEAD_NECK_MM, table::CORTEX_SHAFT_MM));
+    let osteophyte_r = 1.5 + 0.8 * p.oa_grade as f64;
+    if p.osteophytes {
+        let mut parts = vec![femur_cortical];
+        // Round the junction, clear of the anterior target point itself.
+        for perp in [up_perp0, -up_perp0, (up_perp0 - Y).normalize(), (-up_perp0 - Y).normalize()] {
+            parts.push(Shape::sphere(junction0 + perp * r_n, osteophyte_r));
+        }
+        femur_cortical = Shape::Union(parts);
+    }
+    let femur_cortical = turn(femur_cortical);
+    let femoral_cartilage = turn(Shape::Intersection(vec![
+        Shape::sphere(DVec3::ZERO, r_h + jsw / 2.0),
+        Shape::half_space(-u0 * 0.45 * r_h, -u0),
+    ]));
+
+    // Rotated femoral landmarks and axes.
+    let u = rot * u0;
+    let junction = rot * junction0;
+    let base = rot * base0;
+    let gt_centre = rot * gt_centre0;
+    let gt_tip = gt_centre + Z * gt_radii.z;
+    let lt_centre = rot * lt_centre0;
+    let anterior_perp = (-Y - u * (-Y).dot(u)).normalize();
+    let target = junction + anterior_perp * r_n;
+
+    // ---- Pelvis and acetabulum.
+    let (si, ci) = (libm::sin(rad(p.acetabular_inclination_deg)), libm::cos(rad(p.acetabular_inclination_deg)));
+    let (sa, ca) = (libm::sin(rad(p.acetabular_anteversion_deg)), libm::cos(rad(p.acetabular_anteversion_deg)));
+    let acet_axis = v(-si * ca, -sa, -ci * ca).normalize(); // opening direction
+    let socket = r_h + jsw;
+    let cup = Shape::Intersection(vec![
+        Shape::sphere(DVec3::ZERO, socket + 12.0 * s),
+        Shape::half_space(acet_axis * 0.12 * r_h, acet_axis),
+    ]);
+    let asis = v(-30.0, -42.0, 62.0) * s;
+    let pubic_tubercle = v(70.0, -38.0, -6.0) * s;
+    let ilium = Shape::ellipsoid(v(10.0, 12.0, 74.0) * s, v(-0.35, 0.0, 1.0), Y, v(62.0, 55.0, 9.0) * s);
+    let ilium_inner = Shape::ellipsoid(v(10.0, 12.0, 74.0) * s, v(-0.35, 0.0, 1.0), Y, v(59.0, 52.0, 6.5) * s);
+    let roof = Shape::ellipsoid_aa(v(8.0, 6.0, 30.0) * s, v(28.0, 28.0, 20.0) * s);
+    let asis_spine = Shape::capsule(v(-5.0, -15.0, 68.0) * s, asis, 7.0 * s);
+    let sup_ramus = |shrink: f64| Shape::capsule(v(18.0, -12.0, -8.0) * s, v(75.0, -28.0, -12.0) * s, 9.0 * s - shrink);
+    let pubic_body =
+        |shrink: f64| Shape::ellipsoid_aa(v(85.0, -25.0, -28.0) * s, v(10.0, 14.0, 26.0) * s - DVec3::splat(shrink));
+    let ischium = |shrink: f64| Shape::capsule(v(12.0, 22.0, -22.0) * s, v(28.0, 38.0, -72.0) * s, 13.0 * s - shrink);
+    let inf_ramus = Shape::capsule(v(28.0, 38.0, -72.0) * s, v(80.0, -10.0, -50.0) * s, 8.0 * s);
+    let mut pelvis_parts = vec![
+        cup,
+        ilium,
+        roof,
+        asis_spine,
+        sup_ramus(0.0),
+        pubic_body(0.0),
+        Shape::sphere(v(70.0, -34.0, -8.0) * s, 5.0 * s),
+        ischium(0.0),
+        inf_ramus,
+    ];
+    if p.osteophytes {
+        // Rim osteophytes on the acetabular edge, superolateral and anterior.
+        let rim_u = Z.cross(acet_axis).normalize();
+        let rim_v = acet_axis.cross(rim_u);
+        for dir in [rim_v, (rim_v + rim_u).normalize(), -rim_u] {
+            pelvis_parts.push(Shape::sphere(acet_axis * 0.12 * r_h + dir * (socket + 4.0), osteophyte_r));
+        }
+    }
+    let pelvis_cortical = Shape::Union(pelvis_parts).minus(Shape::sphere(DVec3::ZERO, socket));
+    let pelvis_cancellous = Shape::Union(vec![
+        ilium_inner,
+        Shape::ellipsoid_aa(v(8.0, 6.0, 34.0) * s, v(24.0, 24.0, 14.0) * s),
+        sup_ramus(2.5),
+        pubic_body(2.5),
+        ischium(3.0),
+    ])
+    .minus(Shape::sphere(DVec3::ZERO, socket + 3.0));
+    let acetabular_cartilage = Shape::Intersection(vec![
+        Shape::sphere(DVec3::ZERO, socket).minus(Shape::sphere(DVec3::ZERO, r_h + jsw / 2.0)),
+        Shape::half_space(acet_axis * 0.1 * r_h, acet_axis),
+    ]);
+
+    // ---- Joint capsule: head part all round, neck part to the intertrochanteric
+    // line in front and only half the neck behind (DOMAIN.md §2).
+    let r_space_head = socket + 2.0;
+    let r_outer_head = r_space_head + wall;
+    let mid0 = -u0 * (s_junction + 0.5 * p.neck_length_mm);
+    let envelope = |r_head: f64, r_neck: f64| -> Shape {
+        turn(Shape::Union(vec![
+            Shape::sphere(DVec3::ZERO, r_head),
+            Shape::Intersection(vec![Shape::capsule(DVec3::ZERO, base0, r_neck), Shape::half_space(DVec3::ZERO, Y)]),
+            Shape::capsule(DVec3::ZERO, mid0, r_neck),
+        ]))
+    };
+    let r_neck_outer = r_n + recess;
+    let capsule_outer = envelope(r_outer_head, r_neck_outer);
+    let joint_space = envelope(r_space_head, r_neck_outer - wall);
+    let zona_s = s_junction + 5.0;
+    let zona =
+        turn(
+            Shape::cylinder(-u0 * (zona_s - 3.0), -u0 * (zona_s + 3.0), r_neck_outer - wall + 0.5)
+                .minus(Shape::cylinder(-u0 * (zona_s - 4.0), -u0 * (zona_s + 4.0), r_n + 0.9)),
+        );
+
+    // ---- Soft tissue in front of the joint.
+    let bursa_centre = v(8.0 * s, -(r_outer_head + 3.2), 0.0);
+    let bursa = Shape::ellipsoid_aa(bursa_centre, v(12.0 * s, 2.5, 28.0 * s));
+    let psoas_mid = v(8.0 * s, -(r_outer_head + 17.0), 0.0);
+    let iliopsoas = Shape::Union(vec![
+        Shape::capsule(v(18.0, -40.0, 95.0) * s, psoas_mid, 12.0 * s),
+        Shape::capsule(psoas_mid, lt_centre, 11.0 * s),
+    ]);
+
+    // ---- Femoral nerve, artery, vein: lateral to medial; each at its published
+    // distance from the capsule (Mehta 2018), clear of the anterior approach.
+    let place = |x: f64, r: f64, gap: f64| -> f64 {
+        let reach = r_outer_head + r + gap;
+        -(reach * reach - x * x).max((0.3 * reach).powi(2)).sqrt()
+    };
+    let nerve_x = target.x + p.nerve_medial_to_target_mm;
+    let artery_x = nerve_x + p.nerve_lateral_to_artery_mm;
+    let vein_x = artery_x + table::FEMORAL_ARTERY_RADIUS_MM + table::FEMORAL_VEIN_RADIUS_MM + 2.0;
+    let mut nerve_y = place(nerve_x, table::FEMORAL_NERVE_RADIUS_MM, p.femoral_nerve_to_joint_mm);
+    let mut artery_y = place(artery_x, table::FEMORAL_ARTERY_RADIUS_MM, p.femoral_artery_to_joint_mm);
+    let mut vein_y = place(vein_x, table::FEMORAL_VEIN_RADIUS_MM, p.femoral_vein_to_joint_mm);
+
+    // ---- Body outline: an elliptic cylinder fitted to the published depth.
+    let x_mid = table::HIP_CENTRE_TO_MIDLINE_MM * s;
+    let lateral_soft = 25.0 + 2.5 * (p.bmi_kg_m2 - 20.0).max(0.0);
+    let x_lat = gt_centre.x - gt_radii.x - lateral_soft;
+    let ax = x_mid - x_lat;
+    let cap_exit = capsule_outer.ray_spans(target, -Y, 0.0, 200.0).as_slice().first().map(|sp| sp.1).unwrap_or(5.0);
+    let y_front_at_target = target.y - cap_exit - p.skin_to_capsule_mm;
+    let y_back = 110.0 * s + 3.0 * (p.bmi_kg_m2 - 20.0);
+    let k = (1.0 - ((target.x - x_mid) / ax).powi(2)).max(0.05).sqrt();
+    let ay = (y_back - y_front_at_target) / (1.0 + k);
+    let skin = SkinSurface { cx: x_mid, cy: y_back - ay, ax_mm: ax, ay_mm: ay, z_min: -250.0, z_max: 150.0 };
+    let fat_in = table::SKIN_THICKNESS_MM;
+    let muscle_in = fat_in + p.subcutaneous_fat_mm;
+    let body = |inset: f64| skin.inset(inset);
+
+    // Keep the bundle under the skin in very thin patients.
+    for (y, x, r) in [
+        (&mut nerve_y, nerve_x, table::FEMORAL_NERVE_RADIUS_MM),
+        (&mut artery_y, artery_x, table::FEMORAL_ARTERY_RADIUS_MM),
+        (&mut vein_y, vein_x, table::FEMORAL_VEIN_RADIUS_MM),
+    ] {
+        *y = y.max(skin.front_y(x) + fat_in + r + 3.0);
+    }
+    let bundle_top = 95.0 * s;
+    let bundle_bottom = -170.0;
+    let bundle = Bundle {
+        nerve: (v(nerve_x, nerve_y, bundle_top), v(nerve_x, nerve_y, bundle_bottom)),
+        artery: (v(artery_x, artery_y, bundle_top), v(artery_x, artery_y, bundle_bottom)),
+        vein: (v(vein_x, vein_y, bundle_top), v(vein_x, vein_y, bundle_bottom)),
+    };
+    let femoral_nerve = Shape::capsule(bundle.nerve.0, bundle.nerve.1, table::FEMORAL_NERVE_RADIUS_MM);
+    let femoral_artery = Shape::capsule(bundle.artery.0, bundle.artery.1, table::FEMORAL_ARTERY_RADIUS_MM);
+    let femoral_vein = Shape::capsule(bundle.vein.0, bundle.vein.1, table::FEMORAL_VEIN_RADIUS_MM);
+
+    // Lateral circumflex branch: from the artery, across the front of the neck base, to the trochanter.
+    let lcx_origin = v(artery_x, artery_y + 6.0, base.z - 12.0);
+    let lcx_mid = base + anterior_perp * (r_neck_outer + 6.0) + Z * -6.0;
+    let lcx_end = gt_centre + v(0.0, -gt_radii.y - 4.0, -gt_radii.z);
+    let circumflex = Shape::Union(vec![
+        Shape::capsule(lcx_origin, lcx_mid, table::CIRCUMFLEX_RADIUS_MM),
+        Shape::capsule(lcx_mid, lcx_end, table::CIRCUMFLEX_RADIUS_MM),
+    ]);
+
+    // LFCN: medial to the ASIS, never lateral, then down and out in the fat.
+    let lfcn_top = asis + v(p.lfcn_medial_to_asis_mm, -6.0, -12.0);
+    let lfcn_bottom_x = asis.x - 25.0 * s;
+    let lfcn_bottom =
+        v(lfcn_bottom_x, skin.front_y(lfcn_bottom_x) + fat_in + 0.6 * p.subcutaneous_fat_mm, asis.z - 170.0);
+    let lfcn = Shape::capsule(lfcn_top, lfcn_bottom, table::LFCN_RADIUS_MM);
+
+    // Posterior: gluteal muscles and the sciatic nerve (prone approach).
+    let gluteal = Shape::Intersection(vec![
+        Shape::ellipsoid_aa(v(-25.0, 75.0, 20.0) * s, v(70.0, 40.0, 90.0) * s),
+        body(muscle_in),
+    ]);
+    let sciatic = Shape::capsule(v(5.0, 62.0, 90.0) * s, v(-15.0, 58.0, -160.0) * s, table::SCIATIC_RADIUS_MM);
+
+    let pulse_z = 25.0 * s;
+    let landmarks = Landmarks {
+        target,
+        asis,
+        pubic_tubercle,
+        femoral_pulse: v(artery_x, skin.front_y(artery_x), pulse_z),
+        greater_trochanter_tip: gt_tip,
+        joint_centre: DVec3::ZERO,
+        anterior_entry: v(target.x, skin.front_y(target.x), target.z),
+    };
+
+    // Detail (mm): the smallest feature a display mesh must resolve.
+    let structures = vec![
+        (Tissue::FemoralArtery, femoral_artery, 3.0),
+        (Tissue::FemoralVein, femoral_vein, 3.0),
+        (Tissue::FemoralNerve, femoral_nerve, 2.5),
+        (Tissue::LateralFemoralCutaneousNerve, lfcn, 1.4),
+        (Tissue::LateralCircumflexBranch, circumflex, 1.8),
+        (Tissue::SciaticNerve, sciatic, 4.0),
+        (Tissue::FemurCancellous, femur_cancellous, 4.0),
+        (Tissue::PelvisCancellous, pelvis_cancellous, 4.0),
+        (Tissue::FemurCortical, femur_cortical, 3.0),
+        (Tissue::PelvisCortical, pelvis_cortical, 3.0),
+        (Tissue::FemoralCartilage, femoral_cartilage, 2.0),
+        (Tissue::AcetabularCartilage, acetabular_cartilage, 2.0),
+        (Tissue::ZonaOrbicularis, zona, 1.5),
+        (Tissue::JointSpace, joint_space, 2.0),
+        (Tissue::CapsuleWall, capsule_outer, 2.5),
+        (Tissue::IliopsoasBursa, bursa, 2.0),
+        (Tissue::Iliopsoas, iliopsoas, 6.0),
+        (Tissue::GlutealMuscles, gluteal, 8.0),
+        (Tissue::Muscle, body(muscle_in), 8.0),
+        (Tissue::Fat, body(fat_in), 8.0),
+        (Tissue::Skin, body(0.0), 8.0),
+    ];
+    Built { structures, landmarks, bundle, skin, neck_axis: u, acetabular_axis: acet_axis }
+}

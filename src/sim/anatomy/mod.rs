@@ -1,0 +1,396 @@
+//! The synthetic patient: parameters drawn from published ranges, solid geometry,
+//! and the three queries every other part uses (point, segment, display mesh).
+
+mod build;
+pub mod mesh;
+pub mod params;
+pub mod shapes;
+pub mod tissue;
+
+use glam::DVec3;
+use serde::{Deserialize, Serialize};
+
+pub use mesh::TissueMesh;
+pub use params::{ParamRangeError, PatientOverrides, PatientParams, Sex};
+pub use shapes::{Aabb, Primitive, Shape, Spans};
+pub use tissue::{Material, Tissue};
+
+use crate::sim::rng::SimRng;
+
+/// Random stream reserved for drawing the patient.
+const PATIENT_STREAM: u64 = 1;
+
+/// Named points on the patient, in patient coordinates (mm; docs/COORDINATES.md).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Landmarks {
+    /// Anterior femoral head–neck junction, on the bone surface (DOMAIN.md §4).
+    pub target: DVec3,
+    pub asis: DVec3,
+    pub pubic_tubercle: DVec3,
+    /// Skin point over the femoral artery just below the inguinal ligament.
+    pub femoral_pulse: DVec3,
+    pub greater_trochanter_tip: DVec3,
+    pub joint_centre: DVec3,
+    /// Skin point straight anterior to the target: the standard anterior entry.
+    pub anterior_entry: DVec3,
+}
+
+/// A landmark by name, as scripts and the CLI refer to them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LandmarkName {
+    Target,
+    Asis,
+    PubicTubercle,
+    FemoralPulse,
+    GreaterTrochanterTip,
+    JointCentre,
+    AnteriorEntry,
+}
+
+impl LandmarkName {
+    pub const ALL: [LandmarkName; 7] = [
+        LandmarkName::Target,
+        LandmarkName::Asis,
+        LandmarkName::PubicTubercle,
+        LandmarkName::FemoralPulse,
+        LandmarkName::GreaterTrochanterTip,
+        LandmarkName::JointCentre,
+        LandmarkName::AnteriorEntry,
+    ];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LandmarkName::Target => "target",
+            LandmarkName::Asis => "asis",
+            LandmarkName::PubicTubercle => "pubic_tubercle",
+            LandmarkName::FemoralPulse => "femoral_pulse",
+            LandmarkName::GreaterTrochanterTip => "greater_trochanter_tip",
+            LandmarkName::JointCentre => "joint_centre",
+            LandmarkName::AnteriorEntry => "anterior_entry",
+        }
+    }
+    pub fn parse(s: &str) -> Option<LandmarkName> {
+        LandmarkName::ALL.into_iter().find(|l| l.as_str() == s)
+    }
+}
+
+impl Landmarks {
+    pub fn get(&self, name: LandmarkName) -> DVec3 {
+        match name {
+            LandmarkName::Target => self.target,
+            LandmarkName::Asis => self.asis,
+            LandmarkName::PubicTubercle => self.pubic_tubercle,
+            LandmarkName::FemoralPulse => self.femoral_pulse,
+            LandmarkName::GreaterTrochanterTip => self.greater_trochanter_tip,
+            LandmarkName::JointCentre => self.joint_centre,
+            LandmarkName::AnteriorEntry => self.anterior_entry,
+        }
+    }
+}
+
+/// Centre lines (top, bottom) of the femoral neurovascular bundle.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Bundle {
+    pub nerve: (DVec3, DVec3),
+    pub artery: (DVec3, DVec3),
+    pub vein: (DVec3, DVec3),
+}
+
+/// The body outline: an elliptic cylinder along z.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SkinSurface {
+    pub cx: f64,
+    pub cy: f64,
+    pub ax_mm: f64,
+    pub ay_mm: f64,
+    pub z_min: f64,
+    pub z_max: f64,
+}
+
+impl SkinSurface {
+    /// y of the anterior skin at `x` (mm).
+    pub fn front_y(&self, x: f64) -> f64 {
+        let q = ((x - self.cx) / self.ax_mm).clamp(-1.0, 1.0);
+        self.cy - self.ay_mm * (1.0 - q * q).sqrt()
+    }
+    /// y of the posterior skin at `x` (mm).
+    pub fn back_y(&self, x: f64) -> f64 {
+        let q = ((x - self.cx) / self.ax_mm).clamp(-1.0, 1.0);
+        self.cy + self.ay_mm * (1.0 - q * q).sqrt()
+    }
+    fn inset(&self, by_mm: f64) -> Shape {
+        Shape::Prim(Primitive::EllipticCylinderZ {
+            cx: self.cx,
+            cy: self.cy,
+            ax_mm: self.ax_mm - by_mm,
+            ay_mm: self.ay_mm - by_mm,
+            z_min: self.z_min + by_mm,
+            z_max: self.z_max - by_mm,
+        })
+    }
+}
+
+/// One named structure: its solid, its bounding box, and which structures of
+/// higher priority overlap it (they own the shared points).
+#[derive(Clone, Debug)]
+pub struct Structure {
+    pub tissue: Tissue,
+    pub shape: Shape,
+    pub aabb: Aabb,
+    /// Smallest feature (mm) its display mesh must resolve.
+    pub detail_mm: f64,
+    above: Vec<usize>,
+}
+
+/// A stretch of a segment inside one tissue, from `from_mm` to `to_mm` along it.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TissueSpan {
+    pub tissue: Tissue,
+    pub from_mm: f64,
+    pub to_mm: f64,
+}
+
+/// Path length through each material along a segment, indexed by [`Material::index`].
+pub type MaterialPath = [f64; Material::COUNT];
+
+/// A synthetic patient: parameters, geometry and landmarks.
+#[derive(Clone, Debug)]
+pub struct Patient {
+    pub seed: u64,
+    pub params: PatientParams,
+    pub landmarks: Landmarks,
+    pub bundle: Bundle,
+    pub skin: SkinSurface,
+    /// Unit vector along the femoral neck, from its base toward the head.
+    pub neck_axis: DVec3,
+    /// Unit vector out of the acetabular opening.
+    pub acetabular_axis: DVec3,
+    structures: Vec<Structure>,
+}
+
+impl Patient {
+    /// Draw a patient from `seed` (and `overrides`) and build its geometry.
+    pub fn generate(seed: u64, overrides: &PatientOverrides) -> Result<Patient, ParamRangeError> {
+        let mut rng = SimRng::for_stream(seed, PATIENT_STREAM);
+        let params = PatientParams::generate(&mut rng, overrides)?;
+        Ok(Patient::from_params(seed, params))
+    }
+
+    /// Build the geometry for given parameters.
+    pub fn from_params(seed: u64, params: PatientParams) -> Patient {
+        let built = build::build(&params);
+        let mut structures: Vec<Structure> = built
+            .structures
+            .into_iter()
+            .map(|(tissue, shape, detail_mm)| {
+                let aabb = shape.aabb();
+                Structure { tissue, shape, aabb, detail_mm, above: Vec::new() }
+            })
+            .collect();
+        for i in 0..structures.len() {
+            let above = (0..i).filter(|&j| structures[j].aabb.overlaps(&structures[i].aabb)).collect::<Vec<_>>();
+            structures[i].above = above;
+        }
+        Patient {
+            seed,
+            params,
+            landmarks: built.landmarks,
+            bundle: built.bundle,
+            skin: built.skin,
+            neck_axis: built.neck_axis,
+            acetabular_axis: built.acetabular_axis,
+            structures,
+        }
+    }
+
+    pub fn structures(&self) -> &[Structure] {
+        &self.structures
+    }
+
+    fn structure(&self, tissue: Tissue) -> Option<&Structure> {
+        self.structures.iter().find(|s| s.tissue == tissue)
+    }
+
+    /// Box around the whole patient.
+    pub fn aabb(&self) -> Aabb {
+        self.structure(Tissue::Skin).map(|s| s.aabb).unwrap_or(Aabb::EVERYTHING)
+    }
+
+    /// Point query: the tissue that owns `p`.
+    pub fn tissue_at(&self, p: DVec3) -> Tissue {
+        self.structures
+            .iter()
+            .find(|s| s.aabb.contains(p) && s.shape.contains(p))
+            .map(|s| s.tissue)
+            .unwrap_or(Tissue::Air)
+    }
+
+    /// Signed distance (mm, negative inside) from `p` to the part of `tissue` it owns.
+    pub fn signed_distance(&self, tissue: Tissue, p: DVec3) -> f64 {
+        let Some(s) = self.structure(tissue) else { return f64::INFINITY };
+        let mut d = s.shape.signed_distance(p);
+        for &j in &s.above {
+            d = d.max(-self.structures[j].shape.signed_distance(p));
+        }
+        d
+    }
+
+    /// Signed distance from `p` to every tissue, in priority order.
+    pub fn distances(&self, p: DVec3) -> Vec<(Tissue, f64)> {
+        self.structures.iter().map(|s| (s.tissue, self.signed_distance(s.tissue, p))).collect()
+    }
+
+    /// Segment query: the tissues crossed from `a` to `b`, in order along the segment.
+    pub fn tissue_spans(&self, a: DVec3, b: DVec3) -> Vec<TissueSpan> {
+        let len = (b - a).length();
+        let mut out = Vec::new();
+        if len <= 0.0 {
+            return out;
+        }
+        let d = (b - a) / len;
+        self.paint(a, d, len, |tissue, spans| {
+            for &(t0, t1) in spans.as_slice() {
+                out.push(TissueSpan { tissue, from_mm: t0, to_mm: t1 });
+            }
+        });
+        out.sort_by(|x, y| x.from_mm.total_cmp(&y.from_mm));
+        out
+    }
+
+    /// Segment query: path length (mm) through each material from `a` to `b`.
+    pub fn path_lengths(&self, a: DVec3, b: DVec3) -> MaterialPath {
+        let mut out = [0.0; Material::COUNT];
+        let len = (b - a).length();
+        if len > 0.0 {
+            self.path_lengths_dir(a, (b - a) / len, len, &mut out);
+        }
+        out
+    }
+
+    /// As [`Patient::path_lengths`] for a unit direction `d` and length `len`; adds into `out`.
+    pub fn path_lengths_dir(&self, o: DVec3, d: DVec3, len: f64, out: &mut MaterialPath) {
+        let mut covered = 0.0;
+        self.paint(o, d, len, |tissue, spans| {
+            let t = spans.total();
+            covered += t;
+            out[tissue.material().index()] += t;
+        });
+        out[Material::Air.index()] += (len - covered).max(0.0);
+    }
+
+    /// Give each stretch of the segment to the highest-priority tissue that holds it.
+    fn paint(&self, o: DVec3, d: DVec3, len: f64, mut each: impl FnMut(Tissue, &Spans)) {
+        let inv = DVec3::ONE / d;
+        let mut free = Spans::single(0.0, len);
+        for s in &self.structures {
+            if free.is_empty() {
+                break;
+            }
+            let Some((b0, b1)) = s.aabb.ray_range(o, inv) else { continue };
+            if b1 < 0.0 || b0 > len {
+                continue;
+            }
+            let spans = s.shape.ray_spans(o, d, b0.max(0.0), b1.min(len));
+            if spans.is_empty() {
+                continue;
+            }
+            let owned = spans.intersection(&free);
+            if !owned.is_empty() {
+                each(s.tissue, &owned);
+                free = free.difference(&spans);
+            }
+        }
+    }
+
+    /// Closest approach (mm, surface to surface minus nothing: signed distance) of the
+    /// segment `a`–`b` to `tissue`, and where along the segment (mm from `a`) it occurs.
+    pub fn closest_approach(&self, tissue: Tissue, a: DVec3, b: DVec3) -> (f64, f64) {
+        let len = (b - a).length();
+        let steps = ((len / 0.5).ceil() as usize).max(1);
+        let mut best = (f64::INFINITY, 0.0);
+        for i in 0..=steps {
+            let t = len * i as f64 / steps as f64;
+            let p = if len > 0.0 { a + (b - a) * (t / len) } else { a };
+            let d = self.signed_distance(tissue, p);
+            if d < best.0 {
+                best = (d, t);
+            }
+        }
+        best
+    }
+
+    /// Display meshes, one closed, outward-facing triangle mesh per tissue.
+    pub fn meshes(&self) -> Vec<TissueMesh> {
+        mesh::meshes_for(&self.structures)
+    }
+
+    /// Depth (mm) from the skin to the target along the standard anterior approach.
+    pub fn skin_to_target_mm(&self) -> f64 {
+        (self.landmarks.target - self.landmarks.anterior_entry).length()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn target_lies_on_bone_surface_inside_capsule() {
+        let p = Patient::generate(1, &PatientOverrides::default()).unwrap();
+        let t = p.landmarks.target;
+        assert!(p.signed_distance(Tissue::FemurCortical, t).abs() < 0.5);
+        let outward = (p.landmarks.anterior_entry - t).normalize();
+        assert_eq!(p.tissue_at(t + outward * 1.0), Tissue::JointSpace);
+    }
+}
+
+/// What an instructor wants to know about a patient at a glance (CLI `patient`, app info panel).
+#[derive(Clone, Debug, Serialize)]
+pub struct PatientSummary {
+    pub seed: u64,
+    pub coordinates: &'static str,
+    pub params: PatientParams,
+    pub landmarks: std::collections::BTreeMap<&'static str, [f64; 3]>,
+    /// Surface distance from the target to each structure at risk.
+    pub distances_mm: std::collections::BTreeMap<&'static str, f64>,
+    /// Closest approach of the standard anterior path (skin entry to target) to each structure at risk.
+    pub anterior_path_clearance_mm: std::collections::BTreeMap<&'static str, f64>,
+    pub skin_to_target_mm: f64,
+    pub disclaimer: &'static str,
+}
+
+/// How the coordinates are defined, in one sentence for outputs.
+pub const COORDINATES: &str = "patient coordinates in mm, LPS: origin at the right femoral head centre, \
++x patient's left (medial), +y posterior, +z superior";
+
+fn snake(t: Tissue) -> &'static str {
+    match t {
+        Tissue::FemoralNerve => "femoral_nerve",
+        Tissue::FemoralArtery => "femoral_artery",
+        Tissue::FemoralVein => "femoral_vein",
+        Tissue::LateralFemoralCutaneousNerve => "lateral_femoral_cutaneous_nerve",
+        Tissue::LateralCircumflexBranch => "lateral_circumflex_branch",
+        Tissue::SciaticNerve => "sciatic_nerve",
+        _ => "other",
+    }
+}
+
+impl Patient {
+    pub fn summary(&self) -> PatientSummary {
+        let round = |x: f64| (x * 100.0).round() / 100.0;
+        let l = &self.landmarks;
+        let at_risk = Tissue::ALL.into_iter().filter(|t| t.is_at_risk());
+        PatientSummary {
+            seed: self.seed,
+            coordinates: COORDINATES,
+            params: self.params.clone(),
+            landmarks: LandmarkName::ALL.into_iter().map(|n| (n.as_str(), l.get(n).to_array().map(round))).collect(),
+            distances_mm: at_risk.clone().map(|t| (snake(t), round(self.signed_distance(t, l.target)))).collect(),
+            anterior_path_clearance_mm: at_risk
+                .map(|t| (snake(t), round(self.closest_approach(t, l.anterior_entry, l.target).0)))
+                .collect(),
+            skin_to_target_mm: round(self.skin_to_target_mm()),
+            disclaimer: crate::DISCLAIMER,
+        }
+    }
+}

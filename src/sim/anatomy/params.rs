@@ -1,0 +1,335 @@
+//! Patient parameters and the published distributions they are drawn from.
+//!
+//! Every number here cites its source (see also `../shared/design/DOMAIN.md` §2–3).
+//! Figures marked `assumption` were not found in the literature; they are
+//! parameters a scenario can override, never buried literals.
+
+use serde::{Deserialize, Serialize};
+
+use crate::sim::rng::SimRng;
+
+/// A normal distribution truncated to a published range.
+#[derive(Clone, Copy, Debug, Serialize)]
+pub struct Published {
+    pub mean: f64,
+    pub sd: f64,
+    pub min: f64,
+    pub max: f64,
+    pub source: &'static str,
+}
+
+impl Published {
+    const fn new(mean: f64, sd: f64, min: f64, max: f64, source: &'static str) -> Self {
+        Published { mean, sd, min, max, source }
+    }
+    /// Draw by rejection, so the values keep the published shape inside the range.
+    pub fn sample(&self, rng: &mut SimRng) -> f64 {
+        for _ in 0..64 {
+            let x = self.mean + self.sd * rng.standard_normal();
+            if (self.min..=self.max).contains(&x) {
+                return x;
+            }
+        }
+        self.mean
+    }
+    pub fn contains(&self, x: f64) -> bool {
+        (self.min..=self.max).contains(&x)
+    }
+}
+
+/// The published (or marked assumed) population figures, in one place.
+pub mod table {
+    use super::Published;
+
+    pub const HEAD_DIAMETER_MALE_MM: Published =
+        Published::new(49.2, 3.8, 38.0, 60.0, "radiograph study n=200, NeuroQuantology 2023 (range ±3 SD)");
+    pub const HEAD_DIAMETER_FEMALE_MM: Published =
+        Published::new(45.3, 3.5, 35.0, 56.0, "radiograph study n=200, NeuroQuantology 2023 (range ±3 SD)");
+    pub const NECK_LENGTH_MM: Published =
+        Published::new(34.9, 1.7, 29.8, 40.0, "dry bone, zenodo 17642179 (range ±3 SD)");
+    pub const NECK_DIAMETER_MM: Published =
+        Published::new(34.3, 2.8, 25.9, 42.7, "dry bone, zenodo 17642179 (range ±3 SD)");
+    pub const NECK_SHAFT_ANGLE_DEG: Published =
+        Published::new(124.7, 6.2, 100.0, 146.0, "3D CT 628 hips, Carmona; PMC4775021; range Toogood 2009");
+    /// Overall 14.5±8.1; women about 16°, men about 12° (same source).
+    pub const ANTEVERSION_MALE_DEG: Published =
+        Published::new(13.0, 8.1, -23.6, 48.7, "Carmona; PMC4775021 (sex split: women ≈16°, men ≈12°)");
+    pub const ANTEVERSION_FEMALE_DEG: Published =
+        Published::new(16.0, 8.1, -23.6, 48.7, "Carmona; PMC4775021 (sex split: women ≈16°, men ≈12°)");
+    pub const ACETABULAR_INCLINATION_DEG: Published =
+        Published::new(39.0, 4.0, 27.0, 51.0, "Stem (Mayo CT); Fowkes 2011");
+    pub const ACETABULAR_ANTEVERSION_MALE_DEG: Published =
+        Published::new(19.0, 5.0, 4.0, 34.0, "Stem; Mechlenburg 2019 (18–23±5, women ~3° more; range ±3 SD)");
+    pub const ACETABULAR_ANTEVERSION_FEMALE_DEG: Published =
+        Published::new(22.0, 5.0, 7.0, 37.0, "Stem; Mechlenburg 2019 (18–23±5, women ~3° more; range ±3 SD)");
+    pub const JOINT_SPACE_WIDTH_MM: Published = Published::new(4.2, 0.9, 2.0, 7.0, "radiograph, apex; Lequesne 2004");
+    pub const ANTERIOR_RECESS_DEPTH_MM: Published =
+        Published::new(6.4, 1.1, 3.1, 9.0, "ultrasound, Skeletal Radiol 1994;23:111 (>9 mm suggests effusion)");
+    pub const FEMORAL_NERVE_TO_JOINT_MM: Published =
+        Published::new(23.6, 5.4, 8.0, 39.8, "MRI n=115, Mehta 2018 J Orthop Surg Res 13:135 (range ±3 SD)");
+    pub const FEMORAL_ARTERY_TO_JOINT_MM: Published =
+        Published::new(19.6, 4.2, 7.0, 32.2, "MRI n=115, Mehta 2018 J Orthop Surg Res 13:135 (range ±3 SD)");
+    pub const FEMORAL_VEIN_TO_JOINT_MM: Published =
+        Published::new(17.5, 4.4, 5.0, 30.7, "MRI n=115, Mehta 2018 J Orthop Surg Res 13:135 (range ±3 SD)");
+    /// 20 mm (range 3–46); the SD is an assumption that spans the published range.
+    pub const LFCN_MEDIAL_TO_ASIS_MM: Published =
+        Published::new(20.0, 9.0, 3.0, 46.0, "Hospodar 1999; Aszmann 1997 (SD assumption)");
+    /// assumption: adult workshop population; not in the design sources.
+    pub const BMI_KG_M2: Published = Published::new(27.0, 5.0, 17.0, 45.0, "assumption");
+
+    /// Femoral nerve closer in arthritic hips by 1.6–5.8 mm (BMC Musculoskelet Disord 2021).
+    pub const OA_NERVE_SHIFT_MM: f64 = 3.7;
+    /// Iliopsoas bursa communicates with the joint in about 15% of adults (DOMAIN.md §2).
+    pub const BURSA_COMMUNICATES_P: f64 = 0.15;
+    /// assumption: Kellgren–Lawrence grade 0..=4 frequencies in a hip-pain workshop population.
+    pub const OA_GRADE_P: [f64; 5] = [0.40, 0.20, 0.20, 0.12, 0.08];
+    /// assumption: joint space lost per KL grade above 1 (mm), floor 0.5 mm.
+    pub const OA_NARROWING_PER_GRADE_MM: f64 = 0.8;
+    /// Skin-to-capsule depth rises with BMI; ≈40 mm at BMI 20 to ≈100 mm at BMI 40.
+    /// assumption (DOMAIN.md §2: the MRI study's numbers were not retrieved).
+    pub const SKIN_TO_CAPSULE_AT_BMI20_MM: f64 = 40.0;
+    pub const SKIN_TO_CAPSULE_PER_BMI_MM: f64 = 3.0;
+    /// assumption: person-to-person scatter of that depth at a given BMI (fraction).
+    pub const SKIN_TO_CAPSULE_SCATTER: f64 = 0.10;
+    /// assumption: subcutaneous fat over the hip, mm, at BMI 20 and per BMI unit.
+    pub const FAT_AT_BMI20_MM: f64 = 10.0;
+    pub const FAT_PER_BMI_MM: f64 = 2.0;
+    /// assumption: skin thickness over the groin, mm.
+    pub const SKIN_THICKNESS_MM: f64 = 2.0;
+    /// assumption: cortical thickness of femoral head/neck and of the shaft, mm.
+    pub const CORTEX_HEAD_NECK_MM: f64 = 2.0;
+    pub const CORTEX_SHAFT_MM: f64 = 5.0;
+    /// assumption: joint capsule wall thickness, mm (thickest anterosuperiorly).
+    pub const CAPSULE_WALL_MM: f64 = 3.0;
+    /// assumption: the capsule attaches 5–6 mm beyond the labrum (DOMAIN.md §2).
+    pub const CAPSULE_BEYOND_RIM_MM: f64 = 5.5;
+    /// assumption: vessel and nerve radii, mm.
+    pub const FEMORAL_ARTERY_RADIUS_MM: f64 = 4.0;
+    pub const FEMORAL_VEIN_RADIUS_MM: f64 = 5.5;
+    pub const FEMORAL_NERVE_RADIUS_MM: f64 = 3.0;
+    pub const LFCN_RADIUS_MM: f64 = 1.2;
+    pub const CIRCUMFLEX_RADIUS_MM: f64 = 1.8;
+    pub const SCIATIC_RADIUS_MM: f64 = 6.0;
+    /// assumption: nerve centre lateral to the artery's (mm); the nerve lies ~1 cm lateral.
+    pub const NERVE_LATERAL_TO_ARTERY_MM: Published = Published::new(11.0, 2.0, 7.0, 15.0, "assumption");
+    /// assumption: femoral nerve centre medial to the target (mm), so the teaching
+    /// approach to the lateral/middle head–neck junction is clear of the bundle.
+    pub const NERVE_MEDIAL_TO_TARGET_MM: Published = Published::new(15.0, 3.0, 9.0, 24.0, "assumption");
+    /// assumption: distance from the hip centre to the midline, mm, for a 47 mm head.
+    pub const HIP_CENTRE_TO_MIDLINE_MM: f64 = 88.0;
+}
+
+/// Biological sex of the synthetic patient (drives the sex-specific distributions).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Sex {
+    Female,
+    Male,
+}
+
+/// Everything that makes one synthetic patient's hip differ from another's.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PatientParams {
+    pub sex: Sex,
+    pub bmi_kg_m2: f64,
+    /// Anterior soft tissue from skin to the joint capsule on the anterior approach.
+    pub skin_to_capsule_mm: f64,
+    pub subcutaneous_fat_mm: f64,
+    pub femoral_head_diameter_mm: f64,
+    pub neck_length_mm: f64,
+    pub neck_diameter_mm: f64,
+    pub neck_shaft_angle_deg: f64,
+    pub femoral_anteversion_deg: f64,
+    pub acetabular_inclination_deg: f64,
+    pub acetabular_anteversion_deg: f64,
+    /// Radiographic joint space at the apex, after any osteoarthritic narrowing.
+    pub joint_space_width_mm: f64,
+    pub anterior_recess_depth_mm: f64,
+    /// Kellgren–Lawrence grade 0–4.
+    pub oa_grade: u8,
+    /// Osteophytes at the head–neck junction and acetabular rim (grade ≥ 2).
+    pub osteophytes: bool,
+    /// Shortest distances from the capsule to each structure (Mehta 2018).
+    pub femoral_nerve_to_joint_mm: f64,
+    pub femoral_artery_to_joint_mm: f64,
+    pub femoral_vein_to_joint_mm: f64,
+    pub nerve_lateral_to_artery_mm: f64,
+    pub nerve_medial_to_target_mm: f64,
+    pub lfcn_medial_to_asis_mm: f64,
+    pub bursa_communicates: bool,
+}
+
+/// Values a scenario may fix; the rest are drawn. Drawing always consumes the same
+/// random numbers, so fixing one parameter never changes the others.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PatientOverrides {
+    pub sex: Option<Sex>,
+    pub bmi_kg_m2: Option<f64>,
+    pub skin_to_capsule_mm: Option<f64>,
+    pub femoral_head_diameter_mm: Option<f64>,
+    pub neck_length_mm: Option<f64>,
+    pub neck_diameter_mm: Option<f64>,
+    pub neck_shaft_angle_deg: Option<f64>,
+    pub femoral_anteversion_deg: Option<f64>,
+    pub acetabular_inclination_deg: Option<f64>,
+    pub acetabular_anteversion_deg: Option<f64>,
+    pub joint_space_width_mm: Option<f64>,
+    pub anterior_recess_depth_mm: Option<f64>,
+    pub oa_grade: Option<u8>,
+    pub femoral_nerve_to_joint_mm: Option<f64>,
+    pub femoral_artery_to_joint_mm: Option<f64>,
+    pub femoral_vein_to_joint_mm: Option<f64>,
+    pub lfcn_medial_to_asis_mm: Option<f64>,
+    pub bursa_communicates: Option<bool>,
+}
+
+/// An override outside the range the simulator can build.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("patient parameter `{field}` = {value} is outside {min}..={max} ({source_note})")]
+pub struct ParamRangeError {
+    pub field: &'static str,
+    pub value: f64,
+    pub min: f64,
+    pub max: f64,
+    pub source_note: &'static str,
+}
+
+fn check(field: &'static str, value: f64, p: &Published) -> Result<f64, ParamRangeError> {
+    if p.contains(value) {
+        Ok(value)
+    } else {
+        Err(ParamRangeError { field, value, min: p.min, max: p.max, source_note: p.source })
+    }
+}
+
+impl PatientParams {
+    /// Draw a patient from the published distributions, then apply `ov`.
+    pub fn generate(rng: &mut SimRng, ov: &PatientOverrides) -> Result<PatientParams, ParamRangeError> {
+        use table::*;
+        // Draw everything first, in a fixed order.
+        let sex_drawn = if rng.uniform() < 0.5 { Sex::Female } else { Sex::Male };
+        let sex = ov.sex.unwrap_or(sex_drawn);
+        let female = sex == Sex::Female;
+        let bmi = BMI_KG_M2.sample(rng);
+        let depth_scatter = 1.0 + SKIN_TO_CAPSULE_SCATTER * rng.standard_normal().clamp(-2.5, 2.5);
+        let head = if female { HEAD_DIAMETER_FEMALE_MM } else { HEAD_DIAMETER_MALE_MM }.sample(rng);
+        let neck_len = NECK_LENGTH_MM.sample(rng);
+        let neck_d = NECK_DIAMETER_MM.sample(rng);
+        let nsa = NECK_SHAFT_ANGLE_DEG.sample(rng);
+        let av = if female { ANTEVERSION_FEMALE_DEG } else { ANTEVERSION_MALE_DEG }.sample(rng);
+        let incl = ACETABULAR_INCLINATION_DEG.sample(rng);
+        let acet_av =
+            if female { ACETABULAR_ANTEVERSION_FEMALE_DEG } else { ACETABULAR_ANTEVERSION_MALE_DEG }.sample(rng);
+        let jsw_healthy = JOINT_SPACE_WIDTH_MM.sample(rng);
+        let recess = ANTERIOR_RECESS_DEPTH_MM.sample(rng);
+        let grade_draw = rng.uniform();
+        let nerve = FEMORAL_NERVE_TO_JOINT_MM.sample(rng);
+        let artery = FEMORAL_ARTERY_TO_JOINT_MM.sample(rng);
+        let vein = FEMORAL_VEIN_TO_JOINT_MM.sample(rng);
+        let nerve_lat = NERVE_LATERAL_TO_ARTERY_MM.sample(rng);
+        let nerve_med = NERVE_MEDIAL_TO_TARGET_MM.sample(rng);
+        let lfcn = LFCN_MEDIAL_TO_ASIS_MM.sample(rng);
+        let bursa_draw = rng.uniform();
+
+        let mut cumulative = 0.0;
+        let mut grade_drawn = 4u8;
+        for (g, p) in OA_GRADE_P.iter().enumerate() {
+            cumulative += p;
+            if grade_draw < cumulative {
+                grade_drawn = g as u8;
+                break;
+            }
+        }
+
+        let bmi = check("bmi_kg_m2", ov.bmi_kg_m2.unwrap_or(bmi), &BMI_KG_M2)?;
+        let depth_range = Published::new(0.0, 0.0, 25.0, 160.0, "simulator build range");
+        let depth_default =
+            (SKIN_TO_CAPSULE_AT_BMI20_MM + SKIN_TO_CAPSULE_PER_BMI_MM * (bmi - 20.0)).max(25.0) * depth_scatter;
+        let skin_to_capsule = check(
+            "skin_to_capsule_mm",
+            ov.skin_to_capsule_mm.unwrap_or(depth_default.clamp(25.0, 160.0)),
+            &depth_range,
+        )?;
+        let head_range = if female { HEAD_DIAMETER_FEMALE_MM } else { HEAD_DIAMETER_MALE_MM };
+        let head = check("femoral_head_diameter_mm", ov.femoral_head_diameter_mm.unwrap_or(head), &head_range)?;
+        let oa_grade = ov.oa_grade.unwrap_or(grade_drawn);
+        if oa_grade > 4 {
+            return Err(ParamRangeError {
+                field: "oa_grade",
+                value: oa_grade as f64,
+                min: 0.0,
+                max: 4.0,
+                source_note: "Kellgren–Lawrence grade",
+            });
+        }
+        let narrowing = OA_NARROWING_PER_GRADE_MM * (oa_grade.saturating_sub(1)) as f64;
+        let jsw_default = (jsw_healthy - narrowing).max(0.5);
+        let jsw_range = Published::new(0.0, 0.0, 0.5, 7.0, "Lequesne 2004, 0.5 mm floor for end-stage OA");
+        let jsw = check("joint_space_width_mm", ov.joint_space_width_mm.unwrap_or(jsw_default), &jsw_range)?;
+        let nerve_default = if oa_grade >= 2 { (nerve - OA_NERVE_SHIFT_MM).max(5.0) } else { nerve };
+        let fat = (FAT_AT_BMI20_MM + FAT_PER_BMI_MM * (bmi - 20.0))
+            .clamp(4.0, (skin_to_capsule - SKIN_THICKNESS_MM - 10.0).max(4.0));
+
+        Ok(PatientParams {
+            sex,
+            bmi_kg_m2: bmi,
+            skin_to_capsule_mm: skin_to_capsule,
+            subcutaneous_fat_mm: fat,
+            femoral_head_diameter_mm: head,
+            neck_length_mm: check("neck_length_mm", ov.neck_length_mm.unwrap_or(neck_len), &NECK_LENGTH_MM)?,
+            neck_diameter_mm: check("neck_diameter_mm", ov.neck_diameter_mm.unwrap_or(neck_d), &NECK_DIAMETER_MM)?,
+            neck_shaft_angle_deg: check(
+                "neck_shaft_angle_deg",
+                ov.neck_shaft_angle_deg.unwrap_or(nsa),
+                &NECK_SHAFT_ANGLE_DEG,
+            )?,
+            femoral_anteversion_deg: check(
+                "femoral_anteversion_deg",
+                ov.femoral_anteversion_deg.unwrap_or(av),
+                &ANTEVERSION_MALE_DEG,
+            )?,
+            acetabular_inclination_deg: check(
+                "acetabular_inclination_deg",
+                ov.acetabular_inclination_deg.unwrap_or(incl),
+                &ACETABULAR_INCLINATION_DEG,
+            )?,
+            acetabular_anteversion_deg: check(
+                "acetabular_anteversion_deg",
+                ov.acetabular_anteversion_deg.unwrap_or(acet_av),
+                &Published::new(0.0, 0.0, 4.0, 37.0, "Stem; Mechlenburg 2019"),
+            )?,
+            joint_space_width_mm: jsw,
+            anterior_recess_depth_mm: check(
+                "anterior_recess_depth_mm",
+                ov.anterior_recess_depth_mm.unwrap_or(recess),
+                &Published::new(0.0, 0.0, 3.0, 20.0, "Skeletal Radiol 1994 (effusion allowed up to 20 mm)"),
+            )?,
+            oa_grade,
+            osteophytes: oa_grade >= 2,
+            femoral_nerve_to_joint_mm: check(
+                "femoral_nerve_to_joint_mm",
+                ov.femoral_nerve_to_joint_mm.unwrap_or(nerve_default),
+                &Published::new(0.0, 0.0, 3.0, 45.0, "Mehta 2018"),
+            )?,
+            femoral_artery_to_joint_mm: check(
+                "femoral_artery_to_joint_mm",
+                ov.femoral_artery_to_joint_mm.unwrap_or(artery),
+                &Published::new(0.0, 0.0, 3.0, 45.0, "Mehta 2018"),
+            )?,
+            femoral_vein_to_joint_mm: check(
+                "femoral_vein_to_joint_mm",
+                ov.femoral_vein_to_joint_mm.unwrap_or(vein),
+                &Published::new(0.0, 0.0, 3.0, 45.0, "Mehta 2018"),
+            )?,
+            nerve_lateral_to_artery_mm: nerve_lat,
+            nerve_medial_to_target_mm: nerve_med,
+            lfcn_medial_to_asis_mm: check(
+                "lfcn_medial_to_asis_mm",
+                ov.lfcn_medial_to_asis_mm.unwrap_or(lfcn),
+                &LFCN_MEDIAL_TO_ASIS_MM,
+            )?,
+            bursa_communicates: ov.bursa_communicates.unwrap_or(bursa_draw < BURSA_COMMUNICATES_P),
+        })
+    }
+}

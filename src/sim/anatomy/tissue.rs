@@ -1,0 +1,172 @@
+//! Named tissues (what a point is in) and the X-ray materials they are made of.
+
+use serde::{Deserialize, Serialize};
+
+/// A named structure of the synthetic hip. Declaration order is query priority:
+/// where structures overlap, the earlier one owns the point (a vessel inside
+/// muscle is vessel; bone inside the capsule envelope is bone).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Tissue {
+    FemoralArtery,
+    FemoralVein,
+    FemoralNerve,
+    LateralFemoralCutaneousNerve,
+    LateralCircumflexBranch,
+    SciaticNerve,
+    FemurCancellous,
+    PelvisCancellous,
+    FemurCortical,
+    PelvisCortical,
+    FemoralCartilage,
+    AcetabularCartilage,
+    ZonaOrbicularis,
+    JointSpace,
+    CapsuleWall,
+    IliopsoasBursa,
+    Iliopsoas,
+    GlutealMuscles,
+    Muscle,
+    Fat,
+    Skin,
+    /// Outside the patient.
+    Air,
+}
+
+impl Tissue {
+    /// Every tissue inside the patient, in priority order.
+    pub const ALL: [Tissue; 21] = [
+        Tissue::FemoralArtery,
+        Tissue::FemoralVein,
+        Tissue::FemoralNerve,
+        Tissue::LateralFemoralCutaneousNerve,
+        Tissue::LateralCircumflexBranch,
+        Tissue::SciaticNerve,
+        Tissue::FemurCancellous,
+        Tissue::PelvisCancellous,
+        Tissue::FemurCortical,
+        Tissue::PelvisCortical,
+        Tissue::FemoralCartilage,
+        Tissue::AcetabularCartilage,
+        Tissue::ZonaOrbicularis,
+        Tissue::JointSpace,
+        Tissue::CapsuleWall,
+        Tissue::IliopsoasBursa,
+        Tissue::Iliopsoas,
+        Tissue::GlutealMuscles,
+        Tissue::Muscle,
+        Tissue::Fat,
+        Tissue::Skin,
+    ];
+
+    /// The X-ray material the tissue is made of.
+    pub fn material(self) -> Material {
+        match self {
+            Tissue::FemoralArtery | Tissue::FemoralVein | Tissue::LateralCircumflexBranch => Material::Blood,
+            Tissue::FemurCancellous | Tissue::PelvisCancellous => Material::CancellousBone,
+            Tissue::FemurCortical | Tissue::PelvisCortical => Material::CorticalBone,
+            Tissue::JointSpace | Tissue::IliopsoasBursa => Material::JointFluid,
+            Tissue::FemoralCartilage | Tissue::AcetabularCartilage => Material::Cartilage,
+            Tissue::Fat => Material::Fat,
+            Tissue::Skin => Material::Skin,
+            Tissue::Air => Material::Air,
+            Tissue::FemoralNerve
+            | Tissue::LateralFemoralCutaneousNerve
+            | Tissue::SciaticNerve
+            | Tissue::ZonaOrbicularis
+            | Tissue::CapsuleWall
+            | Tissue::Iliopsoas
+            | Tissue::GlutealMuscles
+            | Tissue::Muscle => Material::Muscle,
+        }
+    }
+
+    /// Structures a needle must not hit (DOMAIN.md §3).
+    pub fn is_at_risk(self) -> bool {
+        matches!(
+            self,
+            Tissue::FemoralArtery
+                | Tissue::FemoralVein
+                | Tissue::FemoralNerve
+                | Tissue::LateralFemoralCutaneousNerve
+                | Tissue::LateralCircumflexBranch
+                | Tissue::SciaticNerve
+        )
+    }
+
+    pub fn is_bone(self) -> bool {
+        self.material().is_bone()
+    }
+
+    pub fn is_vessel(self) -> bool {
+        self.material() == Material::Blood
+    }
+
+    pub fn is_nerve(self) -> bool {
+        matches!(self, Tissue::FemoralNerve | Tissue::LateralFemoralCutaneousNerve | Tissue::SciaticNerve)
+    }
+
+    /// Name a clinician would use.
+    pub fn label(self) -> &'static str {
+        match self {
+            Tissue::FemoralArtery => "femoral artery",
+            Tissue::FemoralVein => "femoral vein",
+            Tissue::FemoralNerve => "femoral nerve",
+            Tissue::LateralFemoralCutaneousNerve => "lateral femoral cutaneous nerve",
+            Tissue::LateralCircumflexBranch => "lateral circumflex femoral artery branch",
+            Tissue::SciaticNerve => "sciatic nerve",
+            Tissue::FemurCancellous => "femur (cancellous bone)",
+            Tissue::PelvisCancellous => "pelvis (cancellous bone)",
+            Tissue::FemurCortical => "femur (cortex)",
+            Tissue::PelvisCortical => "pelvis (cortex)",
+            Tissue::FemoralCartilage => "femoral head cartilage",
+            Tissue::AcetabularCartilage => "acetabular cartilage",
+            Tissue::ZonaOrbicularis => "zona orbicularis",
+            Tissue::JointSpace => "joint space",
+            Tissue::CapsuleWall => "joint capsule",
+            Tissue::IliopsoasBursa => "iliopsoas bursa",
+            Tissue::Iliopsoas => "iliopsoas muscle",
+            Tissue::GlutealMuscles => "gluteal muscles",
+            Tissue::Muscle => "muscle",
+            Tissue::Fat => "subcutaneous fat",
+            Tissue::Skin => "skin",
+            Tissue::Air => "outside the patient",
+        }
+    }
+}
+
+/// X-ray materials with their attenuation (see `imaging::materials`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Material {
+    Air,
+    Skin,
+    Fat,
+    Muscle,
+    Blood,
+    JointFluid,
+    Cartilage,
+    CorticalBone,
+    CancellousBone,
+}
+
+impl Material {
+    pub const COUNT: usize = 9;
+    pub const ALL: [Material; Material::COUNT] = [
+        Material::Air,
+        Material::Skin,
+        Material::Fat,
+        Material::Muscle,
+        Material::Blood,
+        Material::JointFluid,
+        Material::Cartilage,
+        Material::CorticalBone,
+        Material::CancellousBone,
+    ];
+    pub fn index(self) -> usize {
+        self as usize
+    }
+    pub fn is_bone(self) -> bool {
+        matches!(self, Material::CorticalBone | Material::CancellousBone)
+    }
+}

@@ -1,0 +1,10 @@
+//! The simulation: patient, needle, injection, imaging, procedure, assessment.
+//! Deterministic and free of any GUI code.
+
+pub mod anatomy;
+pub mod rng;
+pub mod scenario;
+pub mod session;
+
+pub use scenario::{Position, Scenario};
+pub use session::{Action, ActionError, ActionLog, Event, EventKind, Session, SessionState};
