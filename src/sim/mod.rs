@@ -2,6 +2,10 @@
 //! Deterministic and free of any GUI code.
 
 pub mod anatomy;
+pub mod files;
+pub mod imaging;
+pub mod injection;
+pub mod needle;
 pub mod rng;
 pub mod scenario;
 pub mod session;

@@ -4,13 +4,60 @@
 //! does; `state()` to draw it; `log()` to save it. The simulated clock advances
 //! only by actions, never by wall time, so a log replays to the same state.
 
+use glam::DVec3;
 use serde::{Deserialize, Serialize};
 
-use super::anatomy::{ParamRangeError, Patient};
+use super::anatomy::{LandmarkName, ParamRangeError, Patient};
+use super::imaging::{CArmPose, Dose, Fluoroscope, ImagingSettings, Radiopaque, SettingError};
+use super::injection::{ContrastPattern, Fluid, InjectionState, Site, VolumeSummary, site_at};
+use super::needle::{Compartment, Needle, NeedleEvent, NeedleKind};
 use super::scenario::Scenario;
 
 /// Version of the action-log format.
 pub const LOG_VERSION: u32 = 1;
+
+/// Simulated time each kind of action takes (s). assumption: workshop-realistic pacing.
+pub mod pace {
+    /// Needle travel speed while advancing or withdrawing (mm/s).
+    pub const NEEDLE_MM_PER_S: f64 = 5.0;
+    pub const INSERT_S: f64 = 5.0;
+    pub const REDIRECT_S: f64 = 4.0;
+    pub const MOVE_C_ARM_S: f64 = 6.0;
+    pub const SETTINGS_S: f64 = 1.0;
+    pub const BEVEL_S: f64 = 1.0;
+    /// Default injection rate (mL/s).
+    pub const INJECT_ML_PER_S: f64 = 0.5;
+    /// Injection is simulated in slices of this length (s).
+    pub const INJECTION_STEP_S: f64 = 1.0 / 60.0;
+}
+
+/// A point in the patient: coordinates, or a named landmark with an offset.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum PointRef {
+    /// Patient coordinates (mm).
+    Xyz([f64; 3]),
+    /// A landmark, moved by `offset_mm` (patient axes: +x medial, +y posterior, +z superior).
+    Landmark {
+        landmark: LandmarkName,
+        #[serde(default)]
+        offset_mm: [f64; 3],
+    },
+}
+
+impl PointRef {
+    pub fn landmark(name: LandmarkName) -> Self {
+        PointRef::Landmark { landmark: name, offset_mm: [0.0; 3] }
+    }
+    pub fn resolve(&self, patient: &Patient) -> DVec3 {
+        match *self {
+            PointRef::Xyz(p) => DVec3::from_array(p),
+            PointRef::Landmark { landmark, offset_mm } => {
+                patient.landmarks.get(landmark) + DVec3::from_array(offset_mm)
+            }
+        }
+    }
+}
 
 /// Something the trainee does.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -18,18 +65,84 @@ pub const LOG_VERSION: u32 = 1;
 pub enum Action {
     /// Let simulated time pass.
     Wait { seconds: f64 },
+    /// Take a needle from the tray for the next insertion.
+    SelectNeedle { needle: NeedleKind },
+    /// Pierce the skin at `entry`, aimed at `toward`.
+    InsertNeedle { entry: PointRef, toward: PointRef },
+    /// Instructor placement: a straight needle from `entry` with its tip at `tip`
+    /// (teaching images); contacts are checked along the way as for an advance.
+    PlaceNeedle { entry: PointRef, tip: PointRef },
+    /// Push the needle in by `mm`.
+    Advance { mm: f64 },
+    /// Draw the needle back by `mm`.
+    Withdraw { mm: f64 },
+    /// Draw back (by `withdraw_mm`, or to the subcutaneous tissue) and re-aim at `toward`.
+    Redirect {
+        toward: PointRef,
+        #[serde(default)]
+        withdraw_mm: Option<f64>,
+    },
+    /// Turn the bevel about the needle's axis.
+    RotateBevel { deg: f64 },
+    /// Take the needle out.
+    RemoveNeedle,
+    /// Move the C-arm.
+    SetCArm {
+        lao_deg: f64,
+        cranial_deg: f64,
+        #[serde(default)]
+        isocentre: Option<PointRef>,
+    },
+    /// Change field, collimation, pulse rate, display.
+    SetImaging { settings: ImagingSettings },
+    /// Step on the pedal for `seconds`; the last frame stays on the monitor.
+    Fluoro { seconds: f64 },
+    /// Inject `volume_ml` of `fluid` through the needle at `rate_ml_s`.
+    Inject {
+        fluid: Fluid,
+        volume_ml: f64,
+        #[serde(default)]
+        rate_ml_s: Option<f64>,
+    },
+}
+
+fn check(field: &'static str, value: f64, min: f64, max: f64) -> Result<(), ActionError> {
+    if value.is_finite() && value >= min && value <= max {
+        Ok(())
+    } else {
+        Err(ActionError::OutOfRange { field, value, min, max })
+    }
 }
 
 impl Action {
     fn validate(&self) -> Result<(), ActionError> {
-        match *self {
-            Action::Wait { seconds } => {
-                if !(seconds.is_finite() && (0.0..=3600.0).contains(&seconds)) {
-                    return Err(ActionError::OutOfRange { field: "seconds", value: seconds, min: 0.0, max: 3600.0 });
-                }
+        match self {
+            Action::Wait { seconds } => check("seconds", *seconds, 0.0, 3600.0),
+            Action::Advance { mm } | Action::Withdraw { mm } => check("mm", *mm, 0.0, 200.0),
+            Action::Redirect { withdraw_mm: Some(mm), .. } => check("withdraw_mm", *mm, 0.0, 200.0),
+            Action::RotateBevel { deg } => check("deg", *deg, -360.0, 360.0),
+            Action::SetCArm { lao_deg, cranial_deg, .. } => {
+                check(
+                    "lao_deg",
+                    *lao_deg,
+                    -super::imaging::geometry::MAX_LAO_DEG,
+                    super::imaging::geometry::MAX_LAO_DEG,
+                )?;
+                check(
+                    "cranial_deg",
+                    *cranial_deg,
+                    -super::imaging::geometry::MAX_CRANIAL_DEG,
+                    super::imaging::geometry::MAX_CRANIAL_DEG,
+                )
             }
+            Action::SetImaging { settings } => settings.validate().map_err(ActionError::Setting),
+            Action::Fluoro { seconds } => check("seconds", *seconds, 0.05, 60.0),
+            Action::Inject { volume_ml, rate_ml_s, .. } => {
+                check("volume_ml", *volume_ml, 0.0, 30.0)?;
+                check("rate_ml_s", rate_ml_s.unwrap_or(pace::INJECT_ML_PER_S), 0.05, 5.0)
+            }
+            _ => Ok(()),
         }
-        Ok(())
     }
 }
 
@@ -46,7 +159,60 @@ pub struct Event {
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum EventKind {
     /// Simulated time passed.
-    TimePassed { seconds: f64 },
+    TimePassed {
+        seconds: f64,
+    },
+    NeedleSelected {
+        needle: NeedleKind,
+    },
+    NeedleInserted {
+        needle: NeedleKind,
+        entry: [f64; 3],
+    },
+    NeedleMoved {
+        depth_mm: f64,
+        compartment: Compartment,
+    },
+    Redirected {
+        count: u32,
+    },
+    NeedleRemoved,
+    Needle(NeedleEvent),
+    CArmMoved {
+        lao_deg: f64,
+        cranial_deg: f64,
+    },
+    ImagingChanged,
+    /// A fluoroscopy exposure; `needle_beam_angle_deg` is 0 when the needle is seen down the barrel.
+    Shot {
+        index: u32,
+        dose: Dose,
+        needle_beam_angle_deg: Option<f64>,
+        tip_in_view: bool,
+    },
+    Injected {
+        fluid: Fluid,
+        volume_ml: f64,
+        site: Site,
+        resistance: f64,
+    },
+    /// Something the trainee should not have done; the session goes on.
+    Unsafe {
+        what: UnsafeAct,
+    },
+}
+
+/// Unsafe acts the session records (they count in the score, never block).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UnsafeAct {
+    InjectedAgainstHighResistance,
+    InjectedIntravascular,
+    InjectedIntraneural,
+    ContinuedAfterBloodInHub,
+    DrugBeforeContrastConfirmation,
+    InjectedWithNoNeedle,
+    MovedNeedleWithNoNeedle,
 }
 
 /// An action the session refused; nothing changed.
@@ -54,6 +220,8 @@ pub enum EventKind {
 pub enum ActionError {
     #[error("`{field}` = {value} is outside {min}..={max}")]
     OutOfRange { field: &'static str, value: f64, min: f64, max: f64 },
+    #[error(transparent)]
+    Setting(SettingError),
 }
 
 /// A session that could not start.
@@ -79,6 +247,13 @@ pub struct SessionState<'a> {
     pub patient: &'a Patient,
     pub clock_s: f64,
     pub events: &'a [Event],
+    pub needle: Option<&'a Needle>,
+    pub selected_needle: NeedleKind,
+    pub fluoroscope: &'a Fluoroscope,
+    pub injection: &'a InjectionState,
+    pub tip_compartment: Option<Compartment>,
+    pub contrast_pattern: ContrastPattern,
+    pub volumes: VolumeSummary,
 }
 
 /// One trainee, one synthetic patient, one procedure.
@@ -90,27 +265,246 @@ pub struct Session {
     clock_s: f64,
     events: Vec<Event>,
     actions: Vec<Action>,
+    selected: NeedleKind,
+    needle: Option<Needle>,
+    /// Needles used over the session (removed ones), for the metrics.
+    spent_needles: Vec<Needle>,
+    fluoroscope: Fluoroscope,
+    injection: InjectionState,
 }
 
 impl Session {
     /// Start a session on the patient the scenario and seed describe.
     pub fn new(scenario: Scenario, seed: u64) -> Result<Session, SessionError> {
         let patient = Patient::generate(seed, &scenario.patient)?;
-        Ok(Session { scenario, seed, patient, clock_s: 0.0, events: Vec::new(), actions: Vec::new() })
+        let pose = CArmPose { isocentre: patient.landmarks.target, ..Default::default() };
+        Ok(Session {
+            fluoroscope: Fluoroscope::new(pose, ImagingSettings::default()),
+            scenario,
+            seed,
+            patient,
+            clock_s: 0.0,
+            events: Vec::new(),
+            actions: Vec::new(),
+            selected: NeedleKind::default(),
+            needle: None,
+            spent_needles: Vec::new(),
+            injection: InjectionState::default(),
+        })
     }
 
     /// Do one thing. A refused action changes nothing and is not logged.
     pub fn apply(&mut self, action: Action) -> Result<Vec<Event>, ActionError> {
         action.validate()?;
         let first_new = self.events.len();
-        match action {
+        match &action {
             Action::Wait { seconds } => {
-                self.clock_s += seconds;
-                self.emit(EventKind::TimePassed { seconds });
+                self.pass_time(*seconds);
+                self.emit(EventKind::TimePassed { seconds: *seconds });
+            }
+            Action::SelectNeedle { needle } => {
+                self.selected = *needle;
+                self.emit(EventKind::NeedleSelected { needle: *needle });
+            }
+            Action::InsertNeedle { entry, toward } => {
+                let (e, t) = (entry.resolve(&self.patient), toward.resolve(&self.patient));
+                self.put_needle(Needle::insert(self.selected, e, t - e));
+                self.pass_time(pace::INSERT_S);
+            }
+            Action::PlaceNeedle { entry, tip } => {
+                let (e, t) = (entry.resolve(&self.patient), tip.resolve(&self.patient));
+                let mut n = Needle::insert(NeedleKind::PencilPoint22G89, e, t - e);
+                n.kind = self.selected;
+                self.put_needle(n);
+                let events = self.needle.as_mut().map(|n| n.place_straight(&self.patient, t, 0.0)).unwrap_or_default();
+                self.needle_events(events);
+                self.pass_time(pace::INSERT_S);
+            }
+            Action::Advance { mm } => self.move_needle(*mm, true),
+            Action::Withdraw { mm } => self.move_needle(*mm, false),
+            Action::Redirect { toward, withdraw_mm } => {
+                let target = toward.resolve(&self.patient);
+                match self.needle.as_mut() {
+                    Some(n) => {
+                        n.redirect(target, *withdraw_mm);
+                        let count = n.redirections;
+                        self.emit(EventKind::Redirected { count });
+                        self.emit_position();
+                    }
+                    None => self.emit(EventKind::Unsafe { what: UnsafeAct::MovedNeedleWithNoNeedle }),
+                }
+                self.pass_time(pace::REDIRECT_S);
+            }
+            Action::RotateBevel { deg } => {
+                if let Some(n) = self.needle.as_mut() {
+                    n.rotate_bevel(*deg);
+                }
+                self.pass_time(pace::BEVEL_S);
+            }
+            Action::RemoveNeedle => {
+                if let Some(n) = self.needle.take() {
+                    self.spent_needles.push(n);
+                    self.emit(EventKind::NeedleRemoved);
+                }
+                self.pass_time(pace::BEVEL_S);
+            }
+            Action::SetCArm { lao_deg, cranial_deg, isocentre } => {
+                self.fluoroscope.pose.lao_deg = *lao_deg;
+                self.fluoroscope.pose.cranial_deg = *cranial_deg;
+                if let Some(iso) = isocentre {
+                    self.fluoroscope.pose.isocentre = iso.resolve(&self.patient);
+                }
+                self.emit(EventKind::CArmMoved { lao_deg: *lao_deg, cranial_deg: *cranial_deg });
+                self.pass_time(pace::MOVE_C_ARM_S);
+            }
+            Action::SetImaging { settings } => {
+                self.fluoroscope.settings = *settings;
+                self.emit(EventKind::ImagingChanged);
+                self.pass_time(pace::SETTINGS_S);
+            }
+            Action::Fluoro { seconds } => self.shoot(*seconds),
+            Action::Inject { fluid, volume_ml, rate_ml_s } => {
+                self.inject(*fluid, *volume_ml, rate_ml_s.unwrap_or(pace::INJECT_ML_PER_S))
             }
         }
         self.actions.push(action);
         Ok(self.events[first_new..].to_vec())
+    }
+
+    fn put_needle(&mut self, n: Needle) {
+        if let Some(old) = self.needle.take() {
+            self.spent_needles.push(old);
+        }
+        let (kind, entry) = (n.kind, n.entry.to_array());
+        self.needle = Some(n);
+        self.emit(EventKind::NeedleInserted { needle: kind, entry });
+    }
+
+    fn move_needle(&mut self, mm: f64, forward: bool) {
+        let Some(n) = self.needle.as_mut() else {
+            self.emit(EventKind::Unsafe { what: UnsafeAct::MovedNeedleWithNoNeedle });
+            return;
+        };
+        let blood_before = n.blood_in_hub;
+        let events = if forward {
+            n.advance(&self.patient, mm, self.clock_s)
+        } else {
+            n.withdraw(mm);
+            Vec::new()
+        };
+        if forward && blood_before {
+            self.emit(EventKind::Unsafe { what: UnsafeAct::ContinuedAfterBloodInHub });
+        }
+        let events = events.into_iter().map(|(_, e)| e).collect();
+        self.needle_events(events);
+        self.emit_position();
+        self.pass_time(mm / pace::NEEDLE_MM_PER_S);
+    }
+
+    fn needle_events(&mut self, events: Vec<NeedleEvent>) {
+        for e in events {
+            self.emit(EventKind::Needle(e));
+        }
+    }
+
+    fn emit_position(&mut self) {
+        if let Some(n) = &self.needle {
+            let (depth_mm, compartment) = (n.depth_mm(), n.compartment(&self.patient));
+            self.emit(EventKind::NeedleMoved { depth_mm, compartment });
+        }
+    }
+
+    fn shoot(&mut self, seconds: f64) {
+        let path = self.needle.as_ref().map(|n| n.drawn_path());
+        let contrast = self.injection.contrast_field(&self.patient);
+        let noise_seed = self.seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ (self.fluoroscope.shots as u64 + 1);
+        let extra = Radiopaque { needle: path.as_ref(), contrast: Some(&contrast) };
+        let position = self.scenario.position;
+        let dose = self
+            .fluoroscope
+            .shoot(&self.patient, position, extra, seconds, noise_seed)
+            .expect("imaging settings are validated when set");
+        let g = self.fluoroscope.geometry(position);
+        let (angle, tip_in_view) = match &self.needle {
+            Some(n) => {
+                let tip = n.tip();
+                let in_view = g.project_px(tip).is_some_and(|(i, j)| {
+                    let (i, j) = (i.round() as i64, j.round() as i64);
+                    let px = g.pixels as i64;
+                    i >= 0
+                        && j >= 0
+                        && i < px
+                        && j < px
+                        && super::imaging::detector::exposed(&self.fluoroscope.settings, i as usize, j as usize)
+                });
+                (Some(g.angle_to_beam_deg(n.tip_direction())), in_view)
+            }
+            None => (None, false),
+        };
+        let index = self.fluoroscope.shots;
+        self.emit(EventKind::Shot { index, dose, needle_beam_angle_deg: angle, tip_in_view });
+        self.pass_time(seconds);
+    }
+
+    fn inject(&mut self, fluid: Fluid, volume_ml: f64, rate: f64) {
+        let Some(needle) = self.needle.as_ref() else {
+            self.emit(EventKind::Unsafe { what: UnsafeAct::InjectedWithNoNeedle });
+            return;
+        };
+        let site = site_at(&self.patient, needle);
+        let resistance = self.injection.resistance_at(site);
+        if needle.blood_in_hub {
+            self.emit(EventKind::Unsafe { what: UnsafeAct::ContinuedAfterBloodInHub });
+        }
+        match site {
+            Site::Intravascular => self.emit(EventKind::Unsafe { what: UnsafeAct::InjectedIntravascular }),
+            Site::Intraneural => self.emit(EventKind::Unsafe { what: UnsafeAct::InjectedIntraneural }),
+            _ => {}
+        }
+        if fluid == Fluid::DrugMix && !self.contrast_confirmed() {
+            self.emit(EventKind::Unsafe { what: UnsafeAct::DrugBeforeContrastConfirmation });
+        }
+        // Deliver in slices so the spread, washout and pressure evolve during the push.
+        let duration = volume_ml / rate;
+        let slices = ((duration / pace::INJECTION_STEP_S).ceil() as usize).max(1);
+        let per_slice = volume_ml / slices as f64;
+        let dt = duration / slices as f64;
+        let mut high_resistance = resistance > HIGH_RESISTANCE;
+        for _ in 0..slices {
+            let needle = self.needle.as_ref().expect("checked above");
+            self.injection.deposit(&self.patient, needle, fluid, per_slice);
+            self.injection.step(dt);
+            high_resistance |= self.injection.resistance_at(site) > HIGH_RESISTANCE;
+        }
+        self.clock_s += duration;
+        if high_resistance {
+            self.emit(EventKind::Unsafe { what: UnsafeAct::InjectedAgainstHighResistance });
+        }
+        let resistance = self.injection.resistance_at(site);
+        self.emit(EventKind::Injected { fluid, volume_ml, site, resistance });
+    }
+
+    /// Contrast was injected and a shot taken after it, before now.
+    fn contrast_confirmed(&self) -> bool {
+        let injected_at = self.events.iter().find_map(|e| match e.kind {
+            EventKind::Injected { fluid: Fluid::Contrast, .. } => Some(e.time_s),
+            _ => None,
+        });
+        injected_at
+            .is_some_and(|t| self.events.iter().any(|e| e.time_s >= t && matches!(e.kind, EventKind::Shot { .. })))
+    }
+
+    /// Advance the clock, stepping the injected fluid finely while it still moves.
+    fn pass_time(&mut self, seconds: f64) {
+        let fine = seconds.min(3.0);
+        let steps = (fine / pace::INJECTION_STEP_S).ceil() as usize;
+        for _ in 0..steps {
+            self.injection.step(fine / steps as f64);
+        }
+        if seconds > fine {
+            self.injection.step(seconds - fine);
+        }
+        self.clock_s += seconds;
     }
 
     fn emit(&mut self, kind: EventKind) {
@@ -118,7 +512,18 @@ impl Session {
     }
 
     pub fn state(&self) -> SessionState<'_> {
-        SessionState { patient: &self.patient, clock_s: self.clock_s, events: &self.events }
+        SessionState {
+            patient: &self.patient,
+            clock_s: self.clock_s,
+            events: &self.events,
+            needle: self.needle.as_ref(),
+            selected_needle: self.selected,
+            fluoroscope: &self.fluoroscope,
+            injection: &self.injection,
+            tip_compartment: self.needle.as_ref().map(|n| n.compartment(&self.patient)),
+            contrast_pattern: self.injection.contrast_pattern(),
+            volumes: self.injection.volumes(),
+        }
     }
 
     pub fn patient(&self) -> &Patient {
@@ -131,6 +536,16 @@ impl Session {
 
     pub fn seed(&self) -> u64 {
         self.seed
+    }
+
+    /// Every needle used so far, the current one last.
+    pub fn needles(&self) -> impl Iterator<Item = &Needle> {
+        self.spent_needles.iter().chain(self.needle.iter())
+    }
+
+    /// Total exposure so far.
+    pub fn dose(&self) -> Dose {
+        self.fluoroscope.total
     }
 
     /// The log that replays this session.
@@ -154,6 +569,9 @@ impl Session {
         Ok(s)
     }
 }
+
+/// Relative resistance above which an injection is "against high resistance".
+pub const HIGH_RESISTANCE: f64 = 5.0;
 
 /// A log that does not replay.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]

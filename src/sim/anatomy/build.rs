@@ -17,7 +17,33 @@ const Z: DVec3 = DVec3::Z;
 /// Mean adult femoral head diameter; pelvic landmarks scale with head size.
 const REFERENCE_HEAD_DIAMETER_MM: f64 = 47.25;
 
+/// The capsule's inner envelope (the joint's potential space), kept so that layers of
+/// it can be rebuilt: contrast spreads as a thin layer against the capsule.
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct JointFrame {
+    rot: DMat3,
+    base0: DVec3,
+    mid0: DVec3,
+    r_head_mm: f64,
+    r_neck_mm: f64,
+}
+
+impl JointFrame {
+    /// The envelope shrunk by `inset_mm` (negative grows it): round the head; round the
+    /// neck to the intertrochanteric line in front, half the neck behind.
+    pub fn envelope(&self, inset_mm: f64) -> Shape {
+        let (rh, rn) = (self.r_head_mm - inset_mm, self.r_neck_mm - inset_mm);
+        Shape::Union(vec![
+            Shape::sphere(DVec3::ZERO, rh),
+            Shape::Intersection(vec![Shape::capsule(DVec3::ZERO, self.base0, rn), Shape::half_space(DVec3::ZERO, Y)]),
+            Shape::capsule(DVec3::ZERO, self.mid0, rn),
+        ])
+        .rotated_about(DVec3::ZERO, self.rot)
+    }
+}
+
 pub(super) struct Built {
+    pub joint_frame: JointFrame,
     pub structures: Vec<(Tissue, Shape, f64)>,
     pub landmarks: Landmarks,
     pub bundle: Bundle,
@@ -161,16 +187,10 @@ pub(super) fn build(p: &PatientParams) -> Built {
     let r_space_head = socket + 2.0;
     let r_outer_head = r_space_head + wall;
     let mid0 = -u0 * (s_junction + 0.5 * p.neck_length_mm);
-    let envelope = |r_head: f64, r_neck: f64| -> Shape {
-        turn(Shape::Union(vec![
-            Shape::sphere(DVec3::ZERO, r_head),
-            Shape::Intersection(vec![Shape::capsule(DVec3::ZERO, base0, r_neck), Shape::half_space(DVec3::ZERO, Y)]),
-            Shape::capsule(DVec3::ZERO, mid0, r_neck),
-        ]))
-    };
     let r_neck_outer = r_n + recess;
-    let capsule_outer = envelope(r_outer_head, r_neck_outer);
-    let joint_space = envelope(r_space_head, r_neck_outer - wall);
+    let joint_frame = JointFrame { rot, base0, mid0, r_head_mm: r_space_head, r_neck_mm: r_neck_outer - wall };
+    let capsule_outer = joint_frame.envelope(-wall);
+    let joint_space = joint_frame.envelope(0.0);
     let zona_s = s_junction + 5.0;
     let zona =
         turn(
@@ -266,6 +286,10 @@ pub(super) fn build(p: &PatientParams) -> Built {
         greater_trochanter_tip: gt_tip,
         joint_centre: DVec3::ZERO,
         anterior_entry: v(target.x, skin.front_y(target.x), target.z),
+        femoral_artery: v(artery_x, artery_y, target.z),
+        femoral_vein: v(vein_x, vein_y, target.z),
+        femoral_nerve: v(nerve_x, nerve_y, target.z),
+        iliopsoas_bursa: bursa_centre,
     };
 
     // Detail (mm): the smallest feature a display mesh must resolve.
@@ -292,5 +316,5 @@ pub(super) fn build(p: &PatientParams) -> Built {
         (Tissue::Fat, body(fat_in), 8.0),
         (Tissue::Skin, body(0.0), 8.0),
     ];
-    Built { structures, landmarks, bundle, skin, neck_axis: u, acetabular_axis: acet_axis }
+    Built { joint_frame, structures, landmarks, bundle, skin, neck_axis: u, acetabular_axis: acet_axis }
 }

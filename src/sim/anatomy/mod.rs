@@ -10,6 +10,7 @@ pub mod tissue;
 use glam::DVec3;
 use serde::{Deserialize, Serialize};
 
+pub use build::JointFrame;
 pub use mesh::TissueMesh;
 pub use params::{ParamRangeError, PatientOverrides, PatientParams, Sex};
 pub use shapes::{Aabb, Primitive, Shape, Spans};
@@ -33,6 +34,12 @@ pub struct Landmarks {
     pub joint_centre: DVec3,
     /// Skin point straight anterior to the target: the standard anterior entry.
     pub anterior_entry: DVec3,
+    /// Centres of the femoral artery, vein and nerve at the level of the target,
+    /// and of the iliopsoas bursa (teaching images, scripted errors).
+    pub femoral_artery: DVec3,
+    pub femoral_vein: DVec3,
+    pub femoral_nerve: DVec3,
+    pub iliopsoas_bursa: DVec3,
 }
 
 /// A landmark by name, as scripts and the CLI refer to them.
@@ -46,10 +53,14 @@ pub enum LandmarkName {
     GreaterTrochanterTip,
     JointCentre,
     AnteriorEntry,
+    FemoralArtery,
+    FemoralVein,
+    FemoralNerve,
+    IliopsoasBursa,
 }
 
 impl LandmarkName {
-    pub const ALL: [LandmarkName; 7] = [
+    pub const ALL: [LandmarkName; 11] = [
         LandmarkName::Target,
         LandmarkName::Asis,
         LandmarkName::PubicTubercle,
@@ -57,6 +68,10 @@ impl LandmarkName {
         LandmarkName::GreaterTrochanterTip,
         LandmarkName::JointCentre,
         LandmarkName::AnteriorEntry,
+        LandmarkName::FemoralArtery,
+        LandmarkName::FemoralVein,
+        LandmarkName::FemoralNerve,
+        LandmarkName::IliopsoasBursa,
     ];
     pub fn as_str(self) -> &'static str {
         match self {
@@ -67,6 +82,10 @@ impl LandmarkName {
             LandmarkName::GreaterTrochanterTip => "greater_trochanter_tip",
             LandmarkName::JointCentre => "joint_centre",
             LandmarkName::AnteriorEntry => "anterior_entry",
+            LandmarkName::FemoralArtery => "femoral_artery",
+            LandmarkName::FemoralVein => "femoral_vein",
+            LandmarkName::FemoralNerve => "femoral_nerve",
+            LandmarkName::IliopsoasBursa => "iliopsoas_bursa",
         }
     }
     pub fn parse(s: &str) -> Option<LandmarkName> {
@@ -84,6 +103,10 @@ impl Landmarks {
             LandmarkName::GreaterTrochanterTip => self.greater_trochanter_tip,
             LandmarkName::JointCentre => self.joint_centre,
             LandmarkName::AnteriorEntry => self.anterior_entry,
+            LandmarkName::FemoralArtery => self.femoral_artery,
+            LandmarkName::FemoralVein => self.femoral_vein,
+            LandmarkName::FemoralNerve => self.femoral_nerve,
+            LandmarkName::IliopsoasBursa => self.iliopsoas_bursa,
         }
     }
 }
@@ -165,6 +188,8 @@ pub struct Patient {
     pub neck_axis: DVec3,
     /// Unit vector out of the acetabular opening.
     pub acetabular_axis: DVec3,
+    /// The joint's potential space, for layers of it.
+    pub joint_frame: JointFrame,
     structures: Vec<Structure>,
 }
 
@@ -199,6 +224,7 @@ impl Patient {
             skin: built.skin,
             neck_axis: built.neck_axis,
             acetabular_axis: built.acetabular_axis,
+            joint_frame: built.joint_frame,
             structures,
         }
     }

@@ -1,0 +1,66 @@
+//! Writing files so that nothing already written is lost: write a temporary file
+//! beside the target, flush it to disk, then rename it over the target.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// A file that could not be written; names the file.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot write {}: {source}", path.display())]
+pub struct WriteError {
+    pub path: PathBuf,
+    #[source]
+    pub source: std::io::Error,
+}
+
+/// Replace `path` with `bytes` atomically: either the old file or the whole new one remains.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), WriteError> {
+    let err = |source| WriteError { path: path.to_path_buf(), source };
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let name = path.file_name().ok_or_else(|| err(std::io::Error::other("no file name")))?;
+    let tmp = dir.join(format!(".{}.{}.tmp", name.to_string_lossy(), std::process::id()));
+    let result = (|| {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if let Err(e) = result {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(err(e));
+    }
+    Ok(())
+}
+
+/// Append `line` (with a newline) to `path`, creating it if needed; the whole line or nothing.
+pub fn append_line(path: &Path, line: &str) -> Result<(), WriteError> {
+    let err = |source| WriteError { path: path.to_path_buf(), source };
+    let mut f = std::fs::OpenOptions::new().create(true).append(true).open(path).map_err(err)?;
+    let mut buf = line.as_bytes().to_vec();
+    buf.push(b'\n');
+    f.write_all(&buf).map_err(err)?;
+    f.sync_all().map_err(err)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failed_write_leaves_the_old_file_and_names_the_path() {
+        let dir = std::env::temp_dir().join(format!("fluorohip-files-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let target = dir.join("report.json");
+        write_atomically(&target, b"old").unwrap();
+        // A directory where the temporary file should go makes the write fail.
+        let missing = dir.join("no-such-dir").join("report.json");
+        let e = write_atomically(&missing, b"new").unwrap_err();
+        assert!(e.to_string().contains("no-such-dir"), "{e}");
+        assert_eq!(std::fs::read(&target).unwrap(), b"old");
+        write_atomically(&target, b"new").unwrap();
+        assert_eq!(std::fs::read(&target).unwrap(), b"new");
+        let leftovers = std::fs::read_dir(&dir).unwrap().count();
+        assert_eq!(leftovers, 1, "no temporary file left behind");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

@@ -1,0 +1,80 @@
+//! X-ray attenuation: the spectrum and one table of linear attenuation coefficients.
+//!
+//! Coefficients are NIST mass attenuation × density, as tabulated in
+//! `../shared/design/DOMAIN.md` §6 (cm⁻¹ there, mm⁻¹ here).
+
+use crate::sim::anatomy::Material;
+
+/// Number of energy bins of the spectrum.
+pub const BINS: usize = 4;
+
+/// Bin energies (keV) and photon fractions of a filtered ~75 kVp C-arm beam, whose
+/// effective energy is 40–60 keV (DOMAIN.md §6). The weights are an assumption.
+pub const ENERGY_KEV: [f64; BINS] = [40.0, 50.0, 60.0, 80.0];
+pub const PHOTON_FRACTION: [f64; BINS] = [0.25, 0.35, 0.25, 0.15];
+
+const fn per_mm(cm: [f64; BINS]) -> [f64; BINS] {
+    [cm[0] / 10.0, cm[1] / 10.0, cm[2] / 10.0, cm[3] / 10.0]
+}
+
+// DOMAIN.md §6, columns 40, 50, 60, 80 keV, cm⁻¹.
+const CORTICAL_BONE: [f64; BINS] = per_mm([1.28, 0.81, 0.60, 0.43]);
+const MUSCLE: [f64; BINS] = per_mm([0.28, 0.24, 0.22, 0.19]);
+const FAT: [f64; BINS] = per_mm([0.23, 0.20, 0.19, 0.17]);
+const BLOOD: [f64; BINS] = per_mm([0.29, 0.24, 0.22, 0.19]);
+const SKIN: [f64; BINS] = per_mm([0.29, 0.25, 0.22, 0.20]);
+const WATER: [f64; BINS] = per_mm([0.27, 0.23, 0.21, 0.19]);
+const IOHEXOL_300: [f64; BINS] = per_mm([6.91, 3.93, 2.49, 1.25]);
+/// Stainless steel, 8.0 g/cm³.
+pub const STEEL: [f64; BINS] = per_mm([28.6, 15.5, 9.5, 4.7]);
+/// Iodine concentration of iohexol 300 (mg iodine per mL).
+pub const IOHEXOL_300_MG_I_PER_ML: f64 = 300.0;
+
+const fn mix(a: [f64; BINS], wa: f64, b: [f64; BINS], wb: f64) -> [f64; BINS] {
+    [a[0] * wa + b[0] * wb, a[1] * wa + b[1] * wb, a[2] * wa + b[2] * wb, a[3] * wa + b[3] * wb]
+}
+
+/// assumption: marrow as equal parts fat and water; cancellous bone as 30% cortical
+/// bone and 70% marrow by volume (no table value exists, DOMAIN.md §6).
+const MARROW: [f64; BINS] = mix(FAT, 0.5, WATER, 0.5);
+const CANCELLOUS_BONE: [f64; BINS] = mix(CORTICAL_BONE, 0.3, MARROW, 0.7);
+/// assumption: hyaline cartilage as water at density 1.1.
+const CARTILAGE: [f64; BINS] = mix(WATER, 1.1, WATER, 0.0);
+
+/// Linear attenuation (mm⁻¹) of a material in each energy bin.
+pub fn mu_per_mm(m: Material) -> [f64; BINS] {
+    match m {
+        Material::Air => [0.0; BINS],
+        Material::Skin => SKIN,
+        Material::Fat => FAT,
+        Material::Muscle => MUSCLE,
+        Material::Blood => BLOOD,
+        Material::JointFluid => WATER,
+        Material::Cartilage => CARTILAGE,
+        Material::CorticalBone => CORTICAL_BONE,
+        Material::CancellousBone => CANCELLOUS_BONE,
+    }
+}
+
+/// Extra attenuation (mm⁻¹) per mg/mL of iodine, over the water it displaces:
+/// (iohexol 300 − water) / 300.
+pub fn iodine_mu_per_mm_per_mg_ml() -> [f64; BINS] {
+    std::array::from_fn(|i| (IOHEXOL_300[i] - WATER[i]) / IOHEXOL_300_MG_I_PER_ML)
+}
+
+/// The table as rows for documents and reports: material, then μ (cm⁻¹) per bin.
+pub fn table_rows() -> Vec<(&'static str, [f64; BINS])> {
+    let cm = |a: [f64; BINS]| a.map(|x| x * 10.0);
+    vec![
+        ("cortical bone", cm(CORTICAL_BONE)),
+        ("cancellous bone (30% cortical, 70% marrow; assumption)", cm(CANCELLOUS_BONE)),
+        ("muscle", cm(MUSCLE)),
+        ("fat", cm(FAT)),
+        ("blood", cm(BLOOD)),
+        ("skin", cm(SKIN)),
+        ("joint fluid (water)", cm(WATER)),
+        ("cartilage (water at 1.1 g/cm³; assumption)", cm(CARTILAGE)),
+        ("iohexol 300 mgI/mL", cm(IOHEXOL_300)),
+        ("stainless steel", cm(STEEL)),
+    ]
+}

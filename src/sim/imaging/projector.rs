@@ -1,0 +1,205 @@
+//! The projector: line integrals of attenuation along every detector ray, by
+//! Beer–Lambert over the patient's exact tissue spans, the steel needle and the
+//! iodine of the contrast.
+//!
+//! The patient's part depends only on the pose, so it is kept between shots and
+//! recomputed only when the C-arm moves; a shot at an unchanged pose adds just
+//! the needle and contrast, in the screen region they cover.
+
+use glam::DVec3;
+
+use super::geometry::Geometry;
+use super::materials::{self, BINS};
+use crate::sim::anatomy::{Aabb, Material, MaterialPath, Patient, Shape};
+use crate::sim::injection::ContrastField;
+use crate::sim::needle::NeedlePath;
+
+/// Anything X-rays pass through: the patient, or a test phantom.
+pub trait XrayBody: Sync {
+    /// Add the path length (mm) through each material along `o + t d`, `t` in `[0, len]`.
+    fn path_lengths_dir(&self, o: DVec3, d: DVec3, len: f64, out: &mut MaterialPath);
+    /// Identifies the body, so a cached projection is never reused for another one.
+    fn key(&self) -> u64;
+}
+
+impl XrayBody for Patient {
+    fn path_lengths_dir(&self, o: DVec3, d: DVec3, len: f64, out: &mut MaterialPath) {
+        Patient::path_lengths_dir(self, o, d, len, out)
+    }
+    fn key(&self) -> u64 {
+        self.seed
+    }
+}
+
+/// A test object: solids of one material each, in air (first match wins).
+#[derive(Clone, Debug)]
+pub struct Phantom {
+    pub parts: Vec<(Material, Shape)>,
+    pub id: u64,
+}
+
+impl XrayBody for Phantom {
+    fn path_lengths_dir(&self, o: DVec3, d: DVec3, len: f64, out: &mut MaterialPath) {
+        let mut free = crate::sim::anatomy::Spans::single(0.0, len);
+        for (m, shape) in &self.parts {
+            let spans = shape.ray_spans(o, d, 0.0, len);
+            out[m.index()] += spans.intersection(&free).total();
+            free = free.difference(&spans);
+        }
+        out[Material::Air.index()] += free.total();
+    }
+    fn key(&self) -> u64 {
+        self.id ^ 0x5048_414e_544f_4d00
+    }
+}
+
+/// What the projector can see besides the patient.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Radiopaque<'a> {
+    pub needle: Option<&'a NeedlePath>,
+    pub contrast: Option<&'a ContrastField>,
+}
+
+/// Per-pixel optical depth in each energy bin, with the anatomy cached per pose.
+#[derive(Debug, Default)]
+pub struct Projector {
+    cached: Option<(Geometry, u64)>,
+    anatomy: Vec<[f32; BINS]>,
+    total: Vec<[f32; BINS]>,
+    /// Path length through the patient along each pixel's ray (mm), from the anatomy pass.
+    body_mm: Vec<f32>,
+}
+
+fn mu_table() -> [[f64; BINS]; Material::COUNT] {
+    std::array::from_fn(|m| materials::mu_per_mm(Material::ALL[m]))
+}
+
+/// Pixel rectangle (inclusive-exclusive) covered by the projection of a box, with a margin.
+fn screen_rect(g: &Geometry, b: &Aabb, margin_px: f64) -> Option<(usize, usize, usize, usize)> {
+    let n = g.pixels as f64;
+    let (mut i0, mut j0, mut i1, mut j1) = (f64::INFINITY, f64::INFINITY, f64::NEG_INFINITY, f64::NEG_INFINITY);
+    for c in 0..8 {
+        let p = DVec3::new(
+            if c & 1 == 0 { b.min.x } else { b.max.x },
+            if c & 2 == 0 { b.min.y } else { b.max.y },
+            if c & 4 == 0 { b.min.z } else { b.max.z },
+        );
+        let (i, j) = g.project_px(p)?;
+        i0 = i0.min(i);
+        i1 = i1.max(i);
+        j0 = j0.min(j);
+        j1 = j1.max(j);
+    }
+    let clamp = |x: f64| x.clamp(0.0, n) as usize;
+    let r = (clamp(i0 - margin_px), clamp(j0 - margin_px), clamp(i1 + margin_px + 1.0), clamp(j1 + margin_px + 1.0));
+    (r.0 < r.2 && r.1 < r.3).then_some(r)
+}
+
+impl Projector {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Optical depth per bin for every pixel, row-major from the top-left.
+    pub fn optical_depth(&self) -> &[[f32; BINS]] {
+        &self.total
+    }
+
+    /// Path length through the patient (mm) along each pixel's ray.
+    pub fn body_path_mm(&self) -> &[f32] {
+        &self.body_mm
+    }
+
+    /// Drop the cached anatomy (e.g. a new patient).
+    pub fn invalidate(&mut self) {
+        self.cached = None;
+    }
+
+    /// Compute the optical depth of every pixel for `body` and `extra` seen by `g`.
+    pub fn project(&mut self, g: &Geometry, body: &dyn XrayBody, extra: Radiopaque<'_>) {
+        let n = g.pixels;
+        if self.cached != Some((*g, body.key())) {
+            self.project_anatomy(g, body);
+            self.cached = Some((*g, body.key()));
+        }
+        self.total.clear();
+        self.total.extend_from_slice(&self.anatomy);
+        if let Some(needle) = extra.needle
+            && let Some(bb) = needle.aabb()
+            && let Some((i0, j0, i1, j1)) = screen_rect(g, &bb, 2.0)
+        {
+            for j in j0..j1 {
+                for i in i0..i1 {
+                    let (o, d, len) = ray(g, i, j);
+                    let steel = needle.steel_length_mm(o, d, len);
+                    if steel > 0.0 {
+                        let px = &mut self.total[j * n + i];
+                        for (b, v) in px.iter_mut().enumerate() {
+                            *v += (materials::STEEL[b] * steel) as f32;
+                        }
+                    }
+                }
+            }
+        }
+        if let Some(field) = extra.contrast {
+            let mu_i = materials::iodine_mu_per_mm_per_mg_ml();
+            for body in field.bodies() {
+                let Some((i0, j0, i1, j1)) = screen_rect(g, &body.aabb, 1.0) else { continue };
+                for j in j0..j1 {
+                    for i in i0..i1 {
+                        let (o, d, len) = ray(g, i, j);
+                        let iodine = body.iodine_line_integral(o, d, len);
+                        if iodine > 0.0 {
+                            let px = &mut self.total[j * n + i];
+                            for (b, v) in px.iter_mut().enumerate() {
+                                *v += (mu_i[b] * iodine) as f32;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn project_anatomy(&mut self, g: &Geometry, body: &dyn XrayBody) {
+        let n = g.pixels;
+        self.anatomy.clear();
+        self.anatomy.resize(n * n, [0.0; BINS]);
+        self.body_mm.clear();
+        self.body_mm.resize(n * n, 0.0);
+        let mu = mu_table();
+        let rows_per_half = n.div_ceil(2);
+        let (a_top, a_bottom) = self.anatomy.split_at_mut(rows_per_half * n);
+        let (b_top, b_bottom) = self.body_mm.split_at_mut(rows_per_half * n);
+        let work = |row0: usize, out: &mut [[f32; BINS]], body_out: &mut [f32]| {
+            for (k, (px, bm)) in out.iter_mut().zip(body_out.iter_mut()).enumerate() {
+                let (i, j) = (k % n, row0 + k / n);
+                let (o, d, len) = ray(g, i, j);
+                let mut path = [0.0; Material::COUNT];
+                body.path_lengths_dir(o, d, len, &mut path);
+                let mut depth = [0.0f64; BINS];
+                for (m, l) in path.iter().enumerate().skip(1) {
+                    if *l > 0.0 {
+                        for (b, dep) in depth.iter_mut().enumerate() {
+                            *dep += mu[m][b] * l;
+                        }
+                    }
+                }
+                *px = depth.map(|x| x as f32);
+                *bm = (len - path[Material::Air.index()]) as f32;
+            }
+        };
+        std::thread::scope(|s| {
+            s.spawn(|| work(rows_per_half, a_bottom, b_bottom));
+            work(0, a_top, b_top);
+        });
+    }
+}
+
+/// The ray of pixel (i, j): origin at the source, unit direction, length to the detector.
+pub fn ray(g: &Geometry, i: usize, j: usize) -> (DVec3, DVec3, f64) {
+    let p = g.pixel_point(i, j);
+    let v = p - g.source;
+    let len = v.length();
+    (g.source, v / len, len)
+}
