@@ -249,7 +249,8 @@ pub fn site_at(patient: &Patient, needle: &Needle) -> Site {
             }
         }
         Compartment::CapsuleWall => {
-            if open_joint(behind) || patient.signed_distance(Tissue::JointSpace, tip) < 0.8 {
+            // In the deeper half of the wall the bevel opening (~1.5 mm) reaches the joint.
+            if open_joint(behind) || patient.signed_distance(Tissue::JointSpace, tip) < 1.6 {
                 Site::PartlyIntraArticular
             } else {
                 Site::ExtraArticular
@@ -451,24 +452,10 @@ impl InjectionState {
         if let Some(origin) = self.joint_origin
             && self.joint.contrast_ml > 0.0
         {
-            let joint_space = patient
-                .structures()
-                .iter()
-                .find(|s| s.tissue == Tissue::JointSpace)
-                .map(|s| s.shape.clone())
-                .expect("every patient has a joint space");
-            // The filled part of the potential space: within the spread front, minus bone and cartilage.
-            let solid: Vec<Shape> = patient
-                .structures()
-                .iter()
-                .filter(|s| {
-                    matches!(s.tissue, Tissue::FemoralCartilage | Tissue::AcetabularCartilage | Tissue::ZonaOrbicularis)
-                        || s.tissue.is_bone()
-                })
-                .map(|s| s.shape.clone())
-                .collect();
             // Fluid in the joint distends the potential space as a thin layer against the
             // capsule, over the area the front has reached: crisp outlines, as on an arthrogram.
+            // The layer lies outside the femur and its cartilage; only the acetabular cup
+            // crosses the envelope, so only the cup is cut away.
             let r2 = self.joint_front_mm * self.joint_front_mm;
             let reached =
                 self.joint_voxels.iter().filter(|v| v.outer && (v.centre - origin).length_squared() <= r2).count();
@@ -476,11 +463,10 @@ impl InjectionState {
             let layer_mm = (self.joint.total_ml() * 1000.0 / area_mm2).clamp(0.05, MAX_LAYER_MM);
             let frame = &patient.joint_frame;
             let filled = Shape::Intersection(vec![
-                joint_space,
                 Shape::sphere(origin, self.joint_front_mm),
                 frame.envelope(0.0).minus(frame.envelope(layer_mm)),
             ])
-            .minus(Shape::Union(solid));
+            .minus(frame.cup.clone());
             let conc = self.joint.iodine_mg() / self.joint.total_ml().max(1e-9);
             bodies.push(ContrastBody::new(filled, conc));
         }
@@ -566,7 +552,7 @@ fn vessel_flow(patient: &Patient, vessel: Tissue) -> (DVec3, f64, f64) {
 }
 
 /// A region holding iodine at a uniform concentration.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ContrastBody {
     pub shape: Shape,
     pub aabb: Aabb,

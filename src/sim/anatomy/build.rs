@@ -19,13 +19,15 @@ const REFERENCE_HEAD_DIAMETER_MM: f64 = 47.25;
 
 /// The capsule's inner envelope (the joint's potential space), kept so that layers of
 /// it can be rebuilt: contrast spreads as a thin layer against the capsule.
-#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct JointFrame {
     rot: DMat3,
     base0: DVec3,
     mid0: DVec3,
     r_head_mm: f64,
     r_neck_mm: f64,
+    /// The acetabular cup (bone and cartilage) the head part of the envelope passes through.
+    pub cup: Shape,
 }
 
 impl JointFrame {
@@ -150,7 +152,7 @@ pub(super) fn build(p: &PatientParams) -> Built {
     let ischium = |shrink: f64| Shape::capsule(v(12.0, 22.0, -22.0) * s, v(28.0, 38.0, -72.0) * s, 13.0 * s - shrink);
     let inf_ramus = Shape::capsule(v(28.0, 38.0, -72.0) * s, v(80.0, -10.0, -50.0) * s, 8.0 * s);
     let mut pelvis_parts = vec![
-        cup,
+        cup.clone(),
         ilium,
         roof,
         asis_spine,
@@ -188,7 +190,8 @@ pub(super) fn build(p: &PatientParams) -> Built {
     let r_outer_head = r_space_head + wall;
     let mid0 = -u0 * (s_junction + 0.5 * p.neck_length_mm);
     let r_neck_outer = r_n + recess;
-    let joint_frame = JointFrame { rot, base0, mid0, r_head_mm: r_space_head, r_neck_mm: r_neck_outer - wall };
+    let joint_frame =
+        JointFrame { rot, base0, mid0, r_head_mm: r_space_head, r_neck_mm: r_neck_outer - wall, cup: cup.clone() };
     let capsule_outer = joint_frame.envelope(-wall);
     let joint_space = joint_frame.envelope(0.0);
     let zona_s = s_junction + 5.0;

@@ -1,7 +1,6 @@
 //! The detector and display: exposure field, quantum noise, automatic
 //! window/level, polarity, edge enhancement and the image-intensifier look.
 
-use super::materials::{BINS, PHOTON_FRACTION};
 use super::settings::{DetectorKind, ImagingSettings, Polarity};
 use crate::sim::rng::SimRng;
 
@@ -23,12 +22,54 @@ pub struct Frame {
     pub gray: Vec<u8>,
     /// Measured log attenuation −ln(I/I₀) per pixel (noisy); NaN where unexposed.
     pub signal: Vec<f32>,
-    /// The same without quantum noise.
-    pub expected: Vec<f32>,
+    /// Transmission I/I₀ without quantum noise (the projector's), per pixel.
+    pub transmission: Vec<f32>,
     scratch: Vec<f32>,
+    /// Per-pixel display gain: 0 where unexposed, else the vignetting factor; kept per settings.
+    mask: Vec<f32>,
+    mask_for: Option<ImagingSettings>,
+    exposed_count: usize,
 }
 
 impl Frame {
+    /// The noiseless log attenuation −ln(I/I₀) per pixel; NaN where unexposed.
+    pub fn expected_signal(&self) -> Vec<f32> {
+        self.transmission.iter().zip(&self.signal).map(|(t, s)| if s.is_nan() { f32::NAN } else { -t.ln() }).collect()
+    }
+
+    /// Number of exposed pixels of the last frame.
+    pub fn exposed_count(&self) -> usize {
+        self.exposed_count
+    }
+
+    fn update_mask(&mut self, s: &ImagingSettings) {
+        if self.mask_for.as_ref() == Some(s) {
+            return;
+        }
+        let n = s.pixels;
+        self.mask.clear();
+        self.mask.resize(n * n, 0.0);
+        let centre = (n as f64 - 1.0) / 2.0;
+        let mut count = 0;
+        for j in 0..n {
+            for i in 0..n {
+                if !exposed(s, i, j) {
+                    continue;
+                }
+                count += 1;
+                let mut gain = 1.0;
+                if s.detector == DetectorKind::ImageIntensifier {
+                    let dx = (i as f64 - centre) / (n as f64 / 2.0);
+                    let dy = (j as f64 - centre) / (n as f64 / 2.0);
+                    gain = (1.0 - II_VIGNETTING * (dx * dx + dy * dy)).max(0.01);
+                }
+                self.mask[j * n + i] = gain as f32;
+            }
+        }
+        self.exposed_count = count;
+        self.mask_for = Some(*s);
+    }
+
     pub fn at(&self, i: usize, j: usize) -> u8 {
         self.gray[j * self.pixels + i]
     }
@@ -59,7 +100,9 @@ pub fn exposed(s: &ImagingSettings, i: usize, j: usize) -> bool {
         DetectorKind::ImageIntensifier => r2 <= 1.0,
         DetectorKind::FlatPanel => true,
     };
-    in_field && r2 <= s.collimation.iris * s.collimation.iris && x.abs() <= s.collimation.slot
+    // An iris at 1.0 is wide open (the whole square of a flat panel).
+    let iris = s.collimation.iris;
+    in_field && (iris >= 1.0 || r2 <= iris * iris) && x.abs() <= s.collimation.slot
 }
 
 /// Number of exposed pixels for these settings.
@@ -67,44 +110,49 @@ pub fn exposed_pixel_count(s: &ImagingSettings) -> usize {
     (0..s.pixels).map(|j| (0..s.pixels).filter(|&i| exposed(s, i, j)).count()).sum()
 }
 
-/// Turn per-pixel optical depths into a displayed frame.
+/// Turn per-pixel transmissions into a displayed frame.
 /// `photons` is the unattenuated count per pixel for this frame; `seed` fixes the noise.
-pub fn develop(frame: &mut Frame, depth: &[[f32; BINS]], s: &ImagingSettings, photons: f64, seed: u64) {
+pub fn develop(frame: &mut Frame, transmission: &[f32], s: &ImagingSettings, photons: f64, seed: u64) {
     let n = s.pixels;
     frame.pixels = n;
     frame.gray.resize(n * n, 0);
     frame.signal.resize(n * n, 0.0);
-    frame.expected.resize(n * n, 0.0);
+    frame.transmission.clear();
+    frame.transmission.extend_from_slice(transmission);
     frame.scratch.resize(n * n, 0.0);
 
-    // Quantum noise, two halves in parallel; each row has its own random stream,
-    // so the image does not depend on how rows are shared between threads.
-    let half = n.div_ceil(2);
-    let (sig_a, sig_b) = frame.signal.split_at_mut(half * n);
-    let (exp_a, exp_b) = frame.expected.split_at_mut(half * n);
-    let rows = |row0: usize, sig: &mut [f32], expect: &mut [f32]| {
-        for (r, (srow, erow)) in sig.chunks_mut(n).zip(expect.chunks_mut(n)).enumerate() {
+    frame.update_mask(s);
+
+    // Quantum noise. Each row has its own random stream, so the image does not depend
+    // on how rows are shared between threads; large frames use two threads, live
+    // frames (≤ 256 px) one, so they allocate nothing.
+    let photons_f = photons as f32;
+    let mask = &frame.mask;
+    let rows = |row0: usize, sig: &mut [f32]| {
+        for (r, srow) in sig.chunks_mut(n).enumerate() {
             let j = row0 + r;
             let mut rng = SimRng::for_stream(seed, 1_000 + j as u64);
             for i in 0..n {
-                if !exposed(s, i, j) {
+                if mask[j * n + i] == 0.0 {
                     srow[i] = f32::NAN;
-                    erow[i] = f32::NAN;
                     continue;
                 }
-                let tau = &depth[j * n + i];
-                let t: f64 = (0..BINS).map(|b| PHOTON_FRACTION[b] * (-(tau[b] as f64)).exp()).sum();
-                let t = t.max(1e-12);
-                erow[i] = -(t.ln()) as f32;
-                let counts = rng.poisson(photons * t).max(0.5);
-                srow[i] = -((counts / photons).ln()) as f32;
+                let t = transmission[j * n + i];
+                let counts = (rng.poisson((photons_f * t) as f64) as f32).max(0.5);
+                srow[i] = -(counts / photons_f).ln();
             }
         }
     };
-    std::thread::scope(|sc| {
-        sc.spawn(|| rows(half, sig_b, exp_b));
-        rows(0, sig_a, exp_a);
-    });
+    if n > 256 {
+        let half = n.div_ceil(2);
+        let (sig_a, sig_b) = frame.signal.split_at_mut(half * n);
+        std::thread::scope(|sc| {
+            sc.spawn(|| rows(half, sig_b));
+            rows(0, sig_a);
+        });
+    } else {
+        rows(0, &mut frame.signal);
+    }
 
     // Automatic brightness: window from the 1st to the 99th percentile of the exposed field.
     const HIST_BINS: usize = 4096;
@@ -142,8 +190,7 @@ pub fn develop(frame: &mut Frame, depth: &[[f32; BINS]], s: &ImagingSettings, ph
         };
     }
 
-    // Optional edge enhancement: unsharp mask over a 3 × 3 neighbourhood.
-    let centre = (n as f64 - 1.0) / 2.0;
+    // Optional edge enhancement (unsharp mask over 3 × 3), then the intensifier's rim.
     for j in 0..n {
         for i in 0..n {
             let k = j * n + i;
@@ -166,11 +213,7 @@ pub fn develop(frame: &mut Frame, depth: &[[f32; BINS]], s: &ImagingSettings, ph
                 }
                 v = (b + 0.8 * (b - sum / c)).clamp(0.0, 1.0);
             }
-            if s.detector == DetectorKind::ImageIntensifier {
-                let dx = (i as f64 - centre) / (n as f64 / 2.0);
-                let dy = (j as f64 - centre) / (n as f64 / 2.0);
-                v *= (1.0 - II_VIGNETTING * (dx * dx + dy * dy)).max(0.0) as f32;
-            }
+            v *= frame.mask[k];
             frame.gray[k] = (16.0 + v * 235.0).round() as u8;
         }
     }

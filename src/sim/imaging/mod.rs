@@ -65,8 +65,8 @@ impl Fluoroscope {
             / (dose::CONTINUOUS_AIR_KERMA_MGY_PER_S / dose::CONTINUOUS_FRAMES_PER_S);
         let ref_pixel_mm = 230.0 / 256.0;
         let photons = detector::REFERENCE_PHOTONS_PER_PIXEL * frame_kerma_rel * (g.pixel_mm / ref_pixel_mm).powi(2);
-        detector::develop(&mut self.frame, self.projector.optical_depth(), s, photons, noise_seed);
-        let area = detector::exposed_pixel_count(s) as f64 * g.pixel_mm * g.pixel_mm;
+        detector::develop(&mut self.frame, self.projector.transmission(), s, photons, noise_seed);
+        let area = self.frame.exposed_count() as f64 * g.pixel_mm * g.pixel_mm;
         let d = dose::shot_dose(s, seconds, area, thickness);
         self.total += d;
         self.shots += 1;

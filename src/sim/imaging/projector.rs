@@ -65,7 +65,18 @@ pub struct Radiopaque<'a> {
 pub struct Projector {
     cached: Option<(Geometry, u64)>,
     anatomy: Vec<[f32; BINS]>,
-    total: Vec<[f32; BINS]>,
+    /// Spectrum-weighted transmission of the anatomy alone, per pixel.
+    anatomy_t: Vec<f32>,
+    /// Iodine's optical depth, kept while neither the pose nor the contrast changes,
+    /// with the list of pixels it touches.
+    contrast: Vec<[f32; BINS]>,
+    contrast_pixels: Vec<u32>,
+    contrast_key: Option<(Geometry, Vec<crate::sim::injection::ContrastBody>)>,
+    /// Needle and contrast optical depth of this frame, zero outside `touched`.
+    extra: Vec<[f32; BINS]>,
+    touched: Vec<u32>,
+    /// Spectrum-weighted transmission I/I₀ of every pixel for this frame.
+    transmission: Vec<f32>,
     /// Path length through the patient along each pixel's ray (mm), from the anatomy pass.
     body_mm: Vec<f32>,
 }
@@ -100,9 +111,15 @@ impl Projector {
         Self::default()
     }
 
-    /// Optical depth per bin for every pixel, row-major from the top-left.
-    pub fn optical_depth(&self) -> &[[f32; BINS]] {
-        &self.total
+    /// Optical depth of the body alone (no needle or contrast) per bin for every pixel,
+    /// row-major from the top-left.
+    pub fn anatomy_optical_depth(&self) -> &[[f32; BINS]] {
+        &self.anatomy
+    }
+
+    /// Spectrum-weighted transmission I/I₀ of every pixel for the last frame.
+    pub fn transmission(&self) -> &[f32] {
+        &self.transmission
     }
 
     /// Path length through the patient (mm) along each pixel's ray.
@@ -122,8 +139,24 @@ impl Projector {
             self.project_anatomy(g, body);
             self.cached = Some((*g, body.key()));
         }
-        self.total.clear();
-        self.total.extend_from_slice(&self.anatomy);
+        self.transmission.clear();
+        self.transmission.extend_from_slice(&self.anatomy_t);
+        self.extra.resize(n * n, [0.0; BINS]);
+        self.touched.clear();
+        if let Some(field) = extra.contrast
+            && !field.is_empty()
+        {
+            let unchanged =
+                self.contrast_key.as_ref().is_some_and(|(kg, kb)| kg == g && kb.as_slice() == field.bodies());
+            if !unchanged {
+                self.project_contrast(g, field);
+                self.contrast_key = Some((*g, field.bodies().to_vec()));
+            }
+            for &k in &self.contrast_pixels {
+                self.extra[k as usize] = self.contrast[k as usize];
+                self.touched.push(k);
+            }
+        }
         if let Some(needle) = extra.needle
             && let Some(bb) = needle.aabb()
             && let Some((i0, j0, i1, j1)) = screen_rect(g, &bb, 2.0)
@@ -133,7 +166,11 @@ impl Projector {
                     let (o, d, len) = ray(g, i, j);
                     let steel = needle.steel_length_mm(o, d, len);
                     if steel > 0.0 {
-                        let px = &mut self.total[j * n + i];
+                        let k = j * n + i;
+                        let px = &mut self.extra[k];
+                        if px.iter().all(|v| *v == 0.0) {
+                            self.touched.push(k as u32);
+                        }
                         for (b, v) in px.iter_mut().enumerate() {
                             *v += (materials::STEEL[b] * steel) as f32;
                         }
@@ -141,22 +178,49 @@ impl Projector {
                 }
             }
         }
-        if let Some(field) = extra.contrast {
-            let mu_i = materials::iodine_mu_per_mm_per_mg_ml();
-            for body in field.bodies() {
-                let Some((i0, j0, i1, j1)) = screen_rect(g, &body.aabb, 1.0) else { continue };
-                for j in j0..j1 {
+        // Only pixels the needle or contrast cross need the spectrum summed again.
+        for &k in &self.touched {
+            let k = k as usize;
+            let a = &self.anatomy[k];
+            let e = &mut self.extra[k];
+            self.transmission[k] = weighted_transmission(&std::array::from_fn(|b| a[b] + e[b]));
+            *e = [0.0; BINS];
+        }
+    }
+
+    /// Iodine's optical depth over the screen region each contrast body covers, on two threads.
+    fn project_contrast(&mut self, g: &Geometry, field: &ContrastField) {
+        let n = g.pixels;
+        self.contrast.clear();
+        self.contrast.resize(n * n, [0.0; BINS]);
+        let mu_i = materials::iodine_mu_per_mm_per_mg_ml();
+        for body in field.bodies() {
+            let Some((i0, j0, i1, j1)) = screen_rect(g, &body.aabb, 1.0) else { continue };
+            let mid = (j0 + j1) / 2;
+            let (top, bottom) = self.contrast.split_at_mut(mid * n);
+            let rows = |ja: usize, jb: usize, out: &mut [[f32; BINS]], row0: usize| {
+                for j in ja..jb {
                     for i in i0..i1 {
                         let (o, d, len) = ray(g, i, j);
                         let iodine = body.iodine_line_integral(o, d, len);
                         if iodine > 0.0 {
-                            let px = &mut self.total[j * n + i];
+                            let px = &mut out[(j - row0) * n + i];
                             for (b, v) in px.iter_mut().enumerate() {
                                 *v += (mu_i[b] * iodine) as f32;
                             }
                         }
                     }
                 }
+            };
+            std::thread::scope(|sc| {
+                sc.spawn(|| rows(mid, j1, bottom, mid));
+                rows(j0, mid, top, 0);
+            });
+        }
+        self.contrast_pixels.clear();
+        for (k, c) in self.contrast.iter().enumerate() {
+            if c[0] > 0.0 {
+                self.contrast_pixels.push(k as u32);
             }
         }
     }
@@ -193,7 +257,15 @@ impl Projector {
             s.spawn(|| work(rows_per_half, a_bottom, b_bottom));
             work(0, a_top, b_top);
         });
+        self.anatomy_t.clear();
+        self.anatomy_t.extend(self.anatomy.iter().map(weighted_transmission));
     }
+}
+
+/// Transmission I/I₀ of a pixel: the spectrum's photon fractions times exp(−optical depth).
+pub fn weighted_transmission(tau: &[f32; BINS]) -> f32 {
+    let t: f32 = tau.iter().zip(materials::PHOTON_FRACTION).map(|(tau, w)| w as f32 * (-tau).exp()).sum();
+    t.max(1e-12)
 }
 
 /// The ray of pixel (i, j): origin at the source, unit direction, length to the detector.
