@@ -415,6 +415,11 @@ impl InjectionState {
         self.joint
     }
 
+    /// What is in the iliopsoas bursa now.
+    pub fn in_bursa(&self) -> Contents {
+        self.bursa
+    }
+
     /// Everything injected.
     pub fn injected(&self) -> Contents {
         self.injected

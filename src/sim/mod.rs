@@ -2,13 +2,17 @@
 //! Deterministic and free of any GUI code.
 
 pub mod anatomy;
+pub mod assessment;
 pub mod files;
 pub mod imaging;
 pub mod injection;
 pub mod needle;
+pub mod procedure;
+pub mod report;
 pub mod rng;
 pub mod scenario;
+pub mod script;
 pub mod session;
 
-pub use scenario::{Position, Scenario};
+pub use scenario::{Mode, Position, Scenario};
 pub use session::{Action, ActionError, ActionLog, Event, EventKind, Session, SessionState};

@@ -358,6 +358,20 @@ impl Needle {
         self.redirections += 1;
     }
 
+    /// Bevel steering: turn the bevel so the tip's curve bends toward `target`
+    /// (nothing changes when the tip already points at it).
+    pub fn steer_toward(&mut self, target: DVec3) {
+        let to = target - self.tip();
+        let off = to - self.tip_dir * to.dot(self.tip_dir);
+        if off.length() < 0.2 {
+            return;
+        }
+        let reference = if self.tip_dir.z.abs() < 0.9 { DVec3::Z } else { DVec3::X };
+        let u = (reference - self.tip_dir * reference.dot(self.tip_dir)).normalize();
+        let v = self.tip_dir.cross(u);
+        self.bevel_deg = off.dot(v).atan2(off.dot(u)).to_degrees().rem_euclid(360.0);
+    }
+
     /// Turn the bevel by `deg` (the curve of later advances turns with it).
     pub fn rotate_bevel(&mut self, deg: f64) {
         self.bevel_deg = (self.bevel_deg + deg).rem_euclid(360.0);

@@ -1,8 +1,14 @@
-//! Teaching cases: which patient, in which position, for what purpose.
+//! Teaching cases: which patient, in which position, what is really wrong, and
+//! what the trainee should learn. Cases are RON files an instructor can copy and
+//! edit (docs/SCENARIOS.md); the shipped ones are built into the program.
+
+use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::anatomy::PatientOverrides;
+use super::anatomy::{LandmarkName, Patient, PatientOverrides};
+use super::needle::NeedleKind;
+use super::procedure::PainSource;
 
 /// How the patient lies on the table.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -11,8 +17,27 @@ pub enum Position {
     /// Supine, for the anterior approach (the common one).
     #[default]
     Supine,
-    /// Prone, as the project's source text describes.
+    /// Prone, as the project's source text describes (posterior approach).
     Prone,
+}
+
+impl Position {
+    /// The target and skin entry of the standard approach in this position.
+    pub fn approach(self) -> (LandmarkName, LandmarkName) {
+        match self {
+            Position::Supine => (LandmarkName::Target, LandmarkName::AnteriorEntry),
+            Position::Prone => (LandmarkName::PosteriorTarget, LandmarkName::PosteriorEntry),
+        }
+    }
+}
+
+/// Learning mode shows hints, the ghost path and the tissue at the tip; assessment mode does not.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Mode {
+    #[default]
+    Learning,
+    Assessment,
 }
 
 /// A teaching case.
@@ -22,7 +47,18 @@ pub struct Scenario {
     /// Short identifier, e.g. `routine_anterior`.
     pub name: String,
     pub title: String,
+    pub description: String,
+    pub learning_objectives: Vec<String>,
+    /// Seed used when none is given.
+    pub default_seed: u64,
     pub position: Position,
+    pub mode: Mode,
+    /// Where the patient's pain really comes from.
+    pub pain_source: PainSource,
+    /// Needles on the tray.
+    pub needles: Vec<NeedleKind>,
+    /// Time allowed for the procedure (minutes of simulated time), if limited.
+    pub time_limit_min: Option<f64>,
     /// Patient parameters this case fixes; the rest are drawn from the seed.
     pub patient: PatientOverrides,
 }
@@ -32,8 +68,159 @@ impl Default for Scenario {
         Scenario {
             name: "routine_anterior".into(),
             title: "Routine anterior approach, supine, normal build".into(),
+            description: String::new(),
+            learning_objectives: Vec::new(),
+            default_seed: 1,
             position: Position::Supine,
+            mode: Mode::Learning,
+            pain_source: PainSource::HipJoint,
+            needles: vec![NeedleKind::Quincke22G89, NeedleKind::Quincke22G127, NeedleKind::Anaesthetic25G],
+            time_limit_min: None,
             patient: PatientOverrides::default(),
         }
+    }
+}
+
+/// A scenario file that cannot be used: says which file, where, and what was expected.
+#[derive(Debug, thiserror::Error)]
+pub enum ScenarioError {
+    #[error("cannot read scenario {}: {source}", path.display())]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("{}:{line}:{column}: {message}", path.display())]
+    Syntax { path: PathBuf, line: usize, column: usize, message: String },
+    #[error("{}:{line}: field `{field}`: {message}", path.display())]
+    Invalid { path: PathBuf, line: usize, field: String, message: String },
+    #[error("no shipped scenario named `{0}`; `fluorohip scenarios` lists them")]
+    Unknown(String),
+}
+
+/// The shipped teaching cases, built into the program.
+pub const SHIPPED: [(&str, &str); 7] = [
+    ("routine_anterior", include_str!("../../assets/scenarios/routine_anterior.ron")),
+    ("obese_long_needle", include_str!("../../assets/scenarios/obese_long_needle.ron")),
+    ("osteoarthritis_narrow", include_str!("../../assets/scenarios/osteoarthritis_narrow.ron")),
+    ("high_anteversion", include_str!("../../assets/scenarios/high_anteversion.ron")),
+    ("artery_close", include_str!("../../assets/scenarios/artery_close.ron")),
+    ("prone_posterior", include_str!("../../assets/scenarios/prone_posterior.ron")),
+    ("lumbar_referred_pain", include_str!("../../assets/scenarios/lumbar_referred_pain.ron")),
+];
+
+/// Line (1-based) of the first occurrence of `field:` in `text`, or 1.
+fn line_of_field(text: &str, field: &str) -> usize {
+    let needle = format!("{field}:");
+    text.lines().position(|l| l.trim_start().starts_with(&needle)).map(|i| i + 1).unwrap_or(1)
+}
+
+impl Scenario {
+    /// Parse a scenario from RON text; `path` names it in errors.
+    pub fn from_ron(text: &str, path: &Path) -> Result<Scenario, ScenarioError> {
+        // `Some(..)` may be left out: `bmi_kg_m2: 38.0` reads as `Some(38.0)`.
+        let options = ron::Options::default().with_default_extension(ron::extensions::Extensions::IMPLICIT_SOME);
+        let scenario: Scenario = options.from_str(text).map_err(|e| ScenarioError::Syntax {
+            path: path.to_path_buf(),
+            line: e.span.start.line,
+            column: e.span.start.col,
+            message: e.code.to_string(),
+        })?;
+        scenario.validate(text, path)?;
+        Ok(scenario)
+    }
+
+    /// Load a scenario file.
+    pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
+        let text =
+            std::fs::read_to_string(path).map_err(|source| ScenarioError::Read { path: path.to_path_buf(), source })?;
+        Scenario::from_ron(&text, path)
+    }
+
+    /// A shipped case by name, or a file if `name_or_path` is a path to one.
+    pub fn find(name_or_path: &str) -> Result<Scenario, ScenarioError> {
+        if let Some((name, text)) = SHIPPED.iter().find(|(n, _)| *n == name_or_path) {
+            return Scenario::from_ron(text, Path::new(&format!("assets/scenarios/{name}.ron")));
+        }
+        let path = Path::new(name_or_path);
+        if path.exists() || name_or_path.ends_with(".ron") {
+            return Scenario::load(path);
+        }
+        Err(ScenarioError::Unknown(name_or_path.to_string()))
+    }
+
+    /// All shipped cases.
+    pub fn shipped() -> Vec<Scenario> {
+        SHIPPED
+            .iter()
+            .map(|(name, text)| {
+                Scenario::from_ron(text, Path::new(&format!("assets/scenarios/{name}.ron")))
+                    .expect("shipped scenarios are valid (tested)")
+            })
+            .collect()
+    }
+
+    fn validate(&self, text: &str, path: &Path) -> Result<(), ScenarioError> {
+        let invalid = |field: &str, message: String| ScenarioError::Invalid {
+            path: path.to_path_buf(),
+            line: line_of_field(text, field),
+            field: field.to_string(),
+            message,
+        };
+        if self.name.trim().is_empty() || !self.name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            return Err(invalid("name", "expected a non-empty identifier of letters, digits and _".into()));
+        }
+        if self.needles.is_empty() {
+            return Err(invalid("needles", "expected at least one needle on the tray".into()));
+        }
+        if let Some(t) = self.time_limit_min
+            && !(t.is_finite() && t > 0.0 && t <= 240.0)
+        {
+            return Err(invalid("time_limit_min", format!("expected 0 < minutes ≤ 240, got {t}")));
+        }
+        // Build the patient once: every override is checked against its published range.
+        if let Err(e) = Patient::generate(self.default_seed, &self.patient) {
+            return Err(invalid(e.field, format!("{} is outside {}..={} ({})", e.value, e.min, e.max, e.source_note)));
+        }
+        Ok(())
+    }
+
+    /// The target and entry landmarks of this case's approach.
+    pub fn approach(&self) -> (LandmarkName, LandmarkName) {
+        self.position.approach()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_shipped_scenario_parses_and_builds_its_patient() {
+        let all = Scenario::shipped();
+        assert_eq!(all.len(), SHIPPED.len());
+        for (s, (name, _)) in all.iter().zip(SHIPPED) {
+            assert_eq!(s.name, name);
+            assert!(!s.learning_objectives.is_empty(), "{name} has no learning objectives");
+        }
+    }
+
+    #[test]
+    fn a_syntax_error_names_file_line_and_column() {
+        let text = "(\n  name: \"x\",\n  title: 42,\n)";
+        let e = Scenario::from_ron(text, Path::new("cases/x.ron")).unwrap_err().to_string();
+        assert!(e.starts_with("cases/x.ron:3:"), "{e}");
+        assert!(e.to_lowercase().contains("string"), "{e}");
+    }
+
+    #[test]
+    fn an_out_of_range_patient_field_names_its_line_and_field() {
+        let text = "(\n  name: \"steep\",\n  patient: (\n    neck_shaft_angle_deg: Some(175.0),\n  ),\n)";
+        let e = Scenario::from_ron(text, Path::new("steep.ron")).unwrap_err().to_string();
+        assert!(e.starts_with("steep.ron:4: field `neck_shaft_angle_deg`"), "{e}");
+        assert!(e.contains("100..=146"), "{e}");
+    }
+
+    #[test]
+    fn an_unknown_field_is_refused() {
+        let text = "(\n  name: \"x\",\n  colour: \"red\",\n)";
+        let e = Scenario::from_ron(text, Path::new("x.ron")).unwrap_err().to_string();
+        assert!(e.contains("x.ron:3") && e.contains("colour"), "{e}");
     }
 }

@@ -11,7 +11,8 @@ use super::anatomy::{LandmarkName, ParamRangeError, Patient};
 use super::imaging::{CArmPose, Dose, Fluoroscope, ImagingSettings, Radiopaque, SettingError};
 use super::injection::{ContrastPattern, Fluid, InjectionState, Site, VolumeSummary, site_at};
 use super::needle::{Compartment, Needle, NeedleEvent, NeedleKind};
-use super::scenario::Scenario;
+use super::procedure::{self, DrugDelivery, PainProfile, ProvocationTest, Reading, ReadingAnswer, Step};
+use super::scenario::{Position, Scenario};
 
 /// Version of the action-log format.
 pub const LOG_VERSION: u32 = 1;
@@ -29,6 +30,16 @@ pub mod pace {
     pub const INJECT_ML_PER_S: f64 = 0.5;
     /// Injection is simulated in slices of this length (s).
     pub const INJECTION_STEP_S: f64 = 1.0 / 60.0;
+    pub const CONSENT_S: f64 = 120.0;
+    pub const IV_ACCESS_S: f64 = 180.0;
+    pub const TIME_OUT_S: f64 = 60.0;
+    pub const POSITIONING_S: f64 = 120.0;
+    pub const MARK_PULSE_S: f64 = 20.0;
+    pub const SKIN_PREP_S: f64 = 120.0;
+    pub const READ_S: f64 = 10.0;
+    pub const RECORD_DOSE_S: f64 = 20.0;
+    pub const PROVOCATION_S: f64 = 60.0;
+    pub const DISCHARGE_S: f64 = 60.0;
 }
 
 /// A point in the patient: coordinates, or a named landmark with an offset.
@@ -74,6 +85,18 @@ pub enum Action {
     PlaceNeedle { entry: PointRef, tip: PointRef },
     /// Push the needle in by `mm`.
     Advance { mm: f64 },
+    /// Push the needle in 1 mm at a time until `stop` (bone by default), at most `max_mm`;
+    /// with `steer_toward`, turn the bevel as it goes so the curve bends toward that point.
+    AdvanceUntil {
+        #[serde(default)]
+        stop: StopAt,
+        max_mm: f64,
+        #[serde(default)]
+        steer_toward: Option<PointRef>,
+    },
+    /// Take the 22G spinal needle long enough for this patient's skin-to-target depth
+    /// (89 mm, or 127 mm when the 89 mm needle would not reach with 10 mm to spare).
+    SelectNeedleForDepth,
     /// Draw the needle back by `mm`.
     Withdraw { mm: f64 },
     /// Draw back (by `withdraw_mm`, or to the subcutaneous tissue) and re-aim at `toward`.
@@ -104,6 +127,36 @@ pub enum Action {
         #[serde(default)]
         rate_ml_s: Option<f64>,
     },
+    /// Confirm identity and take consent (infection, bleeding, allergy, steroid flare, fainting).
+    Consent,
+    /// Place an IV line, with or without sedation (optional).
+    IvAccess {
+        #[serde(default)]
+        sedation: bool,
+    },
+    /// Time-out: right patient, right side, right procedure; mark the site.
+    TimeOut,
+    /// Put the patient on the table.
+    Position { position: Position },
+    /// Palpate and mark the femoral pulse at a point on the skin.
+    MarkPulse { at: PointRef },
+    /// Antiseptic skin preparation and drape.
+    SkinPrep,
+    /// Say which contrast pattern the image shows.
+    ReadContrast { pattern: ContrastPattern },
+    /// Write down fluoroscopy time and dose.
+    RecordDose,
+    /// Let the patient rest (simulated clock; skippable in one step).
+    Rest { minutes: f64 },
+    /// Move the hip to provoke the pain; the patient reports it 0–10.
+    Provocation {
+        #[serde(default)]
+        test: ProvocationTest,
+    },
+    /// Read the diagnostic block.
+    DiagnosticReading { reading: ReadingAnswer },
+    /// Give discharge advice.
+    DischargeAdvice,
 }
 
 fn check(field: &'static str, value: f64, min: f64, max: f64) -> Result<(), ActionError> {
@@ -119,6 +172,7 @@ impl Action {
         match self {
             Action::Wait { seconds } => check("seconds", *seconds, 0.0, 3600.0),
             Action::Advance { mm } | Action::Withdraw { mm } => check("mm", *mm, 0.0, 200.0),
+            Action::AdvanceUntil { max_mm, .. } => check("max_mm", *max_mm, 0.0, 200.0),
             Action::Redirect { withdraw_mm: Some(mm), .. } => check("withdraw_mm", *mm, 0.0, 200.0),
             Action::RotateBevel { deg } => check("deg", *deg, -360.0, 360.0),
             Action::SetCArm { lao_deg, cranial_deg, .. } => {
@@ -141,9 +195,23 @@ impl Action {
                 check("volume_ml", *volume_ml, 0.0, 30.0)?;
                 check("rate_ml_s", rate_ml_s.unwrap_or(pace::INJECT_ML_PER_S), 0.05, 5.0)
             }
+            Action::Rest { minutes } => check("minutes", *minutes, 0.0, 60.0),
             _ => Ok(()),
         }
     }
+}
+
+/// What ends an [`Action::AdvanceUntil`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StopAt {
+    /// The bony end-point.
+    #[default]
+    Bone,
+    /// Blood in the hub.
+    Blood,
+    /// The felt pop through the capsule.
+    CapsulePop,
 }
 
 /// What happened, when, in simulated seconds since the session began.
@@ -195,10 +263,52 @@ pub enum EventKind {
         volume_ml: f64,
         site: Site,
         resistance: f64,
+        /// Where the needle tip was (mm).
+        tip_mm: [f64; 3],
     },
     /// Something the trainee should not have done; the session goes on.
     Unsafe {
         what: UnsafeAct,
+    },
+    /// A step of the procedure was done (first time only).
+    StepDone {
+        step: Step,
+    },
+    /// A step was done before one that should precede it.
+    StepOutOfOrder {
+        step: Step,
+        before: Step,
+    },
+    /// The patient was placed other than the case needs.
+    WrongPosition {
+        placed: Position,
+        expected: Position,
+    },
+    /// How far the marked femoral pulse lies from the artery's surface marking.
+    PulseMarked {
+        error_mm: f64,
+    },
+    /// The trainee read the contrast pattern.
+    ContrastReadAs {
+        read: ContrastPattern,
+        actual: ContrastPattern,
+        correct: bool,
+    },
+    /// The patient's report on provocation.
+    ProvocationResult {
+        test: ProvocationTest,
+        pain_0_10: f64,
+        relief_pct: f64,
+    },
+    /// The trainee's reading of the block, and the reading the case supports.
+    ReadingGiven {
+        reading: Reading,
+        expected: Reading,
+        correct: bool,
+    },
+    /// The case's time limit passed.
+    TimeLimitPassed {
+        limit_min: f64,
     },
 }
 
@@ -213,6 +323,12 @@ pub enum UnsafeAct {
     DrugBeforeContrastConfirmation,
     InjectedWithNoNeedle,
     MovedNeedleWithNoNeedle,
+    /// The spinal needle went in before the time-out.
+    NeedleBeforeTimeOut,
+    /// The needle went in before antiseptic skin preparation.
+    NeedleBeforeSkinPrep,
+    /// A needle that is not on this case's tray.
+    NeedleNotOnTray,
 }
 
 /// An action the session refused; nothing changed.
@@ -236,6 +352,9 @@ pub enum SessionError {
 pub struct ActionLog {
     pub version: u32,
     pub disclaimer: String,
+    /// Trainee name or ID, as entered.
+    #[serde(default)]
+    pub trainee: String,
     pub scenario: Scenario,
     pub seed: u64,
     pub actions: Vec<Action>,
@@ -271,6 +390,25 @@ pub struct Session {
     spent_needles: Vec<Needle>,
     fluoroscope: Fluoroscope,
     injection: InjectionState,
+    trainee: String,
+    pain: PainProfile,
+    steps: Vec<(Step, f64)>,
+    rest_min: f64,
+    /// Where the drug had gone when the needle came out (or now).
+    delivery: Option<DrugDelivery>,
+    time_limit_reported: bool,
+    shot_images: Vec<ShotImage>,
+}
+
+/// A shot as it was displayed, kept for the report's key images.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ShotImage {
+    pub index: u32,
+    pub time_s: f64,
+    pub pixels: usize,
+    pub gray: Vec<u8>,
+    pub lao_deg: f64,
+    pub cranial_deg: f64,
 }
 
 impl Session {
@@ -290,7 +428,23 @@ impl Session {
             needle: None,
             spent_needles: Vec::new(),
             injection: InjectionState::default(),
+            trainee: String::new(),
+            pain: PainProfile::draw(seed),
+            steps: Vec::new(),
+            rest_min: 0.0,
+            delivery: None,
+            time_limit_reported: false,
+            shot_images: Vec::new(),
         })
+    }
+
+    /// Record who is doing the session (shown in reports; escaped in HTML).
+    pub fn set_trainee(&mut self, name: &str) {
+        self.trainee = name.trim().chars().take(120).collect();
+    }
+
+    pub fn trainee(&self) -> &str {
+        &self.trainee
     }
 
     /// Do one thing. A refused action changes nothing and is not logged.
@@ -321,6 +475,50 @@ impl Session {
                 self.pass_time(pace::INSERT_S);
             }
             Action::Advance { mm } => self.move_needle(*mm, true),
+            Action::AdvanceUntil { stop, max_mm, steer_toward } => {
+                let steer = steer_toward.map(|p| p.resolve(&self.patient));
+                let mut moved = 0.0;
+                while moved < *max_mm {
+                    let Some(n) = self.needle.as_mut() else {
+                        self.emit(EventKind::Unsafe { what: UnsafeAct::MovedNeedleWithNoNeedle });
+                        break;
+                    };
+                    if n.in_bone_contact() {
+                        break;
+                    }
+                    if let Some(t) = steer {
+                        n.steer_toward(t);
+                    }
+                    let depth = n.depth_mm();
+                    let step = (max_mm - moved).min(1.0);
+                    let first_new = self.events.len();
+                    self.move_needle(step, true);
+                    moved += step;
+                    let reached = self.events[first_new..].iter().any(|e| {
+                        matches!(
+                            (stop, &e.kind),
+                            (StopAt::Bone, EventKind::Needle(NeedleEvent::BonyEndpoint { .. }))
+                                | (StopAt::Blood, EventKind::Needle(NeedleEvent::BloodInHub { .. }))
+                                | (StopAt::CapsulePop, EventKind::Needle(NeedleEvent::CapsulePop { .. }))
+                        )
+                    });
+                    let stuck = self.needle.as_ref().is_some_and(|n| n.depth_mm() == depth);
+                    if reached || stuck {
+                        break;
+                    }
+                }
+            }
+            Action::SelectNeedleForDepth => {
+                let (target, entry) = self.scenario.approach();
+                let depth = (self.patient.landmarks.get(target) - self.patient.landmarks.get(entry)).length();
+                let needle = if depth + NEEDLE_MARGIN_MM <= NeedleKind::Quincke22G89.spec().length_mm {
+                    NeedleKind::Quincke22G89
+                } else {
+                    NeedleKind::Quincke22G127
+                };
+                self.selected = needle;
+                self.emit(EventKind::NeedleSelected { needle });
+            }
             Action::Withdraw { mm } => self.move_needle(*mm, false),
             Action::Redirect { toward, withdraw_mm } => {
                 let target = toward.resolve(&self.patient);
@@ -345,6 +543,15 @@ impl Session {
                 if let Some(n) = self.needle.take() {
                     self.spent_needles.push(n);
                     self.emit(EventKind::NeedleRemoved);
+                    if self.done(Step::DrugInjected) {
+                        if self.delivery.is_none() {
+                            self.delivery = Some(DrugDelivery {
+                                joint: self.injection.in_joint(),
+                                bursa: self.injection.in_bursa(),
+                            });
+                        }
+                        self.step(Step::NeedleOut);
+                    }
                 }
                 self.pass_time(pace::BEVEL_S);
             }
@@ -366,12 +573,165 @@ impl Session {
             Action::Inject { fluid, volume_ml, rate_ml_s } => {
                 self.inject(*fluid, *volume_ml, rate_ml_s.unwrap_or(pace::INJECT_ML_PER_S))
             }
+            Action::Consent => {
+                self.step(Step::IdentityConsent);
+                self.pass_time(pace::CONSENT_S);
+            }
+            Action::IvAccess { .. } => {
+                self.step(Step::IvAccess);
+                self.pass_time(pace::IV_ACCESS_S);
+            }
+            Action::TimeOut => {
+                self.step(Step::TimeOut);
+                self.pass_time(pace::TIME_OUT_S);
+            }
+            Action::Position { position } => {
+                if *position != self.scenario.position {
+                    self.emit(EventKind::WrongPosition { placed: *position, expected: self.scenario.position });
+                }
+                self.step(Step::Positioning);
+                self.pass_time(pace::POSITIONING_S);
+            }
+            Action::MarkPulse { at } => {
+                let p = at.resolve(&self.patient);
+                let error_mm = (p - self.patient.landmarks.femoral_pulse).length();
+                self.emit(EventKind::PulseMarked { error_mm });
+                self.step(Step::MarkFemoralPulse);
+                self.pass_time(pace::MARK_PULSE_S);
+            }
+            Action::SkinPrep => {
+                self.step(Step::SkinPrep);
+                self.pass_time(pace::SKIN_PREP_S);
+            }
+            Action::ReadContrast { pattern } => {
+                let actual = self.injection.contrast_pattern();
+                self.emit(EventKind::ContrastReadAs { read: *pattern, actual, correct: *pattern == actual });
+                self.step(Step::ContrastRead);
+                self.pass_time(pace::READ_S);
+            }
+            Action::RecordDose => {
+                self.step(Step::DoseRecorded);
+                self.pass_time(pace::RECORD_DOSE_S);
+            }
+            Action::Rest { minutes } => {
+                self.rest_min += minutes;
+                self.step(Step::Rest);
+                self.pass_time(minutes * 60.0);
+            }
+            Action::Provocation { test } => {
+                let after = self.done(Step::DrugInjected);
+                let relief_pct = if after {
+                    procedure::relief_pct(self.scenario.pain_source, &self.delivery(), &self.pain, self.rest_min)
+                } else {
+                    0.0
+                };
+                let pain_0_10 = (self.pain.baseline_0_10 * (1.0 - relief_pct / 100.0) * 10.0).round() / 10.0;
+                self.emit(EventKind::ProvocationResult { test: *test, pain_0_10, relief_pct });
+                self.step(if after && self.done(Step::Rest) {
+                    Step::ProvocationAfterRest
+                } else {
+                    Step::BaselineProvocation
+                });
+                self.pass_time(pace::PROVOCATION_S);
+            }
+            Action::DiagnosticReading { reading } => {
+                let expected = self.expected_reading();
+                let reading = match reading {
+                    ReadingAnswer::Positive => Reading::Positive,
+                    ReadingAnswer::Negative => Reading::Negative,
+                    ReadingAnswer::Indeterminate => Reading::Indeterminate,
+                    ReadingAnswer::ByRule => self.reading_by_rule(),
+                };
+                self.emit(EventKind::ReadingGiven { reading, expected, correct: reading == expected });
+                self.step(Step::DiagnosticReading);
+                self.pass_time(pace::READ_S);
+            }
+            Action::DischargeAdvice => {
+                self.step(Step::DischargeAdvice);
+                self.pass_time(pace::DISCHARGE_S);
+            }
+        }
+        if let Some(limit) = self.scenario.time_limit_min
+            && !self.time_limit_reported
+            && self.clock_s > limit * 60.0
+        {
+            self.time_limit_reported = true;
+            self.emit(EventKind::TimeLimitPassed { limit_min: limit });
         }
         self.actions.push(action);
         Ok(self.events[first_new..].to_vec())
     }
 
+    /// Mark `step` done (first time), noting any step done before one that should precede it.
+    fn step(&mut self, step: Step) {
+        if self.done(step) {
+            return;
+        }
+        if let Some(&(later, _)) = self.steps.iter().find(|(s, _)| *s > step && s.required()) {
+            self.emit(EventKind::StepOutOfOrder { step, before: later });
+        }
+        self.steps.push((step, self.clock_s));
+        self.emit(EventKind::StepDone { step });
+    }
+
+    fn done(&self, step: Step) -> bool {
+        self.steps.iter().any(|(s, _)| *s == step)
+    }
+
+    /// Steps done, with the simulated time each was first done.
+    pub fn steps(&self) -> &[(Step, f64)] {
+        &self.steps
+    }
+
+    /// Where the drug went: frozen when the needle comes out after the drug, else now.
+    pub fn delivery(&self) -> DrugDelivery {
+        self.delivery.unwrap_or(DrugDelivery { joint: self.injection.in_joint(), bursa: self.injection.in_bursa() })
+    }
+
+    /// Relief on the last provocation test, if any.
+    pub fn last_relief_pct(&self) -> Option<f64> {
+        self.events.iter().rev().find_map(|e| match e.kind {
+            EventKind::ProvocationResult { relief_pct, .. } => Some(relief_pct),
+            _ => None,
+        })
+    }
+
+    /// The reading the case supports, given the drug's delivery and the relief so far.
+    pub fn expected_reading(&self) -> Reading {
+        let relief = procedure::relief_pct(self.scenario.pain_source, &self.delivery(), &self.pain, self.rest_min);
+        procedure::correct_reading(&self.delivery(), relief)
+    }
+
+    /// The published rule applied to what the trainee saw: contrast confirmed in the
+    /// joint and ≥80% relief on the last provocation.
+    fn reading_by_rule(&self) -> Reading {
+        let confirmed = self
+            .events
+            .iter()
+            .any(|e| matches!(e.kind, EventKind::ContrastReadAs { read: ContrastPattern::IntraArticular, .. }));
+        if !confirmed {
+            Reading::Indeterminate
+        } else if self.last_relief_pct().unwrap_or(0.0) >= procedure::POSITIVE_RELIEF_PCT {
+            Reading::Positive
+        } else {
+            Reading::Negative
+        }
+    }
+
+    pub fn pain_profile(&self) -> PainProfile {
+        self.pain
+    }
+
     fn put_needle(&mut self, n: Needle) {
+        if n.kind != NeedleKind::Anaesthetic25G && !self.done(Step::TimeOut) {
+            self.emit(EventKind::Unsafe { what: UnsafeAct::NeedleBeforeTimeOut });
+        }
+        if !self.done(Step::SkinPrep) {
+            self.emit(EventKind::Unsafe { what: UnsafeAct::NeedleBeforeSkinPrep });
+        }
+        if !self.scenario.needles.contains(&n.kind) {
+            self.emit(EventKind::Unsafe { what: UnsafeAct::NeedleNotOnTray });
+        }
         if let Some(old) = self.needle.take() {
             self.spent_needles.push(old);
         }
@@ -403,7 +763,11 @@ impl Session {
 
     fn needle_events(&mut self, events: Vec<NeedleEvent>) {
         for e in events {
+            let bony = matches!(e, NeedleEvent::BonyEndpoint { .. });
             self.emit(EventKind::Needle(e));
+            if bony && self.needle.as_ref().is_some_and(|n| n.kind != NeedleKind::Anaesthetic25G) {
+                self.step(Step::NeedleToBone);
+            }
         }
     }
 
@@ -442,7 +806,20 @@ impl Session {
             None => (None, false),
         };
         let index = self.fluoroscope.shots;
+        if let Some(frame) = self.fluoroscope.last_image() {
+            self.shot_images.push(ShotImage {
+                index,
+                time_s: self.clock_s,
+                pixels: frame.pixels,
+                gray: frame.gray.clone(),
+                lao_deg: self.fluoroscope.pose.lao_deg,
+                cranial_deg: self.fluoroscope.pose.cranial_deg,
+            });
+        }
         self.emit(EventKind::Shot { index, dose, needle_beam_angle_deg: angle, tip_in_view });
+        if !self.spent_needles.iter().chain(self.needle.iter()).any(|n| n.kind != NeedleKind::Anaesthetic25G) {
+            self.step(Step::LocalisationShot);
+        }
         self.pass_time(seconds);
     }
 
@@ -481,7 +858,15 @@ impl Session {
             self.emit(EventKind::Unsafe { what: UnsafeAct::InjectedAgainstHighResistance });
         }
         let resistance = self.injection.resistance_at(site);
-        self.emit(EventKind::Injected { fluid, volume_ml, site, resistance });
+        let tip_mm = self.needle.as_ref().map(|n| n.tip().to_array()).unwrap_or_default();
+        self.emit(EventKind::Injected { fluid, volume_ml, site, resistance, tip_mm });
+        let depth = self.needle.as_ref().map(|n| n.depth_mm()).unwrap_or(0.0);
+        match fluid {
+            Fluid::LocalAnaesthetic if depth <= LOCAL_ANAESTHETIC_MAX_DEPTH_MM => self.step(Step::LocalAnaesthetic),
+            Fluid::Contrast => self.step(Step::ContrastInjected),
+            Fluid::DrugMix => self.step(Step::DrugInjected),
+            _ => {}
+        }
     }
 
     /// Contrast was injected and a shot taken after it, before now.
@@ -543,6 +928,11 @@ impl Session {
         self.spent_needles.iter().chain(self.needle.iter())
     }
 
+    /// Every shot's displayed image, in order.
+    pub fn shot_images(&self) -> &[ShotImage] {
+        &self.shot_images
+    }
+
     /// Total exposure so far.
     pub fn dose(&self) -> Dose {
         self.fluoroscope.total
@@ -553,6 +943,7 @@ impl Session {
         ActionLog {
             version: LOG_VERSION,
             disclaimer: crate::DISCLAIMER.to_string(),
+            trainee: self.trainee.clone(),
             scenario: self.scenario.clone(),
             seed: self.seed,
             actions: self.actions.clone(),
@@ -563,12 +954,16 @@ impl Session {
     /// naming its index.
     pub fn replay(log: &ActionLog) -> Result<Session, ReplayError> {
         let mut s = Session::new(log.scenario.clone(), log.seed).map_err(ReplayError::Start)?;
+        s.set_trainee(&log.trainee);
         for (index, a) in log.actions.iter().enumerate() {
             s.apply(a.clone()).map_err(|error| ReplayError::Action { index, error })?;
         }
         Ok(s)
     }
 }
+
+/// Local anaesthetic counts as the skin/track step up to this needle depth (mm).
+pub const LOCAL_ANAESTHETIC_MAX_DEPTH_MM: f64 = 40.0;
 
 /// Relative resistance above which an injection is "against high resistance".
 pub const HIGH_RESISTANCE: f64 = 5.0;
@@ -581,3 +976,6 @@ pub enum ReplayError {
     #[error("action {index} refused: {error}")]
     Action { index: usize, error: ActionError },
 }
+
+/// Needle length to keep outside the skin when choosing by depth (mm). assumption.
+pub const NEEDLE_MARGIN_MM: f64 = 10.0;

@@ -130,6 +130,11 @@ pub(super) fn build(p: &PatientParams) -> Built {
     let lt_centre = rot * lt_centre0;
     let anterior_perp = (-Y - u * (-Y).dot(u)).normalize();
     let target = junction + anterior_perp * r_n;
+    // Posterior neck, a third of the way down from the junction: still inside the
+    // capsule (it covers the medial half behind), clear of the acetabular rim and
+    // lateral to the sciatic nerve.
+    let posterior_perp = (Y - u * Y.dot(u)).normalize();
+    let posterior_target = junction - u * (0.3 * p.neck_length_mm) + posterior_perp * r_n;
 
     // ---- Pelvis and acetabulum.
     let (si, ci) = (libm::sin(rad(p.acetabular_inclination_deg)), libm::cos(rad(p.acetabular_inclination_deg)));
@@ -293,6 +298,8 @@ pub(super) fn build(p: &PatientParams) -> Built {
         femoral_vein: v(vein_x, vein_y, target.z),
         femoral_nerve: v(nerve_x, nerve_y, target.z),
         iliopsoas_bursa: bursa_centre,
+        posterior_target,
+        posterior_entry: v(posterior_target.x, skin.back_y(posterior_target.x), posterior_target.z),
     };
 
     // Detail (mm): the smallest feature a display mesh must resolve.

@@ -40,6 +40,10 @@ pub struct Landmarks {
     pub femoral_vein: DVec3,
     pub femoral_nerve: DVec3,
     pub iliopsoas_bursa: DVec3,
+    /// Posterior femoral neck near the junction, on the bone surface, inside the capsule (prone approach).
+    pub posterior_target: DVec3,
+    /// Skin point straight posterior to it: the prone approach's entry.
+    pub posterior_entry: DVec3,
 }
 
 /// A landmark by name, as scripts and the CLI refer to them.
@@ -57,10 +61,12 @@ pub enum LandmarkName {
     FemoralVein,
     FemoralNerve,
     IliopsoasBursa,
+    PosteriorTarget,
+    PosteriorEntry,
 }
 
 impl LandmarkName {
-    pub const ALL: [LandmarkName; 11] = [
+    pub const ALL: [LandmarkName; 13] = [
         LandmarkName::Target,
         LandmarkName::Asis,
         LandmarkName::PubicTubercle,
@@ -72,6 +78,8 @@ impl LandmarkName {
         LandmarkName::FemoralVein,
         LandmarkName::FemoralNerve,
         LandmarkName::IliopsoasBursa,
+        LandmarkName::PosteriorTarget,
+        LandmarkName::PosteriorEntry,
     ];
     pub fn as_str(self) -> &'static str {
         match self {
@@ -86,6 +94,8 @@ impl LandmarkName {
             LandmarkName::FemoralVein => "femoral_vein",
             LandmarkName::FemoralNerve => "femoral_nerve",
             LandmarkName::IliopsoasBursa => "iliopsoas_bursa",
+            LandmarkName::PosteriorTarget => "posterior_target",
+            LandmarkName::PosteriorEntry => "posterior_entry",
         }
     }
     pub fn parse(s: &str) -> Option<LandmarkName> {
@@ -107,6 +117,8 @@ impl Landmarks {
             LandmarkName::FemoralVein => self.femoral_vein,
             LandmarkName::FemoralNerve => self.femoral_nerve,
             LandmarkName::IliopsoasBursa => self.iliopsoas_bursa,
+            LandmarkName::PosteriorTarget => self.posterior_target,
+            LandmarkName::PosteriorEntry => self.posterior_entry,
         }
     }
 }

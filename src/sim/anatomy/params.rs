@@ -182,6 +182,8 @@ pub struct PatientOverrides {
     pub femoral_vein_to_joint_mm: Option<f64>,
     pub lfcn_medial_to_asis_mm: Option<f64>,
     pub bursa_communicates: Option<bool>,
+    pub nerve_medial_to_target_mm: Option<f64>,
+    pub nerve_lateral_to_artery_mm: Option<f64>,
 }
 
 /// An override outside the range the simulator can build.
@@ -322,8 +324,16 @@ impl PatientParams {
                 ov.femoral_vein_to_joint_mm.unwrap_or(vein),
                 &Published::new(0.0, 0.0, 3.0, 45.0, "Mehta 2018"),
             )?,
-            nerve_lateral_to_artery_mm: nerve_lat,
-            nerve_medial_to_target_mm: nerve_med,
+            nerve_lateral_to_artery_mm: check(
+                "nerve_lateral_to_artery_mm",
+                ov.nerve_lateral_to_artery_mm.unwrap_or(nerve_lat),
+                &NERVE_LATERAL_TO_ARTERY_MM,
+            )?,
+            nerve_medial_to_target_mm: check(
+                "nerve_medial_to_target_mm",
+                ov.nerve_medial_to_target_mm.unwrap_or(nerve_med),
+                &NERVE_MEDIAL_TO_TARGET_MM,
+            )?,
             lfcn_medial_to_asis_mm: check(
                 "lfcn_medial_to_asis_mm",
                 ov.lfcn_medial_to_asis_mm.unwrap_or(lfcn),

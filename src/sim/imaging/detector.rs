@@ -32,6 +32,11 @@ pub struct Frame {
 }
 
 impl Frame {
+    /// A frame holding only displayed grey levels (e.g. a stored shot for export).
+    pub fn from_gray(pixels: usize, gray: Vec<u8>) -> Frame {
+        Frame { pixels, gray, ..Default::default() }
+    }
+
     /// The noiseless log attenuation −ln(I/I₀) per pixel; NaN where unexposed.
     pub fn expected_signal(&self) -> Vec<f32> {
         self.transmission.iter().zip(&self.signal).map(|(t, s)| if s.is_nan() { f32::NAN } else { -t.ln() }).collect()

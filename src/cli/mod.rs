@@ -1,0 +1,228 @@
+//! Command-line front end. Every output carries the not-for-clinical-use notice.
+
+mod shoot;
+mod training;
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+use fluorohip::DISCLAIMER;
+use fluorohip::sim::Scenario;
+use fluorohip::sim::anatomy::{LandmarkName, Patient, PatientSummary};
+use glam::DVec3;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "fluorohip",
+    version,
+    about = "Teaching simulator for fluoroscopically guided hip joint injection on synthetic patients. NOT FOR CLINICAL USE.",
+    after_help = "NOT FOR CLINICAL USE: synthetic patients, approximate physics, for education only."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Print a synthetic patient: parameters, landmarks, depths and distances to structures at risk.
+    Patient {
+        /// Seed of the synthetic patient (the same seed gives the same patient everywhere).
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// One JSON object instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Take one fluoroscopy shot and write it as a PNG; prints the dose and what the image shows as JSON.
+    Shoot(Box<shoot::ShootArgs>),
+    /// List the shipped teaching cases.
+    Scenarios {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Play a scripted session and write its reports (JSON, HTML, log, xAPI, class CSV row).
+    Run {
+        /// A shipped case's name or a scenario file (.ron).
+        #[arg(long)]
+        scenario: String,
+        /// The action script (.ron or .json).
+        #[arg(long)]
+        actions: PathBuf,
+        /// Folder for the reports.
+        #[arg(long)]
+        report: PathBuf,
+        /// Patient seed (default: the scenario's).
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Trainee name or ID for the report.
+        #[arg(long, default_value = "")]
+        trainee: String,
+        /// Class CSV to append this session's row to (default: REPORT/class.csv).
+        #[arg(long)]
+        class_csv: Option<PathBuf>,
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Replay a saved session log; with --report, write its reports again (identical report.json).
+    Replay {
+        /// A session-log.json written by `run` or the app.
+        log: PathBuf,
+        #[arg(long)]
+        report: Option<PathBuf>,
+        #[arg(long)]
+        class_csv: Option<PathBuf>,
+    },
+    /// Re-grade a folder of saved session logs (a whole class) into one CSV.
+    Grade {
+        /// Folder holding session logs (*.json, or */session-log.json).
+        dir: PathBuf,
+        /// The CSV to write.
+        #[arg(long)]
+        csv: PathBuf,
+    },
+}
+
+/// Run the command line; returns the process exit code.
+pub fn run() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return code;
+        }
+    };
+    match cli.command {
+        None => {
+            print_intro();
+            0
+        }
+        Some(Command::Patient { seed, json }) => patient(seed, json),
+        Some(Command::Shoot(args)) => shoot::shoot(&args),
+        Some(Command::Scenarios { json }) => training::scenarios(json),
+        Some(Command::Run { scenario, actions, report, seed, trainee, class_csv, json }) => {
+            training::run(&scenario, &actions, seed, &trainee, &report, class_csv.as_deref(), json)
+        }
+        Some(Command::Replay { log, report, class_csv }) => {
+            training::replay(&log, report.as_deref(), class_csv.as_deref())
+        }
+        Some(Command::Grade { dir, csv }) => training::grade(&dir, &csv),
+    }
+}
+
+fn print_intro() {
+    println!(
+        "fluorohip {}: fluoroscopically guided hip joint injection, on synthetic patients.",
+        env!("CARGO_PKG_VERSION")
+    );
+    println!();
+    println!("*** {DISCLAIMER} ***");
+    println!();
+    if cfg!(feature = "gui") {
+        println!("The 3D training window is not built yet in this version; the headless commands below work now.");
+    } else {
+        println!("Built without the `gui` feature: only the headless commands are available.");
+    }
+    println!();
+    println!("Commands:");
+    println!("  fluorohip patient --seed N [--json]   print a synthetic patient");
+    println!("  fluorohip shoot --seed N --out F.png  take a fluoroscopy shot (needle, contrast, C-arm options)");
+    println!("  fluorohip scenarios                   list the teaching cases");
+    println!("  fluorohip run --scenario NAME --actions SCRIPT --report DIR");
+    println!("                                        play a scripted session and write its reports");
+    println!("  fluorohip replay LOG [--report DIR]   replay a saved session");
+    println!("  fluorohip grade DIR --csv FILE        re-grade a class's saved sessions");
+    println!("  fluorohip help                        all commands and options");
+}
+
+fn patient(seed: u64, json: bool) -> i32 {
+    let patient = match Patient::generate(seed, &Scenario::default().patient) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return 2;
+        }
+    };
+    let summary = patient.summary();
+    if json {
+        match serde_json::to_string_pretty(&summary) {
+            Ok(s) => println!("{s}"),
+            Err(e) => {
+                eprintln!("error: cannot write JSON: {e}");
+                return 1;
+            }
+        }
+    } else {
+        print_patient(&summary);
+    }
+    0
+}
+
+fn print_patient(s: &PatientSummary) {
+    let p = &s.params;
+    println!("*** {} ***", DISCLAIMER);
+    println!();
+    println!("Synthetic patient, seed {}", s.seed);
+    println!(
+        "  sex {:?}, BMI {:.1} kg/m2, skin to capsule {:.0} mm (fat {:.0} mm)",
+        p.sex, p.bmi_kg_m2, p.skin_to_capsule_mm, p.subcutaneous_fat_mm
+    );
+    println!(
+        "  femoral head {:.1} mm, neck {:.1} mm long x {:.1} mm, neck-shaft angle {:.1} deg, anteversion {:.1} deg",
+        p.femoral_head_diameter_mm,
+        p.neck_length_mm,
+        p.neck_diameter_mm,
+        p.neck_shaft_angle_deg,
+        p.femoral_anteversion_deg
+    );
+    println!(
+        "  acetabulum: inclination {:.1} deg, anteversion {:.1} deg; joint space {:.1} mm; anterior recess {:.1} mm",
+        p.acetabular_inclination_deg, p.acetabular_anteversion_deg, p.joint_space_width_mm, p.anterior_recess_depth_mm
+    );
+    println!(
+        "  osteoarthritis: Kellgren-Lawrence grade {}{}; iliopsoas bursa {} with the joint",
+        p.oa_grade,
+        if p.osteophytes { " with osteophytes" } else { "" },
+        if p.bursa_communicates { "communicates" } else { "does not communicate" }
+    );
+    println!();
+    println!("Landmarks ({}):", s.coordinates);
+    for (name, v) in &s.landmarks {
+        println!("  {:<24} {:>8.1} {:>8.1} {:>8.1}", name, v[0], v[1], v[2]);
+    }
+    println!();
+    println!("Standard anterior approach: skin to target {:.1} mm", s.skin_to_target_mm);
+    println!("  {:<34} {:>10} {:>14}", "structure at risk", "to target", "to the path");
+    for (name, d) in &s.distances_mm {
+        println!("  {:<34} {:>7.1} mm {:>11.1} mm", name, d, s.anterior_path_clearance_mm[name]);
+    }
+}
+
+pub(crate) fn fail(msg: impl std::fmt::Display, code: i32) -> i32 {
+    eprintln!("error: {msg}");
+    code
+}
+
+pub(crate) fn parse_landmark(s: &str) -> Result<LandmarkName, String> {
+    LandmarkName::parse(s).ok_or_else(|| {
+        let names: Vec<&str> = LandmarkName::ALL.iter().map(|l| l.as_str()).collect();
+        format!("unknown landmark `{s}`; one of: {}", names.join(", "))
+    })
+}
+
+pub(crate) fn parse_xyz(s: &str) -> Result<DVec3, String> {
+    let parts: Vec<&str> = s.split(',').collect();
+    if parts.len() != 3 {
+        return Err(format!("expected three numbers X,Y,Z, got `{s}`"));
+    }
+    let mut v = [0.0f64; 3];
+    for (i, p) in parts.iter().enumerate() {
+        v[i] = p.trim().parse().map_err(|_| format!("`{p}` in `{s}` is not a number"))?;
+        if !v[i].is_finite() {
+            return Err(format!("`{p}` in `{s}` is not finite"));
+        }
+    }
+    Ok(DVec3::from_array(v))
+}

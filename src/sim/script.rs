@@ -1,0 +1,201 @@
+//! Action scripts and session logs on disk: RON or JSON lists of actions in the
+//! session's own vocabulary (docs/ACTIONS.md), with errors that name the file,
+//! the line and the action's index.
+
+use std::path::{Path, PathBuf};
+
+use super::session::{Action, ActionLog, ReplayError, Session};
+use super::{Scenario, scenario::ScenarioError};
+
+/// A script or log that cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ScriptError {
+    #[error("cannot read {}: {source}", path.display())]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("{}:{line}:{column}: {message}", path.display())]
+    Syntax { path: PathBuf, line: usize, column: usize, message: String },
+    #[error("{}:{line}: action {index}: {message}", path.display())]
+    Action { path: PathBuf, line: usize, index: usize, message: String },
+    #[error("{}: {message}", path.display())]
+    Invalid { path: PathBuf, message: String },
+    #[error(transparent)]
+    Scenario(#[from] ScenarioError),
+}
+
+fn is_json(path: &Path) -> bool {
+    path.extension().is_some_and(|e| e.eq_ignore_ascii_case("json"))
+}
+
+/// Line (1-based) where each element of the top-level list starts, skipping strings
+/// and comments, so an action's index can be traced to its line.
+pub fn element_lines(text: &str) -> Vec<usize> {
+    let mut lines = Vec::new();
+    let (mut depth, mut line) = (0usize, 1usize);
+    let mut expecting = false;
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\n' => {
+                line += 1;
+                continue;
+            }
+            '/' if chars.peek() == Some(&'/') => {
+                for d in chars.by_ref() {
+                    if d == '\n' {
+                        line += 1;
+                        break;
+                    }
+                }
+                continue;
+            }
+            '/' if chars.peek() == Some(&'*') => {
+                chars.next();
+                let mut prev = ' ';
+                for d in chars.by_ref() {
+                    if d == '\n' {
+                        line += 1;
+                    }
+                    if prev == '*' && d == '/' {
+                        break;
+                    }
+                    prev = d;
+                }
+                continue;
+            }
+            c if c.is_whitespace() => continue,
+            _ => {}
+        }
+        if expecting && depth == 1 && c != ']' {
+            lines.push(line);
+            expecting = false;
+        }
+        match c {
+            '"' => {
+                let mut escaped = false;
+                for d in chars.by_ref() {
+                    if d == '\n' {
+                        line += 1;
+                    }
+                    if escaped {
+                        escaped = false;
+                    } else if d == '\\' {
+                        escaped = true;
+                    } else if d == '"' {
+                        break;
+                    }
+                }
+            }
+            '[' | '(' | '{' => {
+                depth += 1;
+                if depth == 1 && c == '[' {
+                    expecting = true;
+                }
+            }
+            ']' | ')' | '}' => depth = depth.saturating_sub(1),
+            ',' if depth == 1 => expecting = true,
+            _ => {}
+        }
+    }
+    lines
+}
+
+fn syntax(path: &Path, line: usize, column: usize, message: String) -> ScriptError {
+    ScriptError::Syntax { path: path.to_path_buf(), line, column, message }
+}
+
+/// Parse a list of actions from RON or JSON text (JSON when `path` ends in `.json`).
+pub fn parse_actions(text: &str, path: &Path) -> Result<Vec<Action>, ScriptError> {
+    if is_json(path) {
+        serde_json::from_str(text).map_err(|e| syntax(path, e.line(), e.column(), e.to_string()))
+    } else {
+        let options = ron::Options::default().with_default_extension(ron::extensions::Extensions::IMPLICIT_SOME);
+        options.from_str(text).map_err(|e| syntax(path, e.span.start.line, e.span.start.col, e.code.to_string()))
+    }
+}
+
+/// Load a script file.
+pub fn load_actions(path: &Path) -> Result<(Vec<Action>, Vec<usize>), ScriptError> {
+    let text =
+        std::fs::read_to_string(path).map_err(|source| ScriptError::Read { path: path.to_path_buf(), source })?;
+    let actions = parse_actions(&text, path)?;
+    Ok((actions, element_lines(&text)))
+}
+
+/// Play `actions` on a new session; a refused action names its index and line.
+pub fn play(
+    scenario: Scenario,
+    seed: u64,
+    trainee: &str,
+    actions: Vec<Action>,
+    lines: &[usize],
+    path: &Path,
+) -> Result<Session, ScriptError> {
+    let mut session = Session::new(scenario, seed)
+        .map_err(|e| ScriptError::Invalid { path: path.to_path_buf(), message: e.to_string() })?;
+    session.set_trainee(trainee);
+    for (index, action) in actions.into_iter().enumerate() {
+        session.apply(action).map_err(|e| ScriptError::Action {
+            path: path.to_path_buf(),
+            line: lines.get(index).copied().unwrap_or(0),
+            index,
+            message: e.to_string(),
+        })?;
+    }
+    Ok(session)
+}
+
+/// Load a saved session log (JSON).
+pub fn load_log(path: &Path) -> Result<ActionLog, ScriptError> {
+    let text =
+        std::fs::read_to_string(path).map_err(|source| ScriptError::Read { path: path.to_path_buf(), source })?;
+    let log: ActionLog = serde_json::from_str(&text).map_err(|e| syntax(path, e.line(), e.column(), e.to_string()))?;
+    if log.version != super::session::LOG_VERSION {
+        return Err(ScriptError::Invalid {
+            path: path.to_path_buf(),
+            message: format!("log version {} is not {} (this program's)", log.version, super::session::LOG_VERSION),
+        });
+    }
+    Ok(log)
+}
+
+/// Replay a saved log, naming the file on failure.
+pub fn replay_file(path: &Path) -> Result<Session, ScriptError> {
+    let log = load_log(path)?;
+    Session::replay(&log).map_err(|e| match e {
+        ReplayError::Action { index, error } => {
+            ScriptError::Action { path: path.to_path_buf(), line: 0, index, message: error.to_string() }
+        }
+        ReplayError::Start(e) => ScriptError::Invalid { path: path.to_path_buf(), message: e.to_string() },
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn element_lines_skip_comments_and_strings() {
+        let text = "// a comment, with [brackets]\n[\n  (action: \"consent\"),\n  /* (x) */ (action: \"wait\",\n seconds: 1.0),\n  (action: \"time_out\"),\n]";
+        assert_eq!(element_lines(text), vec![3, 4, 6]);
+    }
+
+    #[test]
+    fn a_bad_action_names_file_line_and_index() {
+        let text = "[\n  (action: \"consent\"),\n  (action: \"advance\", mm: 500.0),\n]";
+        let path = Path::new("bad.ron");
+        let actions = parse_actions(text, path).unwrap();
+        let err = play(Scenario::default(), 1, "", actions, &element_lines(text), path).unwrap_err().to_string();
+        assert!(err.starts_with("bad.ron:3: action 1:"), "{err}");
+        assert!(err.contains("`mm` = 500"), "{err}");
+    }
+
+    #[test]
+    fn a_syntax_error_names_its_line() {
+        let err =
+            parse_actions("[\n (action: \"consent\"),\n (action: \"dance\"),\n]", Path::new("s.ron")).unwrap_err();
+        assert!(err.to_string().starts_with("s.ron:3:"), "{err}");
+        let err =
+            parse_actions("[\n {\"action\": \"consent\"},\n {\"action\": 3}\n]", Path::new("s.json")).unwrap_err();
+        assert!(err.to_string().starts_with("s.json:3:"), "{err}");
+    }
+}
