@@ -322,8 +322,19 @@ fn to_json<T: Serialize>(what: &'static str, v: &T) -> Result<String, ReportErro
 /// Write every report of `session` into `dir`, and append its row to `class_csv`
 /// (`dir/class.csv` when not given).
 pub fn write_all(session: &Session, dir: &Path, class_csv: Option<&Path>) -> Result<(Report, Written), ReportError> {
-    std::fs::create_dir_all(dir).map_err(|source| ReportError::Folder { path: dir.to_path_buf(), source })?;
     let report = assessment::report(session);
+    let written = write_files(session, &report, dir, class_csv)?;
+    Ok((report, written))
+}
+
+/// Write the files of an already scored `report` of `session`.
+pub fn write_files(
+    session: &Session,
+    report: &Report,
+    dir: &Path,
+    class_csv: Option<&Path>,
+) -> Result<Written, ReportError> {
+    std::fs::create_dir_all(dir).map_err(|source| ReportError::Folder { path: dir.to_path_buf(), source })?;
     let written = Written {
         json: dir.join("report.json"),
         html: dir.join("report.html"),
@@ -332,7 +343,7 @@ pub fn write_all(session: &Session, dir: &Path, class_csv: Option<&Path>) -> Res
         csv: class_csv.map(Path::to_path_buf).unwrap_or_else(|| dir.join("class.csv")),
     };
     write_atomically(&written.log, to_json("session log", &session.log())?.as_bytes())?;
-    write_atomically(&written.json, to_json("report", &report)?.as_bytes())?;
+    write_atomically(&written.json, to_json("report", report)?.as_bytes())?;
     let mut shots = Vec::new();
     for k in key_shots(session) {
         let caption = format!(
@@ -344,9 +355,9 @@ pub fn write_all(session: &Session, dir: &Path, class_csv: Option<&Path>) -> Res
         );
         shots.push((format!("shot {}: {}", k.shot.index, k.label), shot_png(k.shot, &caption)?));
     }
-    write_atomically(&written.html, html(&report, &shots).as_bytes())?;
+    write_atomically(&written.html, html(report, &shots).as_bytes())?;
     let mut lines = String::new();
-    for st in xapi_statements(&report) {
+    for st in xapi_statements(report) {
         lines.push_str(&st.to_string());
         lines.push('\n');
     }
@@ -355,8 +366,8 @@ pub fn write_all(session: &Session, dir: &Path, class_csv: Option<&Path>) -> Res
     if new_file {
         append_line(&written.csv, CSV_HEADER)?;
     }
-    append_line(&written.csv, &csv_row(&report))?;
-    Ok((report, written))
+    append_line(&written.csv, &csv_row(report))?;
+    Ok(written)
 }
 
 #[cfg(test)]

@@ -1,0 +1,242 @@
+//! The procedure, scoring and reports: what an instructor relies on.
+
+use std::path::Path;
+
+use fluorohip::sim::assessment::{self, Metrics};
+use fluorohip::sim::procedure::{PainSource, Reading};
+use fluorohip::sim::report;
+use fluorohip::sim::script;
+use fluorohip::sim::session::UnsafeAct;
+use fluorohip::sim::{Scenario, Session};
+
+fn run_script(scenario: &Scenario, file: &str, seed: u64) -> Session {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/scripts").join(file);
+    let (actions, lines) = script::load_actions(&path).unwrap();
+    script::play(scenario.clone(), seed, "test trainee", actions, &lines, &path).unwrap()
+}
+
+#[test]
+fn the_expert_script_passes_every_hip_pain_scenario() {
+    for scenario in Scenario::shipped().into_iter().filter(|s| s.pain_source == PainSource::HipJoint) {
+        let file = match scenario.position {
+            fluorohip::sim::Position::Supine => "expert_anterior.ron",
+            fluorohip::sim::Position::Prone => "expert_prone.ron",
+        };
+        for seed in [scenario.default_seed, 77] {
+            let s = run_script(&scenario, file, seed);
+            let r = assessment::report(&s);
+            assert!(r.score.passed, "{} seed {seed}: {:#?}", scenario.name, r.score);
+            assert!(r.score.critical_errors.is_empty());
+            assert_eq!(r.metrics.contrast_pattern.as_str(), "intra_articular", "{}", scenario.name);
+            assert_eq!(r.metrics.reading, Some(Reading::Positive), "{}", scenario.name);
+            assert!(r.metrics.steps_missing.is_empty(), "{}: {:?}", scenario.name, r.metrics.steps_missing);
+        }
+    }
+}
+
+#[test]
+fn the_obese_case_needs_the_long_needle() {
+    let scenario = Scenario::find("obese_long_needle").unwrap();
+    let s = run_script(&scenario, "expert_anterior.ron", scenario.default_seed);
+    assert!(s.needles().any(|n| n.kind == fluorohip::sim::needle::NeedleKind::Quincke22G127));
+    assert!(s.patient().skin_to_target_mm() > 89.0 - 10.0);
+}
+
+#[test]
+fn entering_the_femoral_artery_and_injecting_fails_with_that_critical_error() {
+    let scenario = Scenario::find("routine_anterior").unwrap();
+    let s = run_script(&scenario, "novice_femoral_artery.ron", scenario.default_seed);
+    let r = assessment::report(&s);
+    assert!(!r.score.passed);
+    assert!(r.score.critical_errors.contains(&UnsafeAct::InjectedIntravascular), "{:?}", r.score.critical_errors);
+    assert!(r.metrics.hits >= 1);
+    assert!(r.metrics.closest_mm["femoral_artery"] <= 0.0);
+}
+
+#[test]
+fn skipping_contrast_loses_the_confirmation_item() {
+    let scenario = Scenario::find("routine_anterior").unwrap();
+    let s = run_script(&scenario, "novice_skips_contrast.ron", scenario.default_seed);
+    let r = assessment::report(&s);
+    let item = r.score.items.iter().find(|i| i.item.starts_with("contrast pattern read")).unwrap();
+    assert_eq!(item.points, 0.0);
+    assert!(!r.metrics.contrast_confirmed_before_drug);
+    assert!(r.score.critical_errors.contains(&UnsafeAct::DrugBeforeContrastConfirmation));
+    assert!(!r.score.passed);
+}
+
+#[test]
+fn the_non_hip_case_scores_a_negative_reading_as_right() {
+    let scenario = Scenario::find("lumbar_referred_pain").unwrap();
+    let s = run_script(&scenario, "expert_anterior.ron", scenario.default_seed);
+    let r = assessment::report(&s);
+    assert_eq!(r.metrics.expected_reading, Reading::Negative);
+    assert_eq!(r.metrics.reading, Some(Reading::Negative));
+    assert_eq!(r.metrics.reading_correct, Some(true));
+    assert!(r.metrics.relief_pct.unwrap() < 30.0, "no relief: the joint is not the source");
+    assert!(r.score.passed);
+}
+
+#[test]
+fn an_extra_articular_injection_gives_a_false_negative_that_is_scored_wrong() {
+    let scenario = Scenario::find("routine_anterior").unwrap();
+    let s = run_script(&scenario, "novice_short_of_bone.ron", scenario.default_seed);
+    let r = assessment::report(&s);
+    assert_eq!(r.metrics.contrast_pattern.as_str(), "extra_articular");
+    assert!(r.metrics.relief_pct.unwrap() < 80.0, "the hip was the source but the drug missed it");
+    assert_eq!(r.metrics.expected_reading, Reading::Indeterminate);
+    assert_eq!(r.metrics.reading_correct, Some(false));
+}
+
+#[test]
+fn a_replayed_log_writes_a_byte_identical_report() {
+    let scenario = Scenario::find("artery_close").unwrap();
+    let s = run_script(&scenario, "expert_anterior.ron", 12345);
+    let base = std::env::temp_dir().join(format!("fluorohip-replay-{}", std::process::id()));
+    let (_, first) = report::write_all(&s, &base.join("a"), None).unwrap();
+    let replayed = script::replay_file(&first.log).unwrap();
+    let (_, second) = report::write_all(&replayed, &base.join("b"), None).unwrap();
+    assert_eq!(std::fs::read(&first.json).unwrap(), std::fs::read(&second.json).unwrap());
+    assert_eq!(std::fs::read(&first.html).unwrap(), std::fs::read(&second.html).unwrap());
+    let json = std::fs::read_to_string(&first.json).unwrap();
+    assert!(json.contains("NOT FOR CLINICAL USE"));
+    assert!(json.contains("\"schema_version\": 1"));
+    std::fs::remove_dir_all(&base).unwrap();
+}
+
+#[test]
+fn reports_carry_the_notice_escape_trainee_text_and_append_one_csv_row() {
+    let scenario = Scenario::find("routine_anterior").unwrap();
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/scripts/expert_anterior.ron");
+    let (actions, lines) = script::load_actions(&path).unwrap();
+    let s = script::play(scenario, 3, "<img src=x onerror=alert(1)>, \"Bob\"", actions, &lines, &path).unwrap();
+    let base = std::env::temp_dir().join(format!("fluorohip-report-{}", std::process::id()));
+    let csv = base.join("class.csv");
+    let (_, w) = report::write_all(&s, &base.join("one"), Some(&csv)).unwrap();
+    report::write_all(&s, &base.join("two"), Some(&csv)).unwrap();
+    let html = std::fs::read_to_string(&w.html).unwrap();
+    assert!(html.contains("NOT FOR CLINICAL USE"));
+    assert!(!html.contains("<img src=x"), "trainee text must be escaped");
+    assert!(html.contains("&lt;img src=x"));
+    // Localisation, needle before contrast, contrast pattern (also the last image).
+    assert_eq!(html.matches("data:image/png;base64,").count(), 3, "key shots embedded");
+    let rows: Vec<String> = std::fs::read_to_string(&csv).unwrap().lines().map(str::to_string).collect();
+    assert_eq!(rows.len(), 3, "header and one row per session");
+    assert!(rows[1].starts_with("\"<img src=x onerror=alert(1)>, \"\"Bob\"\"\""));
+    let xapi = std::fs::read_to_string(&w.xapi).unwrap();
+    for line in xapi.lines() {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        assert!(v["actor"].is_object() && v["verb"]["id"].is_string() && v["object"]["id"].is_string());
+    }
+    assert!(xapi.contains("\"result\""));
+    std::fs::remove_dir_all(&base).unwrap();
+}
+
+#[test]
+fn steps_out_of_order_are_logged_not_refused() {
+    use fluorohip::sim::Action;
+    let mut s = Session::new(Scenario::default(), 2).unwrap();
+    s.apply(Action::SkinPrep).unwrap();
+    s.apply(Action::Consent).unwrap();
+    s.apply(Action::TimeOut).unwrap();
+    let m = Metrics::of(&s);
+    assert_eq!(m.steps_out_of_order, 2, "consent and time-out both after prep");
+    assert_eq!(m.steps_done.len(), 3);
+}
+
+mod random_sessions {
+    use fluorohip::sim::anatomy::LandmarkName;
+    use fluorohip::sim::injection::{ContrastPattern, Fluid};
+    use fluorohip::sim::procedure::ReadingAnswer;
+    use fluorohip::sim::session::{PointRef, StopAt};
+    use fluorohip::sim::{Action, Position, Scenario, Session, assessment};
+    use proptest::prelude::*;
+
+    fn landmark() -> impl Strategy<Value = PointRef> {
+        (0..LandmarkName::ALL.len(), -20.0..20.0f64, -20.0..20.0f64, -20.0..20.0f64)
+            .prop_map(|(i, x, y, z)| PointRef::Landmark { landmark: LandmarkName::ALL[i], offset_mm: [x, y, z] })
+    }
+
+    fn action() -> impl Strategy<Value = Action> {
+        prop_oneof![
+            Just(Action::Consent),
+            Just(Action::TimeOut),
+            Just(Action::SkinPrep),
+            Just(Action::RemoveNeedle),
+            Just(Action::RecordDose),
+            Just(Action::DischargeAdvice),
+            Just(Action::SelectNeedleForDepth),
+            Just(Action::Provocation { test: Default::default() }),
+            Just(Action::Position { position: Position::Prone }),
+            (landmark(), landmark()).prop_map(|(entry, toward)| Action::InsertNeedle { entry, toward }),
+            (0.0..60.0f64).prop_map(|mm| Action::Advance { mm }),
+            (0.0..60.0f64).prop_map(|mm| Action::Withdraw { mm }),
+            (0.0..130.0f64).prop_map(|max_mm| Action::AdvanceUntil { stop: StopAt::Bone, max_mm, steer_toward: None }),
+            landmark().prop_map(|toward| Action::Redirect { toward, withdraw_mm: None }),
+            (-360.0..360.0f64).prop_map(|deg| Action::RotateBevel { deg }),
+            (-90.0..90.0f64, -45.0..45.0f64).prop_map(|(lao_deg, cranial_deg)| Action::SetCArm {
+                lao_deg,
+                cranial_deg,
+                isocentre: None
+            }),
+            (0.1..3.0f64).prop_map(|seconds| Action::Fluoro { seconds }),
+            (0usize..3, 0.0..12.0f64).prop_map(|(f, volume_ml)| Action::Inject {
+                fluid: [Fluid::Contrast, Fluid::LocalAnaesthetic, Fluid::DrugMix][f],
+                volume_ml,
+                rate_ml_s: None
+            }),
+            (0.0..40.0f64).prop_map(|minutes| Action::Rest { minutes }),
+            Just(Action::ReadContrast { pattern: ContrastPattern::Mixed }),
+            Just(Action::DiagnosticReading { reading: ReadingAnswer::ByRule }),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+
+        /// Whatever a trainee does, the session neither panics nor refuses to report,
+        /// and volume injected is always accounted for.
+        #[test]
+        fn random_action_sequences_always_give_a_valid_report(seed in 0u64..1000, actions in prop::collection::vec(action(), 0..25)) {
+            let mut s = Session::new(Scenario::default(), seed).unwrap();
+            for a in actions {
+                let _ = s.apply(a);
+            }
+            let v = s.state().volumes;
+            prop_assert!((v.injected_ml - v.accounted_ml()).abs() < 1e-6);
+            let r = assessment::report(&s);
+            prop_assert!(r.score.total >= 0.0 && r.score.total <= r.score.max);
+            prop_assert!(serde_json::to_string(&r).is_ok());
+        }
+    }
+}
+
+/// Run on demand: `cargo test --release --no-default-features --test procedure -- --ignored --nocapture`.
+/// Plays 1,000 scripted sessions in one process and prints resident memory at 10 and at 1,000.
+#[test]
+#[ignore]
+fn thousand_sessions_keep_memory_flat() {
+    fn rss_kb() -> u64 {
+        let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+        status
+            .lines()
+            .find(|l| l.starts_with("VmRSS:"))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0)
+    }
+    let scenario = Scenario::find("routine_anterior").unwrap();
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/scripts/expert_anterior.ron");
+    let (actions, lines) = script::load_actions(&path).unwrap();
+    let mut at_10 = 0;
+    for i in 0..1000u64 {
+        let s = script::play(scenario.clone(), i, "", actions.clone(), &lines, &path).unwrap();
+        let _ = Metrics::of(&s);
+        if i == 9 {
+            at_10 = rss_kb();
+        }
+    }
+    let at_1000 = rss_kb();
+    println!("resident memory: {at_10} kB after 10 sessions, {at_1000} kB after 1000");
+    assert!(at_1000 < at_10 + 50_000, "memory grew by {} kB", at_1000 - at_10);
+}
