@@ -7,6 +7,10 @@
 
 pub mod sim;
 
+/// The 3D training window (Bevy), behind the default `gui` feature.
+#[cfg(feature = "gui")]
+pub mod app;
+
 /// The notice every surface of the simulator carries.
 pub const DISCLAIMER: &str = "NOT FOR CLINICAL USE. fluorohip is a teaching simulator on synthetic patients; \
 its anatomy, images, doses and scores are approximations for education and must not guide the care of any patient.";

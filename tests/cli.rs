@@ -27,12 +27,22 @@ fn asset(p: &str) -> String {
 }
 
 #[test]
-fn no_subcommand_says_what_it_is_and_that_it_is_not_for_clinical_use() {
-    let o = fluorohip(&[]);
-    assert!(o.status.success());
-    let out = stdout(&o);
-    assert!(out.contains("NOT FOR CLINICAL USE"));
-    assert!(out.contains("fluorohip patient") && out.contains("fluorohip run"));
+fn no_subcommand_without_a_display_says_so_plainly_and_names_the_headless_commands() {
+    let o = Command::new(env!("CARGO_BIN_EXE_fluorohip"))
+        .env_remove("DISPLAY")
+        .env_remove("WAYLAND_DISPLAY")
+        .output()
+        .unwrap();
+    let all = format!("{}{}", stdout(&o), stderr(&o));
+    assert!(all.contains("NOT FOR CLINICAL USE"), "{all}");
+    assert!(all.contains("fluorohip patient") && all.contains("fluorohip run"), "{all}");
+    assert!(!all.contains("panicked"), "{all}");
+    if cfg!(feature = "gui") {
+        assert_eq!(o.status.code(), Some(1), "{all}");
+        assert!(stderr(&o).contains("no display"), "{all}");
+    } else {
+        assert!(o.status.success());
+    }
 }
 
 #[test]

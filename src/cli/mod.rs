@@ -74,6 +74,31 @@ enum Command {
         #[arg(long)]
         class_csv: Option<PathBuf>,
     },
+    /// Open the 3D training window on a case (what `fluorohip` with no command does, on the routine case).
+    #[cfg(feature = "gui")]
+    Open {
+        /// A shipped case's name or a scenario file (.ron).
+        #[arg(long, default_value = "routine_anterior")]
+        scenario: String,
+        #[arg(long)]
+        seed: Option<u64>,
+        #[arg(long, default_value = "")]
+        trainee: String,
+    },
+    /// Play an action script through the real window and save a screenshot of it.
+    #[cfg(feature = "gui")]
+    Demo {
+        #[arg(long, default_value = "routine_anterior")]
+        scenario: String,
+        #[arg(long)]
+        seed: Option<u64>,
+        /// The action script (.ron or .json).
+        #[arg(long)]
+        actions: PathBuf,
+        /// Where to save the screenshot (PNG).
+        #[arg(long)]
+        screenshot: PathBuf,
+    },
     /// Re-grade a folder of saved session logs (a whole class) into one CSV.
     Grade {
         /// Folder holding session logs (*.json, or */session-log.json).
@@ -95,9 +120,22 @@ pub fn run() -> i32 {
         }
     };
     match cli.command {
+        #[cfg(feature = "gui")]
+        None => window("routine_anterior", None, "", None),
+        #[cfg(not(feature = "gui"))]
         None => {
             print_intro();
             0
+        }
+        #[cfg(feature = "gui")]
+        Some(Command::Open { scenario, seed, trainee }) => window(&scenario, seed, &trainee, None),
+        #[cfg(feature = "gui")]
+        Some(Command::Demo { scenario, seed, actions, screenshot }) => {
+            let (list, _) = match fluorohip::sim::script::load_actions(&actions) {
+                Ok(x) => x,
+                Err(e) => return fail(e, 2),
+            };
+            window(&scenario, seed, "demo", Some((list, screenshot)))
         }
         Some(Command::Patient { seed, json }) => patient(seed, json),
         Some(Command::Shoot(args)) => shoot::shoot(&args),
@@ -112,6 +150,36 @@ pub fn run() -> i32 {
     }
 }
 
+/// Open the window, or say plainly why it cannot open.
+#[cfg(feature = "gui")]
+fn window(
+    scenario: &str,
+    seed: Option<u64>,
+    trainee: &str,
+    demo: Option<(Vec<fluorohip::sim::Action>, PathBuf)>,
+) -> i32 {
+    println!("*** {DISCLAIMER} ***");
+    if let Some(problem) = fluorohip::app::display_problem() {
+        eprintln!("fluorohip: {problem}.");
+        eprintln!("The headless commands work without a display:");
+        eprintln!("  fluorohip patient --seed N        fluorohip shoot --out F.png");
+        eprintln!("  fluorohip scenarios               fluorohip run --scenario NAME --actions SCRIPT --report DIR");
+        eprintln!("  fluorohip help                    (all commands)");
+        return 1;
+    }
+    let scenario = match Scenario::find(scenario) {
+        Ok(s) => s,
+        Err(e) => return fail(e, 2),
+    };
+    let seed = seed.unwrap_or(scenario.default_seed);
+    let options = fluorohip::app::AppOptions { scenario, seed, trainee: trainee.to_string(), demo };
+    match fluorohip::app::run(options) {
+        bevy::app::AppExit::Success => 0,
+        bevy::app::AppExit::Error(code) => code.get() as i32,
+    }
+}
+
+#[cfg_attr(feature = "gui", allow(dead_code))]
 fn print_intro() {
     println!(
         "fluorohip {}: fluoroscopically guided hip joint injection, on synthetic patients.",
@@ -121,7 +189,7 @@ fn print_intro() {
     println!("*** {DISCLAIMER} ***");
     println!();
     if cfg!(feature = "gui") {
-        println!("The 3D training window is not built yet in this version; the headless commands below work now.");
+        println!("`fluorohip` with no command opens the 3D training window.");
     } else {
         println!("Built without the `gui` feature: only the headless commands are available.");
     }

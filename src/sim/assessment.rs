@@ -411,7 +411,9 @@ pub struct Report {
     pub practise_next: Vec<String>,
 }
 
-fn describe(kind: &EventKind) -> Option<(String, &'static str)> {
+/// An event in words for timelines, with its level (`info`, `warning`, `critical`);
+/// `None` for bookkeeping events.
+pub fn describe(kind: &EventKind) -> Option<(String, &'static str)> {
     use EventKind as K;
     Some(match kind {
         K::StepDone { step } => (format!("step: {}", step.label()), "info"),
@@ -445,10 +447,10 @@ fn describe(kind: &EventKind) -> Option<(String, &'static str)> {
         ),
         K::Shot { index, dose, needle_beam_angle_deg, .. } => (
             format!(
-                "shot {index}: {:.1} s, {:.4} Gy·cm²{}",
+                "shot {index}: {:.1} s, {:.4} Gy.cm2{}",
                 dose.fluoro_s,
                 dose.dap_gy_cm2,
-                needle_beam_angle_deg.map(|a| format!(", needle {a:.0}° to the beam")).unwrap_or_default()
+                needle_beam_angle_deg.map(|a| format!(", needle {a:.0} deg to the beam")).unwrap_or_default()
             ),
             "info",
         ),

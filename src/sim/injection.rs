@@ -453,6 +453,12 @@ impl InjectionState {
 
     /// The iodine in the patient now, as bodies the projector and 3D view sample.
     pub fn contrast_field(&self, patient: &Patient) -> ContrastField {
+        self.contrast_field_min_layer(patient, 0.05)
+    }
+
+    /// As [`InjectionState::contrast_field`], with the joint's contrast layer drawn at
+    /// least `min_layer_mm` thick: a display mesh cannot resolve a 0.1 mm film.
+    pub fn contrast_field_min_layer(&self, patient: &Patient, min_layer_mm: f64) -> ContrastField {
         let mut bodies = Vec::new();
         if let Some(origin) = self.joint_origin
             && self.joint.contrast_ml > 0.0
@@ -465,7 +471,8 @@ impl InjectionState {
             let reached =
                 self.joint_voxels.iter().filter(|v| v.outer && (v.centre - origin).length_squared() <= r2).count();
             let area_mm2 = (reached as f64 * JOINT_VOXEL_MM.powi(3) / AREA_LAYER_MM).max(50.0);
-            let layer_mm = (self.joint.total_ml() * 1000.0 / area_mm2).clamp(0.05, MAX_LAYER_MM);
+            let layer_mm =
+                (self.joint.total_ml() * 1000.0 / area_mm2).clamp(min_layer_mm, MAX_LAYER_MM.max(min_layer_mm));
             let frame = &patient.joint_frame;
             let filled = Shape::Intersection(vec![
                 Shape::sphere(origin, self.joint_front_mm),

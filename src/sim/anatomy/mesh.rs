@@ -13,7 +13,7 @@ use super::shapes::Shape;
 use super::tissue::Tissue;
 
 /// Grid vertices allowed per structure; bounds the cost of a patient's meshes.
-const MAX_GRID_POINTS: f64 = 60_000.0;
+const MAX_GRID_POINTS: f64 = 30_000.0;
 
 /// One tissue's surface.
 #[derive(Clone, Debug, Default, Serialize)]

@@ -1,0 +1,201 @@
+//! Text on screen: dose counters (always visible), the needle's depth, tip tissue and
+//! resistance, recent events as they happen, control hints, and name labels on the
+//! structures at risk.
+
+use bevy::prelude::*;
+use glam::DVec3;
+
+use super::banner::BANNER_HEIGHT_PX;
+use super::fluoro_view::MONITOR_PX;
+use super::sim::Sim;
+use super::{AppState, to_world};
+use crate::sim::Mode;
+use crate::sim::anatomy::LandmarkName;
+use crate::sim::assessment;
+use crate::sim::needle::resistance;
+use crate::sim::session::EventKind;
+
+#[derive(Component)]
+struct Counters;
+#[derive(Component)]
+struct NeedleInfo;
+#[derive(Component)]
+struct EventLog;
+#[derive(Component)]
+struct StructureLabel(LandmarkName);
+
+pub const HINTS: &str = "Mouse: right-drag orbit, wheel zoom, click skin = entry | 1/2/3 anterior/lateral/C-arm view | 4-7 skin/fat/muscle/bone, [ ] opacity\n\
+Needle: arrows aim, N insert, Up/Down advance/withdraw (Shift 5 mm), R redirect, B bevel, X remove | L/K/J inject anaesthetic/contrast/drug\n\
+C-arm: A/D RAO/LAO, W/S cranial/caudal, F field, C/V collimate, P pulse rate, M low dose, O polarity | Space: fluoroscopy (tap: one shot, hold: pulsed)";
+
+/// Replace a text only when it changes: re-laying out text every frame is costly.
+fn set(t: &mut Text, s: String) {
+    if t.0 != s {
+        t.0 = s;
+    }
+}
+
+fn text(s: impl Into<String>, size: f32) -> (Text, TextFont, TextColor) {
+    (Text::new(s), TextFont { font_size: FontSize::Px(size), ..default() }, TextColor(Color::srgb(0.92, 0.93, 0.95)))
+}
+
+pub fn plugin(app: &mut App) {
+    app.add_systems(Startup, spawn)
+        .add_systems(Update, (counters, needle_info, event_log, labels).run_if(in_state(AppState::Procedure)));
+}
+
+fn panel(top: Val, left: Option<f32>, right: Option<f32>, bottom: Option<f32>, width: f32) -> (Node, BackgroundColor) {
+    (
+        Node {
+            position_type: PositionType::Absolute,
+            top,
+            left: left.map(Val::Px).unwrap_or(Val::Auto),
+            right: right.map(Val::Px).unwrap_or(Val::Auto),
+            bottom: bottom.map(Val::Px).unwrap_or(Val::Auto),
+            width: Val::Px(width),
+            padding: UiRect::all(Val::Px(6.0)),
+            ..default()
+        },
+        BackgroundColor(Color::srgba(0.0, 0.0, 0.0, 0.55)),
+    )
+}
+
+fn spawn(mut commands: Commands) {
+    commands.spawn((
+        panel(Val::Px(BANNER_HEIGHT_PX + MONITOR_PX + 18.0), None, Some(8.0), None, MONITOR_PX),
+        children![(text("", 15.0), Counters)],
+    ));
+    commands.spawn((
+        panel(Val::Px(BANNER_HEIGHT_PX + 8.0), Some(8.0), None, None, 420.0),
+        children![(text("", 15.0), NeedleInfo)],
+    ));
+    commands.spawn((panel(Val::Auto, Some(8.0), None, Some(70.0), 520.0), children![(text("", 13.0), EventLog)]));
+    commands.spawn((panel(Val::Auto, Some(8.0), Some(8.0), Some(4.0), 1264.0), children![text(HINTS, 12.0)]));
+    for l in [LandmarkName::FemoralNerve, LandmarkName::FemoralArtery, LandmarkName::FemoralVein] {
+        commands.spawn((
+            Node { position_type: PositionType::Absolute, ..default() },
+            text(l.as_str().replace('_', " "), 13.0),
+            StructureLabel(l),
+        ));
+    }
+}
+
+fn counters(sim: Res<Sim>, mut q: Query<&mut Text, With<Counters>>) {
+    let Some(s) = sim.session() else { return };
+    let f = s.state().fluoroscope;
+    let d = f.total;
+    let busy = if sim.busy() { "  [exposing...]" } else { "" };
+    for mut t in &mut q {
+        let s = format!(
+            "Shots {}   Fluoro {:.1} s{}\nDAP {:.4} Gy.cm2   Air kerma {:.2} mGy\n{} {:.0} deg  {} {:.0} deg  field {:.0} cm  iris {:.1}  {:?}{}",
+            f.shots,
+            d.fluoro_s,
+            busy,
+            d.dap_gy_cm2,
+            d.air_kerma_mgy,
+            if f.pose.lao_deg >= 0.0 { "LAO" } else { "RAO" },
+            f.pose.lao_deg.abs(),
+            if f.pose.cranial_deg >= 0.0 { "cranial" } else { "caudal" },
+            f.pose.cranial_deg.abs(),
+            f.settings.field.cm(),
+            f.settings.collimation.iris,
+            f.settings.pulse_rate,
+            if f.settings.low_dose { "  low dose" } else { "" }
+        );
+        set(&mut t, s);
+    }
+}
+
+fn needle_info(sim: Res<Sim>, mut q: Query<&mut Text, With<NeedleInfo>>) {
+    let Some(s) = sim.session() else { return };
+    let st = s.state();
+    let learning = s.scenario().mode == Mode::Learning;
+    let mut out = format!(
+        "{}\nTrainee: {}   seed {}\n",
+        s.scenario().title,
+        if s.trainee().is_empty() { "–" } else { s.trainee() },
+        s.seed()
+    );
+    match st.needle {
+        Some(n) => {
+            let tissue = s.patient().tissue_at(n.tip());
+            let r = resistance(tissue);
+            let gauge = "#".repeat((r * 10.0).round() as usize);
+            out += &format!(
+                "{}  depth {:.1} mm  redirections {}\nresistance [{:<10}]",
+                n.kind.spec().label,
+                n.depth_mm(),
+                n.redirections,
+                gauge
+            );
+            if learning {
+                out += &format!("\ntip in: {}", tissue.label());
+            }
+            if n.blood_in_hub {
+                out += "\nBLOOD IN THE HUB";
+            }
+        }
+        None => {
+            out += &format!(
+                "needle on the tray: {}\n(click the skin to choose the entry, N to insert)",
+                st.selected_needle.spec().label
+            )
+        }
+    }
+    if learning {
+        let steps = assessment::required_steps(s.scenario());
+        if let Some(next) = steps.iter().find(|step| !s.steps().iter().any(|(d, _)| d == *step)) {
+            out += &format!("\nnext step: {}", next.label());
+        }
+        if st.contrast_pattern != crate::sim::injection::ContrastPattern::None {
+            out += &format!("\ncontrast: {}", st.contrast_pattern.as_str().replace('_', " "));
+        }
+    }
+    if let Some(e) = &sim.last_error {
+        out += &format!("\nrefused: {e}");
+    }
+    for mut t in &mut q {
+        set(&mut t, out.clone());
+    }
+}
+
+fn event_log(sim: Res<Sim>, mut q: Query<&mut Text, With<EventLog>>) {
+    let lines: Vec<String> = sim
+        .recent
+        .iter()
+        .filter(|e| {
+            !matches!(e.kind, EventKind::TimePassed { .. } | EventKind::NeedleMoved { .. } | EventKind::ImagingChanged)
+        })
+        .rev()
+        .take(7)
+        .filter_map(|e| assessment::describe(&e.kind).map(|(what, _)| format!("{:>6.0} s  {what}", e.time_s)))
+        .collect();
+    for mut t in &mut q {
+        set(&mut t, if lines.is_empty() { "events appear here".into() } else { lines.join("\n") });
+    }
+}
+
+fn labels(
+    sim: Res<Sim>,
+    cam: Query<(&Camera, &GlobalTransform), Changed<GlobalTransform>>,
+    mut q: Query<(&StructureLabel, &mut Node, &mut Visibility)>,
+) {
+    let Some(s) = sim.session() else { return };
+    // Only when the camera moves.
+    let Ok((camera, cam_t)) = cam.single() else { return };
+    let pos = s.scenario().position;
+    for (k, (l, mut node, mut vis)) in q.iter_mut().enumerate() {
+        // Above the structure, staggered so neighbouring labels do not overlap.
+        let p: DVec3 = s.patient().landmarks.get(l.0) + DVec3::new(0.0, 0.0, 40.0 + 14.0 * k as f64);
+        match camera.world_to_viewport(cam_t, to_world(p, pos)) {
+            Ok(v) => {
+                node.left = Val::Px(v.x);
+                node.top = Val::Px(v.y);
+                vis.set_if_neq(Visibility::Inherited);
+            }
+            Err(_) => {
+                vis.set_if_neq(Visibility::Hidden);
+            }
+        }
+    }
+}

@@ -1,0 +1,156 @@
+//! The 3D training window: thin Bevy plugins over the same `sim::Session` the
+//! command line drives. No simulation logic lives here.
+//!
+//! One plugin per concern, each in its own file; this file wires them together.
+
+mod banner;
+mod camera;
+mod carm;
+mod contrast_view;
+mod demo;
+mod fluoro_view;
+mod hud;
+mod needle;
+mod notice;
+mod scene;
+mod sim;
+
+use std::path::PathBuf;
+
+use bevy::prelude::*;
+use glam::DVec3;
+
+use crate::sim::session::Action;
+use crate::sim::{Position, Scenario};
+
+/// How the window was asked to start.
+#[derive(Clone, Debug, Resource)]
+pub struct AppOptions {
+    pub scenario: Scenario,
+    pub seed: u64,
+    pub trainee: String,
+    /// Demo mode: play these actions, save a screenshot, quit.
+    pub demo: Option<(Vec<Action>, PathBuf)>,
+}
+
+/// Screens of the app.
+#[derive(States, Default, Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AppState {
+    /// The not-for-clinical-use notice, acknowledged before anything else.
+    #[default]
+    Notice,
+    Procedure,
+}
+
+/// Why the window cannot open.
+pub fn display_problem() -> Option<String> {
+    if cfg!(target_os = "linux") {
+        let x11 = std::env::var_os("DISPLAY").is_some_and(|d| !d.is_empty());
+        if !x11 {
+            let wayland = std::env::var_os("WAYLAND_DISPLAY").is_some_and(|d| !d.is_empty());
+            return Some(if wayland {
+                "this build opens its window through X11, and only a Wayland display was found (DISPLAY is not set); \
+                 run it under XWayland"
+                    .into()
+            } else {
+                "no display was found (DISPLAY is not set), so the 3D window cannot open".into()
+            });
+        }
+    }
+    None
+}
+
+/// When the process started, for the first-frame time in the log.
+#[derive(Resource)]
+struct Launched(std::time::Instant);
+
+fn log_first_frame(launched: Res<Launched>, mut done: Local<bool>) {
+    if !*done {
+        *done = true;
+        info!("first frame {:.2} s after launch", launched.0.elapsed().as_secs_f64());
+    }
+}
+
+/// Resident memory of this process (kB), from /proc (Linux).
+pub fn resident_kb() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    status.lines().find(|l| l.starts_with("VmRSS:"))?.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// Open the training window; returns when it closes.
+pub fn run(options: AppOptions) -> AppExit {
+    let launched = Launched(std::time::Instant::now());
+    let title = format!("fluorohip - {} - NOT FOR CLINICAL USE - SYNTHETIC PATIENT", options.scenario.title);
+    let mut app = App::new();
+    app.add_plugins(DefaultPlugins.set(WindowPlugin {
+        primary_window: Some(Window { title, resolution: (1280, 720).into(), ..default() }),
+        ..default()
+    }));
+    // FLUOROHIP_FRAME_TIMES=1 logs frame times (for the performance notes).
+    if std::env::var_os("FLUOROHIP_FRAME_TIMES").is_some() {
+        app.add_plugins((
+            bevy::diagnostic::FrameTimeDiagnosticsPlugin::default(),
+            bevy::diagnostic::LogDiagnosticsPlugin::default(),
+        ));
+    }
+    app.insert_resource(ClearColor(Color::srgb(0.09, 0.10, 0.12)))
+        .insert_resource(options)
+        .insert_resource(launched)
+        .add_systems(Last, log_first_frame)
+        .init_state::<AppState>()
+        .add_plugins((
+            sim::plugin,
+            banner::plugin,
+            notice::plugin,
+            scene::plugin,
+            camera::plugin,
+            carm::plugin,
+            needle::plugin,
+            fluoro_view::plugin,
+            contrast_view::plugin,
+            hud::plugin,
+            demo::plugin,
+        ))
+        .run()
+}
+
+/// Patient coordinates (mm, LPS) to the scene (m, Y up): the table runs along X
+/// (head toward +X); a supine patient's front faces up. Prone turns the patient
+/// 180° about the table's axis.
+pub fn to_world(p: DVec3, position: Position) -> Vec3 {
+    let v = Vec3::new(p.z as f32, -p.y as f32, p.x as f32) * 0.001;
+    match position {
+        Position::Supine => v,
+        Position::Prone => Vec3::new(v.x, -v.y, -v.z),
+    }
+}
+
+/// Direction in patient coordinates to the scene.
+pub fn dir_to_world(d: DVec3, position: Position) -> Vec3 {
+    (to_world(d, position) - to_world(DVec3::ZERO, position)).normalize_or_zero()
+}
+
+/// The scene back to patient coordinates.
+pub fn to_patient(w: Vec3, position: Position) -> DVec3 {
+    let w = match position {
+        Position::Supine => w,
+        Position::Prone => Vec3::new(w.x, -w.y, -w.z),
+    };
+    DVec3::new(w.z as f64, -w.y as f64, w.x as f64) * 1000.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scene_and_patient_coordinates_round_trip() {
+        for pos in [Position::Supine, Position::Prone] {
+            let p = DVec3::new(12.0, -40.0, 7.5);
+            assert!((to_patient(to_world(p, pos), pos) - p).length() < 1e-3);
+        }
+        // Supine: the patient's front (−y) faces up (+Y).
+        assert!(dir_to_world(-DVec3::Y, Position::Supine).y > 0.99);
+        assert!(dir_to_world(DVec3::Y, Position::Prone).y > 0.99);
+    }
+}

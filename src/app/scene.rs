@@ -1,0 +1,186 @@
+//! The patient on the table: one mesh per tissue, skin, fat and muscle translucent,
+//! structures at risk in their conventional colours and labelled by name.
+
+use bevy::asset::RenderAssetUsages;
+use bevy::mesh::Indices;
+use bevy::prelude::*;
+use bevy::render::render_resource::PrimitiveTopology;
+
+use super::sim::Sim;
+use super::{AppState, to_world};
+use crate::sim::Position;
+use crate::sim::anatomy::{Tissue, TissueMesh};
+
+/// A displayed tissue.
+#[derive(Component)]
+pub struct TissueView(pub Tissue);
+
+/// The skin, which the trainee clicks to choose the entry point.
+#[derive(Component)]
+pub struct SkinSurface;
+
+/// Which layers are shown, toggled with 4–7, and how opaque the soft tissues are ([ and ]).
+#[derive(Resource)]
+pub struct Layers {
+    pub skin: bool,
+    pub fat: bool,
+    pub muscle: bool,
+    pub bone: bool,
+    pub soft_opacity: f32,
+}
+
+/// The material of a translucent tissue and its base opacity.
+#[derive(Component)]
+struct Translucent(Handle<StandardMaterial>, f32);
+
+/// Colour and opacity of each tissue (nerve yellow, artery red, vein blue by convention).
+pub fn look(t: Tissue) -> Option<Color> {
+    Some(match t {
+        Tissue::Skin => Color::srgba(0.93, 0.76, 0.66, 0.12),
+        Tissue::Fat => Color::srgba(0.98, 0.88, 0.45, 0.08),
+        Tissue::Muscle => Color::srgba(0.72, 0.28, 0.25, 0.10),
+        Tissue::Iliopsoas | Tissue::GlutealMuscles => Color::srgba(0.66, 0.22, 0.2, 0.18),
+        Tissue::FemurCortical | Tissue::PelvisCortical => Color::srgb(0.93, 0.9, 0.82),
+        Tissue::FemoralCartilage | Tissue::AcetabularCartilage => Color::srgba(0.6, 0.8, 0.95, 0.6),
+        Tissue::CapsuleWall => Color::srgba(0.85, 0.85, 0.95, 0.25),
+        Tissue::IliopsoasBursa => Color::srgba(0.5, 0.7, 1.0, 0.35),
+        Tissue::FemoralNerve | Tissue::LateralFemoralCutaneousNerve | Tissue::SciaticNerve => {
+            Color::srgb(0.98, 0.85, 0.1)
+        }
+        Tissue::FemoralArtery | Tissue::LateralCircumflexBranch => Color::srgb(0.85, 0.08, 0.08),
+        Tissue::FemoralVein => Color::srgb(0.12, 0.25, 0.85),
+        // Inside other solids: not drawn.
+        Tissue::FemurCancellous
+        | Tissue::PelvisCancellous
+        | Tissue::JointSpace
+        | Tissue::ZonaOrbicularis
+        | Tissue::Air => {
+            return None;
+        }
+    })
+}
+
+/// A tissue mesh in scene coordinates.
+pub fn to_bevy_mesh(m: &TissueMesh, position: Position) -> Mesh {
+    let positions: Vec<[f32; 3]> =
+        m.positions.iter().map(|p| to_world(glam::DVec3::from_array(p.map(f64::from)), position).to_array()).collect();
+    let normals: Vec<[f32; 3]> = m
+        .normals
+        .iter()
+        .map(|n| super::dir_to_world(glam::DVec3::from_array(n.map(f64::from)), position).to_array())
+        .collect();
+    Mesh::new(PrimitiveTopology::TriangleList, RenderAssetUsages::default())
+        .with_inserted_attribute(Mesh::ATTRIBUTE_POSITION, positions)
+        .with_inserted_attribute(Mesh::ATTRIBUTE_NORMAL, normals)
+        .with_inserted_indices(Indices::U32(m.indices.clone()))
+}
+
+pub fn plugin(app: &mut App) {
+    // Fat and muscle start hidden: each full-screen translucent layer costs a software
+    // renderer about 0.2 s a frame. Keys 5 and 6 show them.
+    app.insert_resource(Layers { skin: true, fat: false, muscle: false, bone: true, soft_opacity: 1.0 })
+        .insert_resource(MeshPickingSettings { require_markers: true, ..default() })
+        .add_systems(Startup, spawn_patient)
+        .add_systems(Update, (toggle_layers.run_if(in_state(AppState::Procedure)), apply_layers, apply_opacity));
+}
+
+fn spawn_patient(
+    mut commands: Commands,
+    sim: Res<Sim>,
+    mut meshes: ResMut<Assets<Mesh>>,
+    mut materials: ResMut<Assets<StandardMaterial>>,
+) {
+    let session = sim.session().expect("the session starts idle");
+    let position = session.scenario().position;
+    let mut triangles = 0;
+    for m in session.patient().meshes() {
+        let Some(tissue) = m.tissue else { continue };
+        let Some(color) = look(tissue) else { continue };
+        let translucent = color.alpha() < 1.0;
+        triangles += m.triangle_count();
+        // Translucent layers are unlit and one-sided: on a software renderer each
+        // full-screen layer of lit, two-sided blending costs a whole frame.
+        let material = materials.add(StandardMaterial {
+            base_color: color,
+            alpha_mode: if translucent { AlphaMode::Blend } else { AlphaMode::Opaque },
+            perceptual_roughness: 0.7,
+            unlit: translucent,
+            ..default()
+        });
+        let mut e = commands.spawn((
+            Mesh3d(meshes.add(to_bevy_mesh(&m, position))),
+            MeshMaterial3d(material.clone()),
+            Transform::default(),
+            TissueView(tissue),
+        ));
+        if translucent {
+            e.insert(Translucent(material, color.alpha()));
+        }
+        if tissue == Tissue::Skin {
+            // Only the skin is pickable (markers required): ray casts against every
+            // tissue each frame would cost more than drawing them.
+            e.insert((SkinSurface, Pickable::default())).observe(super::needle::pick_entry);
+        }
+    }
+    info!("patient meshes: {triangles} triangles");
+    // The table under the patient.
+    let back = session.patient().skin.back_y(session.patient().skin.cx);
+    let table_y = match position {
+        Position::Supine => -(back as f32) * 0.001 - 0.01,
+        Position::Prone => -(session.patient().skin.front_y(session.patient().skin.cx) as f32).abs() * 0.001 - 0.01,
+    };
+    commands.spawn((
+        Mesh3d(meshes.add(Cuboid::new(1.6, 0.02, 0.55))),
+        MeshMaterial3d(materials.add(Color::srgb(0.25, 0.27, 0.3))),
+        Transform::from_xyz(-0.1, table_y, 0.09),
+    ));
+}
+
+fn toggle_layers(keys: Res<ButtonInput<KeyCode>>, mut layers: ResMut<Layers>) {
+    if keys.just_pressed(KeyCode::Digit4) {
+        layers.skin = !layers.skin;
+    }
+    if keys.just_pressed(KeyCode::Digit5) {
+        layers.fat = !layers.fat;
+    }
+    if keys.just_pressed(KeyCode::Digit6) {
+        layers.muscle = !layers.muscle;
+    }
+    if keys.just_pressed(KeyCode::Digit7) {
+        layers.bone = !layers.bone;
+    }
+    if keys.just_pressed(KeyCode::BracketLeft) {
+        layers.soft_opacity = (layers.soft_opacity - 0.25).max(0.25);
+    }
+    if keys.just_pressed(KeyCode::BracketRight) {
+        layers.soft_opacity = (layers.soft_opacity + 0.25).min(4.0);
+    }
+}
+
+fn apply_opacity(layers: Res<Layers>, q: Query<&Translucent>, mut materials: ResMut<Assets<StandardMaterial>>) {
+    if !layers.is_changed() {
+        return;
+    }
+    for Translucent(handle, alpha) in &q {
+        if let Some(mut m) = materials.get_mut(handle) {
+            m.base_color.set_alpha((alpha * layers.soft_opacity).clamp(0.02, 0.9));
+        }
+    }
+}
+
+fn apply_layers(layers: Res<Layers>, mut q: Query<(&TissueView, &mut Visibility)>, mut first: Local<bool>) {
+    if !layers.is_changed() && *first {
+        return;
+    }
+    *first = true;
+    for (t, mut v) in &mut q {
+        let shown = match t.0 {
+            Tissue::Skin => layers.skin,
+            Tissue::Fat => layers.fat,
+            Tissue::Muscle | Tissue::Iliopsoas | Tissue::GlutealMuscles => layers.muscle,
+            Tissue::FemurCortical | Tissue::PelvisCortical => layers.bone,
+            _ => true,
+        };
+        *v = if shown { Visibility::Inherited } else { Visibility::Hidden };
+    }
+}
