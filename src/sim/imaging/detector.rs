@@ -129,8 +129,8 @@ pub fn develop(frame: &mut Frame, transmission: &[f32], s: &ImagingSettings, pho
     frame.update_mask(s);
 
     // Quantum noise. Each row has its own random stream, so the image does not depend
-    // on how rows are shared between threads; large frames use two threads, live
-    // frames (≤ 256 px) one, so they allocate nothing.
+    // on how rows are shared between threads. Large frames split in two with
+    // `rayon::join`, which needs no allocation; live frames (≤ 256 px) stay on one thread.
     let photons_f = photons as f32;
     let mask = &frame.mask;
     let rows = |row0: usize, sig: &mut [f32]| {
@@ -151,10 +151,7 @@ pub fn develop(frame: &mut Frame, transmission: &[f32], s: &ImagingSettings, pho
     if n > 256 {
         let half = n.div_ceil(2);
         let (sig_a, sig_b) = frame.signal.split_at_mut(half * n);
-        std::thread::scope(|sc| {
-            sc.spawn(|| rows(half, sig_b));
-            rows(0, sig_a);
-        });
+        rayon::join(|| rows(0, sig_a), || rows(half, sig_b));
     } else {
         rows(0, &mut frame.signal);
     }

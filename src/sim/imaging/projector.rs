@@ -212,10 +212,7 @@ impl Projector {
                     }
                 }
             };
-            std::thread::scope(|sc| {
-                sc.spawn(|| rows(mid, j1, bottom, mid));
-                rows(j0, mid, top, 0);
-            });
+            rayon::join(|| rows(j0, mid, top, 0), || rows(mid, j1, bottom, mid));
         }
         self.contrast_pixels.clear();
         for (k, c) in self.contrast.iter().enumerate() {
@@ -232,31 +229,28 @@ impl Projector {
         self.body_mm.clear();
         self.body_mm.resize(n * n, 0.0);
         let mu = mu_table();
-        let rows_per_half = n.div_ceil(2);
-        let (a_top, a_bottom) = self.anatomy.split_at_mut(rows_per_half * n);
-        let (b_top, b_bottom) = self.body_mm.split_at_mut(rows_per_half * n);
-        let work = |row0: usize, out: &mut [[f32; BINS]], body_out: &mut [f32]| {
-            for (k, (px, bm)) in out.iter_mut().zip(body_out.iter_mut()).enumerate() {
-                let (i, j) = (k % n, row0 + k / n);
-                let (o, d, len) = ray(g, i, j);
-                let mut path = [0.0; Material::COUNT];
-                body.path_lengths_dir(o, d, len, &mut path);
-                let mut depth = [0.0f64; BINS];
-                for (m, l) in path.iter().enumerate().skip(1) {
-                    if *l > 0.0 {
-                        for (b, dep) in depth.iter_mut().enumerate() {
-                            *dep += mu[m][b] * l;
+        // Rows in parallel on every core; each pixel is independent, so the result
+        // does not depend on the split.
+        use rayon::prelude::*;
+        self.anatomy.par_chunks_mut(n).zip(self.body_mm.par_chunks_mut(n)).enumerate().for_each(
+            |(j, (out, body_out))| {
+                for (i, (px, bm)) in out.iter_mut().zip(body_out.iter_mut()).enumerate() {
+                    let (o, d, len) = ray(g, i, j);
+                    let mut path = [0.0; Material::COUNT];
+                    body.path_lengths_dir(o, d, len, &mut path);
+                    let mut depth = [0.0f64; BINS];
+                    for (m, l) in path.iter().enumerate().skip(1) {
+                        if *l > 0.0 {
+                            for (b, dep) in depth.iter_mut().enumerate() {
+                                *dep += mu[m][b] * l;
+                            }
                         }
                     }
+                    *px = depth.map(|x| x as f32);
+                    *bm = (len - path[Material::Air.index()]) as f32;
                 }
-                *px = depth.map(|x| x as f32);
-                *bm = (len - path[Material::Air.index()]) as f32;
-            }
-        };
-        std::thread::scope(|s| {
-            s.spawn(|| work(rows_per_half, a_bottom, b_bottom));
-            work(0, a_top, b_top);
-        });
+            },
+        );
         self.anatomy_t.clear();
         self.anatomy_t.extend(self.anatomy.iter().map(weighted_transmission));
     }
