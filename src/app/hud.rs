@@ -24,9 +24,15 @@ struct EventLog;
 #[derive(Component)]
 struct StructureLabel(LandmarkName);
 
-pub const HINTS: &str = "Mouse: right-drag orbit, wheel zoom, click skin = entry | 1/2/3 anterior/lateral/C-arm view | 4-7 skin/fat/muscle/bone, [ ] opacity\n\
-Needle: arrows aim, N insert, Up/Down advance/withdraw (Shift 5 mm), R redirect, B bevel, X remove | L/K/J inject anaesthetic/contrast/drug\n\
-C-arm: A/D RAO/LAO, W/S cranial/caudal, F field, C/V collimate, P pulse rate, M low dose, O polarity | Space: fluoroscopy (tap: one shot, hold: pulsed)";
+/// Every control, always on screen.
+pub fn hints() -> String {
+    format!(
+        "Mouse: right-drag orbit, wheel zoom, click skin = entry | 1/2/3 anterior/lateral/C-arm view | 4-7 skin/fat/muscle/bone, [ ] opacity\n\
+         Needle: arrows/PgUp/PgDn aim, N insert, Up/Down advance/withdraw (Shift 5 mm), R redirect, B bevel, X remove | L/K/J inject anaesthetic/contrast/drug\n\
+         C-arm: A/D RAO/LAO, W/S cranial/caudal, F field, C/V collimate, P pulse rate, M low dose, O polarity | Space: fluoroscopy (tap: one shot, hold: pulsed)\n{}",
+        super::procedure_keys::STEP_HINTS
+    )
+}
 
 /// Replace a text only when it changes: re-laying out text every frame is costly.
 fn set(t: &mut Text, s: String) {
@@ -69,8 +75,8 @@ fn spawn(mut commands: Commands) {
         panel(Val::Px(BANNER_HEIGHT_PX + 8.0), Some(8.0), None, None, 420.0),
         children![(text("", 15.0), NeedleInfo)],
     ));
-    commands.spawn((panel(Val::Auto, Some(8.0), None, Some(70.0), 520.0), children![(text("", 13.0), EventLog)]));
-    commands.spawn((panel(Val::Auto, Some(8.0), Some(8.0), Some(4.0), 1264.0), children![text(HINTS, 12.0)]));
+    commands.spawn((panel(Val::Auto, Some(8.0), None, Some(86.0), 520.0), children![(text("", 13.0), EventLog)]));
+    commands.spawn((panel(Val::Auto, Some(8.0), Some(8.0), Some(4.0), 1264.0), children![text(hints(), 12.0)]));
     for l in [LandmarkName::FemoralNerve, LandmarkName::FemoralArtery, LandmarkName::FemoralVein] {
         commands.spawn((
             Node { position_type: PositionType::Absolute, ..default() },
@@ -106,7 +112,11 @@ fn counters(sim: Res<Sim>, mut q: Query<&mut Text, With<Counters>>) {
     }
 }
 
-fn needle_info(sim: Res<Sim>, mut q: Query<&mut Text, With<NeedleInfo>>) {
+fn needle_info(
+    sim: Res<Sim>,
+    answers: Option<Res<super::procedure_keys::Answers>>,
+    mut q: Query<&mut Text, With<NeedleInfo>>,
+) {
     let Some(s) = sim.session() else { return };
     let st = s.state();
     let learning = s.scenario().mode == Mode::Learning;
@@ -150,6 +160,9 @@ fn needle_info(sim: Res<Sim>, mut q: Query<&mut Text, With<NeedleInfo>>) {
         if st.contrast_pattern != crate::sim::injection::ContrastPattern::None {
             out += &format!("\ncontrast: {}", st.contrast_pattern.as_str().replace('_', " "));
         }
+    }
+    if let Some(a) = answers {
+        out += &format!("\nanswers: contrast {} (G), block {:?} (H)", a.pattern.as_str().replace('_', " "), a.reading);
     }
     if let Some(e) = &sim.last_error {
         out += &format!("\nrefused: {e}");

@@ -12,6 +12,7 @@ mod fluoro_view;
 mod hud;
 mod needle;
 mod notice;
+mod procedure_keys;
 mod scene;
 mod sim;
 
@@ -109,6 +110,7 @@ pub fn run(options: AppOptions) -> AppExit {
             fluoro_view::plugin,
             contrast_view::plugin,
             hud::plugin,
+            procedure_keys::plugin,
             demo::plugin,
         ))
         .run()
