@@ -203,6 +203,8 @@ fn point_query_names_the_tissue_at_landmarks() {
     let (a, _) = p.bundle.artery;
     assert_eq!(p.tissue_at(DVec3::new(a.x, a.y, 0.0)), Tissue::FemoralArtery);
     assert_eq!(p.tissue_at(DVec3::new(0.0, -1000.0, 0.0)), Tissue::Air);
+    assert_eq!(p.tissue_at(p.landmarks.lfcn), Tissue::LateralFemoralCutaneousNerve);
+    assert_eq!(p.tissue_at(p.landmarks.femoral_vein), Tissue::FemoralVein);
     let d = p.signed_distance(Tissue::FemoralArtery, DVec3::new(a.x, a.y - 10.0, 0.0));
     assert!((d - (10.0 - table::FEMORAL_ARTERY_RADIUS_MM)).abs() < 1e-9);
 }

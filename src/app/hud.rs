@@ -77,10 +77,17 @@ fn spawn(mut commands: Commands) {
     ));
     commands.spawn((panel(Val::Auto, Some(8.0), None, Some(86.0), 520.0), children![(text("", 13.0), EventLog)]));
     commands.spawn((panel(Val::Auto, Some(8.0), Some(8.0), Some(4.0), 1264.0), children![text(hints(), 12.0)]));
-    for l in [LandmarkName::FemoralNerve, LandmarkName::FemoralArtery, LandmarkName::FemoralVein] {
+    for l in [LandmarkName::FemoralNerve, LandmarkName::FemoralArtery, LandmarkName::FemoralVein, LandmarkName::Lfcn] {
         commands.spawn((
             Node { position_type: PositionType::Absolute, ..default() },
-            text(l.as_str().replace('_', " "), 13.0),
+            text(
+                if l == LandmarkName::Lfcn {
+                    "lateral femoral cutaneous nerve".into()
+                } else {
+                    l.as_str().replace('_', " ")
+                },
+                13.0,
+            ),
             StructureLabel(l),
         ));
     }

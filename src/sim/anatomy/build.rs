@@ -298,6 +298,7 @@ pub(super) fn build(p: &PatientParams) -> Built {
         femoral_vein: v(vein_x, vein_y, target.z),
         femoral_nerve: v(nerve_x, nerve_y, target.z),
         iliopsoas_bursa: bursa_centre,
+        lfcn: lfcn_top + (lfcn_bottom - lfcn_top) * 0.25,
         posterior_target,
         posterior_entry: v(posterior_target.x, skin.back_y(posterior_target.x), posterior_target.z),
     };

@@ -40,6 +40,8 @@ pub struct Landmarks {
     pub femoral_vein: DVec3,
     pub femoral_nerve: DVec3,
     pub iliopsoas_bursa: DVec3,
+    /// A point on the lateral femoral cutaneous nerve a quarter of the way down from the ASIS.
+    pub lfcn: DVec3,
     /// Posterior femoral neck near the junction, on the bone surface, inside the capsule (prone approach).
     pub posterior_target: DVec3,
     /// Skin point straight posterior to it: the prone approach's entry.
@@ -63,10 +65,11 @@ pub enum LandmarkName {
     IliopsoasBursa,
     PosteriorTarget,
     PosteriorEntry,
+    Lfcn,
 }
 
 impl LandmarkName {
-    pub const ALL: [LandmarkName; 13] = [
+    pub const ALL: [LandmarkName; 14] = [
         LandmarkName::Target,
         LandmarkName::Asis,
         LandmarkName::PubicTubercle,
@@ -80,6 +83,7 @@ impl LandmarkName {
         LandmarkName::IliopsoasBursa,
         LandmarkName::PosteriorTarget,
         LandmarkName::PosteriorEntry,
+        LandmarkName::Lfcn,
     ];
     pub fn as_str(self) -> &'static str {
         match self {
@@ -96,6 +100,7 @@ impl LandmarkName {
             LandmarkName::IliopsoasBursa => "iliopsoas_bursa",
             LandmarkName::PosteriorTarget => "posterior_target",
             LandmarkName::PosteriorEntry => "posterior_entry",
+            LandmarkName::Lfcn => "lfcn",
         }
     }
     pub fn parse(s: &str) -> Option<LandmarkName> {
@@ -119,6 +124,7 @@ impl Landmarks {
             LandmarkName::IliopsoasBursa => self.iliopsoas_bursa,
             LandmarkName::PosteriorTarget => self.posterior_target,
             LandmarkName::PosteriorEntry => self.posterior_entry,
+            LandmarkName::Lfcn => self.lfcn,
         }
     }
 }
