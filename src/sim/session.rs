@@ -467,9 +467,7 @@ impl Session {
             }
             Action::PlaceNeedle { entry, tip } => {
                 let (e, t) = (entry.resolve(&self.patient), tip.resolve(&self.patient));
-                let mut n = Needle::insert(NeedleKind::PencilPoint22G89, e, t - e);
-                n.kind = self.selected;
-                self.put_needle(n);
+                self.put_needle(Needle::insert(self.selected, e, t - e));
                 let events = self.needle.as_mut().map(|n| n.place_straight(&self.patient, t, 0.0)).unwrap_or_default();
                 self.needle_events(events);
                 self.pass_time(pace::INSERT_S);

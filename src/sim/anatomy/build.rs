@@ -3,6 +3,11 @@
 //! Patient coordinates (mm, LPS like DICOM): origin at the centre of the right
 //! femoral head; +x toward the patient's left (medial for this right hip), +y
 //! posterior, +z superior. See docs/COORDINATES.md.
+//!
+//! The published figures enter through `PatientParams` (drawn from `params::table`).
+//! Every other size and position literal below (trochanters, pelvic parts and
+//! landmarks, bursa, muscles, vessel courses, body outline) is an assumption: a
+//! plausible adult value at a 47 mm femoral head, scaled by `s` with head size.
 
 use glam::{DMat3, DVec3};
 
