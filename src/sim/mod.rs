@@ -3,6 +3,8 @@
 
 pub mod anatomy;
 pub mod assessment;
+pub mod autosave;
+pub mod coach;
 pub mod files;
 pub mod imaging;
 pub mod injection;

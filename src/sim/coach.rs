@@ -1,0 +1,191 @@
+//! Learning-mode coaching: what to do next and why, read from the session as it
+//! stands. Assessment mode shows none of this (the app decides; this module only
+//! answers). Pure functions of the session, so a replay coaches the same way.
+
+use super::assessment::required_steps;
+use super::injection::ContrastPattern;
+use super::needle::{Compartment, NeedleKind};
+use super::procedure::Step;
+use super::session::{EventKind, Session};
+
+/// Advancing the spinal needle further than this since the last image deserves a shot (mm).
+/// assumption: intermittent imaging every 1–2 cm of advance, as DOMAIN.md §1 describes
+/// "advanced under intermittent fluoroscopy".
+pub const ADVANCE_BETWEEN_SHOTS_MM: f64 = 15.0;
+
+/// A needle seen more than this off the beam's axis is not "down the barrel" (degrees).
+pub const DOWN_THE_BARREL_DEG: f64 = 10.0;
+
+/// Why each step matters, in a line.
+pub fn why(step: Step) -> &'static str {
+    match step {
+        Step::IdentityConsent => "confirm who the patient is, which hip, and that they consent",
+        Step::IvAccess => "optional: only if sedation is planned",
+        Step::BaselineProvocation => "the pain score before the block is what relief is measured against",
+        Step::TimeOut => "right patient, right side, right procedure, before any needle",
+        Step::Positioning => "the approach depends on it (supine anterior, or prone)",
+        Step::MarkFemoralPulse => "the artery lies medial to the target; knowing where it is keeps the needle lateral",
+        Step::LocalisationShot => "a collimated image finds the head-neck junction before the skin is touched",
+        Step::SkinPrep => "antiseptic and drape before the skin is broken",
+        Step::LocalAnaesthetic => "numb the skin and the track with the small needle first",
+        Step::NeedleToBone => "advance under intermittent imaging, down the beam, to the bony end-point",
+        Step::ContrastInjected => "1-3 ml of contrast shows where the tip really is",
+        Step::ContrastRead => "name the pattern before any drug goes in",
+        Step::DrugInjected => "anaesthetic and steroid only once the joint is confirmed",
+        Step::NeedleOut => "remove the needle and dress the site",
+        Step::DoseRecorded => "fluoroscopy time and dose go in the record",
+        Step::Rest => "the anaesthetic needs 15-30 minutes to act",
+        Step::ProvocationAfterRest => "repeat the same test: the change in pain is the answer",
+        Step::DiagnosticReading => "relief with drug in the joint is positive; no relief with drug in it, negative",
+        Step::DischargeAdvice => "what to expect, what to watch for, whom to call",
+    }
+}
+
+/// What a contrast pattern means and what to do about it.
+pub fn pattern_meaning(p: ContrastPattern) -> Option<&'static str> {
+    Some(match p {
+        ContrastPattern::None => return None,
+        ContrastPattern::IntraArticular => {
+            "contrast flows away from the tip and outlines the femoral head and neck: intra-articular, proceed to the drug"
+        }
+        ContrastPattern::ExtraArticular => {
+            "contrast pools in a blob at the tip: outside the capsule; advance to bone or redirect, then inject again"
+        }
+        ContrastPattern::Mixed => "part outlines the joint, part pools: the tip is at the capsule; adjust slightly",
+        ContrastPattern::Intravascular => {
+            "contrast streaks and washes out at once: the tip is in a vessel; never inject drug, withdraw and redirect"
+        }
+        ContrastPattern::Bursal => {
+            "contrast fills the iliopsoas bursa, not the joint: redirect to the head-neck junction"
+        }
+    })
+}
+
+/// The first required step not yet done.
+pub fn next_step(session: &Session) -> Option<Step> {
+    required_steps(session.scenario()).into_iter().find(|s| !session.steps().iter().any(|(d, _)| d == s))
+}
+
+/// Needle travel since the last image (mm); `None` with no needle in.
+pub fn advanced_since_last_shot_mm(session: &Session) -> Option<f64> {
+    let state = session.state();
+    let needle = state.needle?;
+    let events = state.events;
+    let last_shot = events.iter().rposition(|e| matches!(e.kind, EventKind::Shot { .. }));
+    let last_insert = events.iter().rposition(|e| matches!(e.kind, EventKind::NeedleInserted { .. }));
+    let depth_at_shot = match (last_shot, last_insert) {
+        (Some(s), Some(i)) if s > i => events[..s]
+            .iter()
+            .rev()
+            .take_while(|e| !matches!(e.kind, EventKind::NeedleInserted { .. }))
+            .find_map(|e| match e.kind {
+                EventKind::NeedleMoved { depth_mm, .. } => Some(depth_mm),
+                _ => None,
+            })
+            .unwrap_or(0.0),
+        _ => 0.0,
+    };
+    Some((needle.depth_mm() - depth_at_shot).max(0.0))
+}
+
+/// Up to three lines of advice for the trainee, most urgent first.
+pub fn hints(session: &Session) -> Vec<String> {
+    let state = session.state();
+    let mut out = Vec::new();
+    if let Some(n) = state.needle {
+        let spinal = n.kind != NeedleKind::Anaesthetic25G;
+        if n.blood_in_hub {
+            out.push("Blood in the hub: the tip is in a vessel. Do not inject; withdraw and redirect.".to_string());
+        }
+        match state.tip_compartment {
+            Some(Compartment::Nerve) => {
+                out.push("Shooting pain down the thigh: the tip is on the nerve. Withdraw now.".into());
+            }
+            Some(Compartment::BoneSurface) if spinal && state.contrast_pattern == ContrastPattern::None => {
+                out.push("Bony end-point: inject 1-3 ml of contrast under imaging to see where the tip is.".into());
+            }
+            _ => {}
+        }
+        if spinal && let Some(mm) = advanced_since_last_shot_mm(session).filter(|mm| *mm > ADVANCE_BETWEEN_SHOTS_MM) {
+            out.push(format!(
+                "Take a shot: the needle has gone {mm:.0} mm since the last image, and the tip could be anywhere."
+            ));
+        }
+        if spinal
+            && let Some(angle) = state.events.iter().rev().find_map(|e| match e.kind {
+                EventKind::Shot { needle_beam_angle_deg, .. } => Some(needle_beam_angle_deg),
+                _ => None,
+            })
+            && let Some(a) = angle.filter(|a| *a > DOWN_THE_BARREL_DEG)
+        {
+            out.push(format!(
+                "The needle is {a:.0} deg off the beam: aim along the beam so it is seen end-on, down the barrel."
+            ));
+        }
+    }
+    if let Some(meaning) = pattern_meaning(state.contrast_pattern) {
+        out.push(format!("Contrast: {meaning}."));
+    }
+    if let Some(step) = next_step(session) {
+        out.push(format!("Next: {} - {}.", step.label(), why(step)));
+    }
+    out.truncate(3);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::anatomy::LandmarkName;
+    use crate::sim::session::{Action, PointRef};
+    use crate::sim::{Scenario, Session};
+
+    fn session() -> Session {
+        Session::new(Scenario::default(), 3).unwrap()
+    }
+
+    #[test]
+    fn a_fresh_session_is_told_to_start_with_consent_and_why() {
+        let s = session();
+        assert_eq!(next_step(&s), Some(Step::IdentityConsent));
+        let h = hints(&s);
+        assert!(h.iter().any(|l| l.contains("identity and consent") && l.contains("consent")), "{h:?}");
+    }
+
+    #[test]
+    fn the_next_step_moves_on_when_a_step_is_done() {
+        let mut s = session();
+        s.apply(Action::Consent).unwrap();
+        assert_ne!(next_step(&s), Some(Step::IdentityConsent));
+    }
+
+    #[test]
+    fn advancing_blind_asks_for_a_shot_and_a_shot_clears_it() {
+        let mut s = session();
+        s.apply(Action::InsertNeedle {
+            entry: PointRef::landmark(LandmarkName::AnteriorEntry),
+            toward: PointRef::landmark(LandmarkName::Target),
+        })
+        .unwrap();
+        s.apply(Action::Advance { mm: 30.0 }).unwrap();
+        assert!(advanced_since_last_shot_mm(&s).unwrap() > 25.0);
+        assert!(hints(&s).iter().any(|l| l.starts_with("Take a shot")), "{:?}", hints(&s));
+        s.apply(Action::Fluoro { seconds: 0.5 }).unwrap();
+        assert!(advanced_since_last_shot_mm(&s).unwrap() < 1.0);
+        assert!(!hints(&s).iter().any(|l| l.starts_with("Take a shot")), "{:?}", hints(&s));
+        s.apply(Action::Advance { mm: 5.0 }).unwrap();
+        let mm = advanced_since_last_shot_mm(&s).unwrap();
+        assert!((4.0..6.0).contains(&mm), "{mm}");
+    }
+
+    #[test]
+    fn every_pattern_but_none_is_explained() {
+        use ContrastPattern as P;
+        for p in [P::IntraArticular, P::ExtraArticular, P::Mixed, P::Intravascular, P::Bursal] {
+            assert!(pattern_meaning(p).is_some_and(|m| m.len() > 30));
+        }
+        assert!(pattern_meaning(P::None).is_none());
+        // Intravascular advice never says to proceed.
+        assert!(pattern_meaning(P::Intravascular).unwrap().contains("never inject"));
+    }
+}
