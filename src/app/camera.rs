@@ -6,7 +6,7 @@ use bevy::input::mouse::{AccumulatedMouseMotion, AccumulatedMouseScroll};
 use bevy::prelude::*;
 
 use super::sim::Sim;
-use super::{AppState, dir_to_world, to_world};
+use super::{dir_to_world, in_scene, to_world};
 use crate::sim::imaging::geometry::SOURCE_TO_ISOCENTRE_MM;
 
 /// Orbit around `focus` at `distance`, with yaw and pitch in radians.
@@ -19,7 +19,7 @@ pub struct Orbit {
 }
 
 pub fn plugin(app: &mut App) {
-    app.add_systems(Startup, spawn).add_systems(Update, (orbit, presets.run_if(in_state(AppState::Procedure))));
+    app.add_systems(Startup, spawn).add_systems(Update, (orbit, presets).run_if(in_scene));
 }
 
 fn spawn(mut commands: Commands) {

@@ -4,12 +4,12 @@
 use bevy::prelude::*;
 
 use super::sim::Sim;
-use super::{AppState, to_world};
+use super::{in_scene, live, to_world};
 use crate::sim::imaging::settings::{FieldSize, Polarity, PulseRate};
 use crate::sim::session::Action;
 
 pub fn plugin(app: &mut App) {
-    app.add_systems(Update, (draw, controls.run_if(in_state(AppState::Procedure))));
+    app.add_systems(Update, (draw.run_if(in_scene), controls.run_if(live)));
 }
 
 const ANGLE_STEP_DEG: f64 = 5.0;

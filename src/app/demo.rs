@@ -1,62 +1,121 @@
 //! Demo mode: an action script played through the real app, one action at a time
-//! as a trainee would, then a screenshot of the window, then quit.
+//! as a trainee would; a screenshot of the scene, then (with `finish`) the debrief
+//! and a screenshot of it; then quit. CI checks the screenshots.
+
+use std::path::PathBuf;
 
 use bevy::prelude::*;
 use bevy::render::view::screenshot::{Screenshot, save_to_disk};
 
+use super::chooser::PressStart;
+use super::debrief::Finished;
 use super::sim::Sim;
 use super::{AppOptions, AppState};
 
-/// Frames to let the window settle (meshes, contrast, labels) before the screenshot.
+/// Frames to let the window settle (meshes, contrast, labels, layout) before a screenshot.
 const SETTLE_FRAMES: u32 = 12;
-/// Give up (and fail) if the screenshot has not appeared by then.
-const MAX_FRAMES_AFTER_SHOT: u32 = 600;
+/// Give up (and fail) if a screenshot has not appeared by then.
+const MAX_FRAMES_PER_SHOT: u32 = 600;
+/// Real seconds before the first screenshot: shaders compile in the background meanwhile.
+const FIRST_SCREEN_S: f32 = 5.0;
 
 #[derive(Resource, Default)]
-struct Demo {
+struct DemoRun {
     next: usize,
     settle: u32,
-    shot_requested: bool,
-    waited: u32,
+    /// The screenshot being waited for, and frames waited.
+    pending: Option<(PathBuf, u32)>,
+    scene_done: bool,
+    chooser_done: bool,
 }
 
 pub fn plugin(app: &mut App) {
-    app.init_resource::<Demo>().add_systems(Update, play.run_if(in_state(AppState::Procedure)));
+    app.init_resource::<DemoRun>().add_systems(Update, play);
 }
 
+fn request(commands: &mut Commands, run: &mut DemoRun, path: PathBuf) {
+    info!("demo: taking the screenshot {}", path.display());
+    let _ = std::fs::remove_file(&path);
+    commands.spawn(Screenshot::primary_window()).observe(save_to_disk(path.clone()));
+    run.pending = Some((path, 0));
+}
+
+#[allow(clippy::too_many_arguments)]
 fn play(
     mut commands: Commands,
     options: Res<AppOptions>,
-    mut demo: ResMut<Demo>,
+    state: Res<State<AppState>>,
+    mut run: ResMut<DemoRun>,
     mut sim: ResMut<Sim>,
+    finished: Option<Res<Finished>>,
+    mut next: ResMut<NextState<AppState>>,
     mut exit: MessageWriter<AppExit>,
+    mut start: MessageWriter<PressStart>,
+    time: Res<Time<Real>>,
 ) {
-    let Some((actions, out)) = &options.demo else { return };
-    if demo.shot_requested {
-        demo.waited += 1;
-        if out.is_file() && demo.waited > 5 {
-            info!("demo: screenshot saved; resident memory {} kB", super::resident_kb().unwrap_or(0));
-            exit.write(AppExit::Success);
-        } else if demo.waited > MAX_FRAMES_AFTER_SHOT {
-            error!("the screenshot {} was not written", out.display());
+    let Some(demo) = &options.demo else { return };
+    // A screenshot in flight: wait for the file.
+    if let Some((path, waited)) = run.pending.as_mut() {
+        *waited += 1;
+        if path.is_file() && *waited > 5 {
+            info!("demo: saved {}; resident memory {} kB", path.display(), super::resident_kb().unwrap_or(0));
+            let last = *path == demo.screenshot;
+            let chooser = demo.chooser_screenshot.as_ref() == Some(path);
+            run.pending = None;
+            run.settle = 0;
+            if last {
+                exit.write(AppExit::Success);
+            } else if chooser {
+                run.chooser_done = true;
+                start.write(PressStart);
+            } else {
+                run.scene_done = true;
+            }
+        } else if *waited > MAX_FRAMES_PER_SHOT {
+            error!("the screenshot {} was not written", path.display());
             exit.write(AppExit::error());
         }
         return;
     }
-    if !sim.idle() {
-        return;
-    }
-    if let Some(a) = actions.get(demo.next) {
-        info!("demo: action {} of {}", demo.next + 1, actions.len());
-        sim.push(a.clone());
-        demo.next += 1;
-        return;
-    }
-    demo.settle += 1;
-    if demo.settle == SETTLE_FRAMES {
-        info!("demo: taking the screenshot");
-        let _ = std::fs::remove_file(out);
-        commands.spawn(Screenshot::primary_window()).observe(save_to_disk(out.clone()));
-        demo.shot_requested = true;
+    match state.get() {
+        AppState::Procedure => {
+            if !sim.idle() {
+                return;
+            }
+            if let Some(a) = demo.actions.get(run.next) {
+                info!("demo: action {} of {}", run.next + 1, demo.actions.len());
+                sim.push(a.clone());
+                run.next += 1;
+                return;
+            }
+            run.settle += 1;
+            if run.settle < SETTLE_FRAMES {
+                return;
+            }
+            if let Some(scene) = demo.scene_screenshot.as_ref().filter(|_| !run.scene_done) {
+                request(&mut commands, &mut run, scene.clone());
+            } else if demo.finish {
+                info!("demo: finishing; the debrief follows");
+                next.set(AppState::Debrief);
+            } else {
+                request(&mut commands, &mut run, demo.screenshot.clone());
+            }
+        }
+        AppState::Chooser => {
+            if let Some(path) = demo.chooser_screenshot.as_ref().filter(|_| !run.chooser_done) {
+                run.settle += 1;
+                // The first screen also waits for the renderer to compile its pipelines.
+                if run.settle >= SETTLE_FRAMES && time.elapsed_secs() > FIRST_SCREEN_S {
+                    request(&mut commands, &mut run, path.clone());
+                }
+            }
+        }
+        AppState::Debrief if finished.is_some() => {
+            run.settle += 1;
+            if run.settle >= SETTLE_FRAMES {
+                request(&mut commands, &mut run, demo.screenshot.clone());
+            }
+        }
+        _ => {}
     }
 }

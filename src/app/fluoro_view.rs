@@ -47,6 +47,7 @@ fn spawn(mut commands: Commands, mut images: ResMut<Assets<Image>>) {
         BorderColor::all(Color::srgb(0.4, 0.4, 0.45)),
         BackgroundColor(Color::BLACK),
         ImageNode::new(image),
+        super::ui::SceneUi,
     ));
 }
 
@@ -57,9 +58,15 @@ fn update(sim: Res<Sim>, mut monitor: ResMut<Monitor>, mut images: ResMut<Assets
     }
     let Some(session) = sim.session() else { return };
     monitor.shown_version = sim.version;
-    let Some(frame) = session.state().fluoroscope.last_image() else { return };
-    let n = frame.pixels as u32;
     let Some(mut image) = images.get_mut(&monitor.image) else { return };
+    // A new session starts with a dark monitor.
+    let Some(frame) = session.state().fluoroscope.last_image() else {
+        if let Some(data) = image.data.as_mut() {
+            data.chunks_exact_mut(4).for_each(|px| px.copy_from_slice(&[6, 6, 6, 255]));
+        }
+        return;
+    };
+    let n = frame.pixels as u32;
     if image.width() != n {
         *image = blank(n);
     }

@@ -8,7 +8,8 @@ use glam::DVec3;
 use super::banner::BANNER_HEIGHT_PX;
 use super::fluoro_view::MONITOR_PX;
 use super::sim::Sim;
-use super::{AppState, to_world};
+use super::ui::{SceneUi, set, text};
+use super::{in_scene, to_world};
 use crate::sim::Mode;
 use crate::sim::anatomy::LandmarkName;
 use crate::sim::assessment;
@@ -18,7 +19,7 @@ use crate::sim::session::EventKind;
 #[derive(Component)]
 struct Counters;
 #[derive(Component)]
-struct NeedleInfo;
+pub struct NeedleInfo;
 #[derive(Component)]
 struct EventLog;
 #[derive(Component)]
@@ -34,23 +35,11 @@ pub fn hints() -> String {
     )
 }
 
-/// Replace a text only when it changes: re-laying out text every frame is costly.
-fn set(t: &mut Text, s: String) {
-    if t.0 != s {
-        t.0 = s;
-    }
-}
-
-fn text(s: impl Into<String>, size: f32) -> (Text, TextFont, TextColor) {
-    (Text::new(s), TextFont { font_size: FontSize::Px(size), ..default() }, TextColor(Color::srgb(0.92, 0.93, 0.95)))
-}
-
 pub fn plugin(app: &mut App) {
-    app.add_systems(Startup, spawn)
-        .add_systems(Update, (counters, needle_info, event_log, labels).run_if(in_state(AppState::Procedure)));
+    app.add_systems(Startup, spawn).add_systems(Update, (counters, needle_info, event_log, labels).run_if(in_scene));
 }
 
-fn panel(top: Val, left: Option<f32>, right: Option<f32>, bottom: Option<f32>, width: f32) -> (Node, BackgroundColor) {
+fn panel(top: Val, left: Option<f32>, right: Option<f32>, bottom: Option<f32>, width: f32) -> impl Bundle {
     (
         Node {
             position_type: PositionType::Absolute,
@@ -60,23 +49,23 @@ fn panel(top: Val, left: Option<f32>, right: Option<f32>, bottom: Option<f32>, w
             bottom: bottom.map(Val::Px).unwrap_or(Val::Auto),
             width: Val::Px(width),
             padding: UiRect::all(Val::Px(6.0)),
+            flex_direction: FlexDirection::Column,
+            row_gap: Val::Px(6.0),
             ..default()
         },
         BackgroundColor(Color::srgba(0.0, 0.0, 0.0, 0.55)),
+        SceneUi,
     )
 }
 
 fn spawn(mut commands: Commands) {
+    // Under the monitor: the counters, then the events (the needle's panel is in the
+    // checklist's column, so the two columns grow without overlapping).
     commands.spawn((
-        panel(Val::Px(BANNER_HEIGHT_PX + MONITOR_PX + 18.0), None, Some(8.0), None, MONITOR_PX),
-        children![(text("", 15.0), Counters)],
+        panel(Val::Px(BANNER_HEIGHT_PX + MONITOR_PX + 14.0), None, Some(8.0), None, MONITOR_PX),
+        children![(text("", 13.0), Counters), (text("", 11.0), EventLog)],
     ));
-    commands.spawn((
-        panel(Val::Px(BANNER_HEIGHT_PX + 8.0), Some(8.0), None, None, 420.0),
-        children![(text("", 15.0), NeedleInfo)],
-    ));
-    commands.spawn((panel(Val::Auto, Some(8.0), None, Some(86.0), 520.0), children![(text("", 13.0), EventLog)]));
-    commands.spawn((panel(Val::Auto, Some(8.0), Some(8.0), Some(4.0), 1264.0), children![text(hints(), 12.0)]));
+    commands.spawn((panel(Val::Auto, Some(8.0), Some(8.0), Some(4.0), 1264.0), children![text(hints(), 11.0)]));
     for l in [LandmarkName::FemoralNerve, LandmarkName::FemoralArtery, LandmarkName::FemoralVein, LandmarkName::Lfcn] {
         commands.spawn((
             Node { position_type: PositionType::Absolute, ..default() },
@@ -89,6 +78,7 @@ fn spawn(mut commands: Commands) {
                 13.0,
             ),
             StructureLabel(l),
+            SceneUi,
         ));
     }
 }
@@ -119,18 +109,15 @@ fn counters(sim: Res<Sim>, mut q: Query<&mut Text, With<Counters>>) {
     }
 }
 
-fn needle_info(
-    sim: Res<Sim>,
-    answers: Option<Res<super::procedure_keys::Answers>>,
-    mut q: Query<&mut Text, With<NeedleInfo>>,
-) {
+fn needle_info(sim: Res<Sim>, answers: Res<super::procedure_keys::Answers>, mut q: Query<&mut Text, With<NeedleInfo>>) {
     let Some(s) = sim.session() else { return };
     let st = s.state();
     let learning = s.scenario().mode == Mode::Learning;
     let mut out = format!(
-        "{}\nTrainee: {}   seed {}\n",
+        "{}\n{:?} mode   trainee: {}   seed {}\n",
         s.scenario().title,
-        if s.trainee().is_empty() { "–" } else { s.trainee() },
+        s.scenario().mode,
+        if s.trainee().is_empty() { "-" } else { s.trainee() },
         s.seed()
     );
     match st.needle {
@@ -159,18 +146,11 @@ fn needle_info(
             )
         }
     }
-    if learning {
-        let steps = assessment::required_steps(s.scenario());
-        if let Some(next) = steps.iter().find(|step| !s.steps().iter().any(|(d, _)| d == *step)) {
-            out += &format!("\nnext step: {}", next.label());
-        }
-        if st.contrast_pattern != crate::sim::injection::ContrastPattern::None {
-            out += &format!("\ncontrast: {}", st.contrast_pattern.as_str().replace('_', " "));
-        }
-    }
-    if let Some(a) = answers {
-        out += &format!("\nanswers: contrast {} (G), block {:?} (H)", a.pattern.as_str().replace('_', " "), a.reading);
-    }
+    out += &format!(
+        "\nkeyed answers: contrast {} (G, F7), block {:?} (H, F10)",
+        answers.pattern.as_str().replace('_', " "),
+        answers.reading
+    );
     if let Some(e) = &sim.last_error {
         out += &format!("\nrefused: {e}");
     }

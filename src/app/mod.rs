@@ -3,18 +3,26 @@
 //!
 //! One plugin per concern, each in its own file; this file wires them together.
 
+// Bevy queries spell their filters as types; naming each one would hide what it selects.
+#![allow(clippy::type_complexity)]
+
 mod banner;
 mod camera;
 mod carm;
+mod checklist;
+mod chooser;
 mod contrast_view;
+mod debrief;
 mod demo;
 mod fluoro_view;
 mod hud;
 mod needle;
 mod notice;
 mod procedure_keys;
+mod replay;
 mod scene;
 mod sim;
+mod ui;
 
 use std::path::PathBuf;
 
@@ -27,11 +35,31 @@ use crate::sim::{Position, Scenario};
 /// How the window was asked to start.
 #[derive(Clone, Debug, Resource)]
 pub struct AppOptions {
+    /// The case the chooser starts on.
     pub scenario: Scenario,
-    pub seed: u64,
+    /// The seed the chooser starts with (else the case's default).
+    pub seed: Option<u64>,
     pub trainee: String,
-    /// Demo mode: play these actions, save a screenshot, quit.
-    pub demo: Option<(Vec<Action>, PathBuf)>,
+    /// Where autosaves, finished session logs and reports go.
+    pub data_dir: PathBuf,
+    /// Resume this session log instead of choosing a case.
+    pub resume: Option<PathBuf>,
+    /// Demo mode: play a script through the window and take screenshots.
+    pub demo: Option<Demo>,
+}
+
+/// A scripted run through the real window, standing in for a trainee.
+#[derive(Clone, Debug)]
+pub struct Demo {
+    pub actions: Vec<Action>,
+    /// The last screen (the debrief when `finish` is set).
+    pub screenshot: PathBuf,
+    /// Also save the procedure scene here, after the last action, before finishing.
+    pub scene_screenshot: Option<PathBuf>,
+    /// Show the case chooser, save it here, then start as its Start button does.
+    pub chooser_screenshot: Option<PathBuf>,
+    /// End the session and show the debrief after the last action.
+    pub finish: bool,
 }
 
 /// Screens of the app.
@@ -40,7 +68,28 @@ pub enum AppState {
     /// The not-for-clinical-use notice, acknowledged before anything else.
     #[default]
     Notice,
+    /// Case, mode, seed and trainee.
+    Chooser,
+    /// The procedure on the patient.
     Procedure,
+    /// Score, rubric, metrics, timeline, key shots; save and replay.
+    Debrief,
+    /// The finished session again, action by action, beside the expert's path.
+    Replay,
+}
+
+/// The procedure is on hold (Esc): nothing the trainee does reaches the session.
+#[derive(Resource, Default)]
+pub struct Paused(pub bool);
+
+/// Run condition: the trainee is doing the procedure and it is not paused.
+pub fn live(state: Res<State<AppState>>, paused: Res<Paused>) -> bool {
+    *state.get() == AppState::Procedure && !paused.0
+}
+
+/// Run condition: the 3D scene and its panels are on screen (procedure or replay).
+pub fn in_scene(state: Res<State<AppState>>) -> bool {
+    matches!(state.get(), AppState::Procedure | AppState::Replay)
 }
 
 /// Why the window cannot open.
@@ -81,7 +130,7 @@ pub fn resident_kb() -> Option<u64> {
 /// Open the training window; returns when it closes.
 pub fn run(options: AppOptions) -> AppExit {
     let launched = Launched(std::time::Instant::now());
-    let title = format!("fluorohip - {} - NOT FOR CLINICAL USE - SYNTHETIC PATIENT", options.scenario.title);
+    let title = "fluorohip - NOT FOR CLINICAL USE - SYNTHETIC PATIENT".to_string();
     let mut app = App::new();
     app.add_plugins(DefaultPlugins.set(WindowPlugin {
         primary_window: Some(Window { title, resolution: (1280, 720).into(), ..default() }),
@@ -99,6 +148,9 @@ pub fn run(options: AppOptions) -> AppExit {
         .insert_resource(launched)
         .add_systems(Last, log_first_frame)
         .init_state::<AppState>()
+        .init_resource::<Paused>()
+        .add_plugins(bevy::input_focus::tab_navigation::TabNavigationPlugin)
+        .add_plugins((ui::plugin, chooser::plugin, checklist::plugin, debrief::plugin, replay::plugin))
         .add_plugins((
             sim::plugin,
             banner::plugin,

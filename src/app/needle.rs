@@ -8,10 +8,10 @@ use bevy::prelude::*;
 use glam::DVec3;
 
 use super::sim::Sim;
-use super::{AppState, dir_to_world, to_patient, to_world};
-use crate::sim::Position;
+use super::{AppState, Paused, dir_to_world, in_scene, live, to_patient, to_world};
 use crate::sim::injection::Fluid;
 use crate::sim::session::{Action, PointRef};
+use crate::sim::{Mode, Position};
 
 /// The planned entry point and aim, before and between insertions.
 #[derive(Resource, Default)]
@@ -46,11 +46,56 @@ pub fn plugin(app: &mut App) {
             config.depth_bias = -1.0;
             config.line.width = 3.0;
         })
-        .add_systems(Update, (draw, controls.run_if(in_state(AppState::Procedure))));
+        .add_systems(
+            Update,
+            (draw.run_if(in_scene), ghost.run_if(in_state(AppState::Procedure)), controls.run_if(live)),
+        );
+}
+
+/// One press of an injection key (or its checklist button): how much goes in (ml).
+pub fn inject(fluid: Fluid) -> Action {
+    let volume_ml = match fluid {
+        Fluid::LocalAnaesthetic => 1.0,
+        Fluid::Contrast => 0.5,
+        Fluid::DrugMix => 1.0,
+    };
+    Action::Inject { fluid, volume_ml, rate_ml_s: None }
+}
+
+/// The colour of the planned path to the target (learning mode only).
+pub const GHOST_COLOR: Color = Color::srgba(0.3, 1.0, 0.45, 0.55);
+
+/// Learning mode: a ghost of the planned trajectory, from the approach's skin entry to the target.
+fn ghost(mut gizmos: Gizmos, sim: Res<Sim>) {
+    let Some(s) = sim.session() else { return };
+    if s.scenario().mode != Mode::Learning {
+        return;
+    }
+    let pos = s.scenario().position;
+    let (target, entry) = s.scenario().approach();
+    let (t, e) = (s.patient().landmarks.get(target), s.patient().landmarks.get(entry));
+    // Dashed, and carried 30 mm out of the skin so the line can be sighted along.
+    let out = e + (e - t).normalize() * 30.0;
+    let n = 24;
+    for k in (0..n).step_by(2) {
+        let a = out + (t - out) * (k as f64 / n as f64);
+        let b = out + (t - out) * ((k + 1) as f64 / n as f64);
+        gizmos.line(to_world(a, pos), to_world(b, pos), GHOST_COLOR);
+    }
+    gizmos.sphere(Isometry3d::from_translation(to_world(t, pos)), 0.004, GHOST_COLOR);
 }
 
 /// Clicking the skin (with no needle in) chooses the entry point.
-pub fn pick_entry(click: On<Pointer<Click>>, sim: Res<Sim>, mut aim: ResMut<Aim>) {
+pub fn pick_entry(
+    click: On<Pointer<Click>>,
+    sim: Res<Sim>,
+    mut aim: ResMut<Aim>,
+    state: Res<State<AppState>>,
+    paused: Res<Paused>,
+) {
+    if *state.get() != AppState::Procedure || paused.0 {
+        return;
+    }
     let (Some(p), Some(session)) = (click.hit.position, sim.session()) else { return };
     if session.state().needle.is_none() {
         aim.entry = Some(to_patient(p, session.scenario().position));
@@ -100,13 +145,13 @@ fn controls(keys: Res<ButtonInput<KeyCode>>, mut sim: ResMut<Sim>, mut aim: ResM
         if keys.just_pressed(KeyCode::KeyX) {
             actions.push(Action::RemoveNeedle);
         }
-        for (key, fluid, ml) in [
-            (KeyCode::KeyL, Fluid::LocalAnaesthetic, 1.0),
-            (KeyCode::KeyK, Fluid::Contrast, 0.5),
-            (KeyCode::KeyJ, Fluid::DrugMix, 1.0),
+        for (key, fluid) in [
+            (KeyCode::KeyL, Fluid::LocalAnaesthetic),
+            (KeyCode::KeyK, Fluid::Contrast),
+            (KeyCode::KeyJ, Fluid::DrugMix),
         ] {
             if keys.just_pressed(key) {
-                actions.push(Action::Inject { fluid, volume_ml: ml, rate_ml_s: None });
+                actions.push(inject(fluid));
             }
         }
     }

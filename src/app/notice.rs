@@ -16,9 +16,8 @@ fn spawn(mut commands: Commands, options: Res<AppOptions>) {
          This is a TEACHING SIMULATOR on a SYNTHETIC patient.\n\
          NOT FOR CLINICAL USE. Its anatomy, images, doses and scores are\n\
          approximations for education and must not guide the care of any patient.\n\n\
-         Case: {}\n\n\
-         Press Enter or click to acknowledge and begin.",
-        options.scenario.title
+         Press Enter or click to acknowledge and choose a case.{}",
+        if options.demo.is_some() { "\n\n(Demo mode: a script stands in for the trainee.)" } else { "" }
     );
     commands.spawn((
         DespawnOnExit(AppState::Notice),
@@ -55,6 +54,6 @@ fn acknowledge(
         || keys.any_just_pressed([KeyCode::Enter, KeyCode::Space, KeyCode::NumpadEnter])
         || mouse.just_pressed(MouseButton::Left)
     {
-        next.set(AppState::Procedure);
+        next.set(AppState::Chooser);
     }
 }

@@ -4,7 +4,7 @@
 
 use bevy::prelude::*;
 
-use super::AppState;
+use super::live;
 use super::needle::Aim;
 use super::sim::Sim;
 use crate::sim::injection::ContrastPattern;
@@ -27,12 +27,13 @@ pub const PATTERNS: [ContrastPattern; 5] = [
     ContrastPattern::Bursal,
 ];
 
-pub const STEP_HINTS: &str = "Steps: F1 consent, F2 provocation, F3 time-out, F4 position, F5 mark pulse (clicked point), \
-F6 prep, T needle, G/F7 choose/read contrast, F8 record dose, F9 rest 20 min, H/F10 choose/give reading, F11 discharge";
+pub const STEP_HINTS: &str = "Steps (or click them in the checklist): F1 consent, I IV line, F2 provocation, F3 time-out, F4 position, \
+F5 mark pulse (clicked point), F6 prep, T needle, G/F7 choose/read contrast, F8 record dose, F9 rest, H/F10 choose/give reading, \
+F11 discharge, F12 finish, Esc pause";
 
 pub fn plugin(app: &mut App) {
     app.insert_resource(Answers { pattern: ContrastPattern::IntraArticular, reading: ReadingAnswer::Positive })
-        .add_systems(Update, keys.run_if(in_state(AppState::Procedure)));
+        .add_systems(Update, keys.run_if(live));
 }
 
 fn keys(keys: Res<ButtonInput<KeyCode>>, mut sim: ResMut<Sim>, mut answers: ResMut<Answers>, aim: Res<Aim>) {
@@ -46,7 +47,7 @@ fn keys(keys: Res<ButtonInput<KeyCode>>, mut sim: ResMut<Sim>, mut answers: ResM
         (KeyCode::F4, Action::Position { position: scenario.position }),
         (KeyCode::F6, Action::SkinPrep),
         (KeyCode::F8, Action::RecordDose),
-        (KeyCode::F9, Action::Rest { minutes: 20.0 }),
+        (KeyCode::KeyI, Action::IvAccess { sedation: false }),
         (KeyCode::F11, Action::DischargeAdvice),
     ];
     for (key, action) in simple {

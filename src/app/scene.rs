@@ -7,9 +7,13 @@ use bevy::prelude::*;
 use bevy::render::render_resource::PrimitiveTopology;
 
 use super::sim::Sim;
-use super::{AppState, to_world};
+use super::{in_scene, to_world};
 use crate::sim::Position;
 use crate::sim::anatomy::{Tissue, TissueMesh};
+
+/// Part of the patient's scene, rebuilt when a session on a new patient starts.
+#[derive(Component)]
+struct PatientPart;
 
 /// A displayed tissue.
 #[derive(Component)]
@@ -80,8 +84,7 @@ pub fn plugin(app: &mut App) {
     // renderer about 0.2 s a frame. Keys 5 and 6 show them.
     app.insert_resource(Layers { skin: true, fat: false, muscle: false, bone: true, soft_opacity: 1.0 })
         .insert_resource(MeshPickingSettings { require_markers: true, ..default() })
-        .add_systems(Startup, spawn_patient)
-        .add_systems(Update, (toggle_layers.run_if(in_state(AppState::Procedure)), apply_layers, apply_opacity));
+        .add_systems(Update, (spawn_patient, toggle_layers.run_if(in_scene), apply_layers, apply_opacity).chain());
 }
 
 fn spawn_patient(
@@ -89,8 +92,20 @@ fn spawn_patient(
     sim: Res<Sim>,
     mut meshes: ResMut<Assets<Mesh>>,
     mut materials: ResMut<Assets<StandardMaterial>>,
+    old: Query<Entity, With<PatientPart>>,
+    mut built: Local<u64>,
+    mut layers: ResMut<Layers>,
 ) {
-    let session = sim.session().expect("the session starts idle");
+    if *built == sim.generation {
+        return;
+    }
+    let Some(session) = sim.session() else { return };
+    *built = sim.generation;
+    for e in &old {
+        commands.entity(e).despawn();
+    }
+    // Apply the layer settings to the new meshes.
+    layers.set_changed();
     let position = session.scenario().position;
     let mut triangles = 0;
     for m in session.patient().meshes() {
@@ -112,6 +127,7 @@ fn spawn_patient(
             MeshMaterial3d(material.clone()),
             Transform::default(),
             TissueView(tissue),
+            PatientPart,
         ));
         if translucent {
             e.insert(Translucent(material, color.alpha()));
@@ -133,6 +149,7 @@ fn spawn_patient(
         Mesh3d(meshes.add(Cuboid::new(1.6, 0.02, 0.55))),
         MeshMaterial3d(materials.add(Color::srgb(0.25, 0.27, 0.3))),
         Transform::from_xyz(-0.1, table_y, 0.09),
+        PatientPart,
     ));
 }
 

@@ -6,8 +6,8 @@ use std::collections::VecDeque;
 use bevy::prelude::*;
 use bevy::tasks::{AsyncComputeTaskPool, Task, futures::check_ready};
 
-use super::AppOptions;
 use crate::sim::Session;
+use crate::sim::autosave::Autosave;
 use crate::sim::session::{Action, ActionError, Event};
 
 type ShotResult = (Session, Result<Vec<Event>, ActionError>);
@@ -23,6 +23,13 @@ pub struct Sim {
     /// Events of the most recent actions, newest last.
     pub recent: Vec<Event>,
     pub last_error: Option<String>,
+    /// Bumped when a session on a new patient starts, so the scene is rebuilt.
+    pub generation: u64,
+    /// Where the log is saved after every action (none in a replay).
+    autosave: Option<Autosave>,
+    /// Actions the autosave has on disk.
+    saved_actions: usize,
+    pub autosave_error: Option<String>,
 }
 
 impl Sim {
@@ -46,6 +53,50 @@ impl Sim {
         self.task.is_none() && self.queue.is_empty()
     }
 
+    /// Start a session on a new patient; its log is saved after every action to `autosave`.
+    pub fn start(&mut self, session: Session, autosave: Option<Autosave>) {
+        self.generation += 1;
+        self.restart(session);
+        self.autosave = autosave;
+        self.saved_actions = usize::MAX;
+        self.save();
+    }
+
+    /// Put a session on the same patient in place (a replay): nothing is autosaved.
+    pub fn restart(&mut self, session: Session) {
+        // Dropping a running shot's task cancels it.
+        self.task = None;
+        self.queue.clear();
+        self.recent = session.state().events.to_vec();
+        self.session = Some(session);
+        self.autosave = None;
+        self.last_error = None;
+        self.autosave_error = None;
+        self.version += 1;
+    }
+
+    /// The session is over: no more autosaves; hand back the session.
+    pub fn end(&mut self) -> Option<&Session> {
+        self.autosave = None;
+        self.queue.clear();
+        self.session.as_ref()
+    }
+
+    fn save(&mut self) {
+        let (Some(a), Some(s)) = (&self.autosave, &self.session) else { return };
+        let n = s.action_count();
+        if n == self.saved_actions {
+            return;
+        }
+        match a.save(s) {
+            Ok(()) => {
+                self.saved_actions = n;
+                self.autosave_error = None;
+            }
+            Err(e) => self.autosave_error = Some(e.to_string()),
+        }
+    }
+
     fn record(&mut self, result: Result<Vec<Event>, ActionError>) {
         match result {
             Ok(events) => {
@@ -61,20 +112,19 @@ impl Sim {
 }
 
 pub fn plugin(app: &mut App) {
-    app.add_systems(PreStartup, start_session).add_systems(PreUpdate, drive);
-}
-
-fn start_session(mut commands: Commands, options: Res<AppOptions>) {
-    let mut session = Session::new(options.scenario.clone(), options.seed).expect("the scenario was validated");
-    session.set_trainee(&options.trainee);
-    commands.insert_resource(Sim {
-        session: Some(session),
+    app.insert_resource(Sim {
+        session: None,
         queue: VecDeque::new(),
         task: None,
         version: 1,
         recent: Vec::new(),
         last_error: None,
-    });
+        generation: 0,
+        autosave: None,
+        saved_actions: 0,
+        autosave_error: None,
+    })
+    .add_systems(PreUpdate, drive);
 }
 
 /// Apply queued actions; a shot goes to the compute pool and the rest wait for it.
@@ -85,9 +135,14 @@ fn drive(mut sim: ResMut<Sim>) {
                 sim.task = None;
                 sim.session = Some(session);
                 sim.record(result);
+                sim.save();
             }
             None => return,
         }
+    }
+    if sim.session.is_none() {
+        sim.queue.clear();
+        return;
     }
     while let Some(action) = sim.queue.pop_front() {
         if matches!(action, Action::Fluoro { .. }) {
@@ -96,9 +151,11 @@ fn drive(mut sim: ResMut<Sim>) {
                 let result = session.apply(action);
                 (session, result)
             }));
-            return;
+            break;
         }
         let result = sim.session.as_mut().expect("no shot is running").apply(action);
         sim.record(result);
     }
+    // After every action: a crash loses at most the one in progress.
+    sim.save();
 }

@@ -74,16 +74,26 @@ enum Command {
         #[arg(long)]
         class_csv: Option<PathBuf>,
     },
-    /// Open the 3D training window on a case (what `fluorohip` with no command does, on the routine case).
+    /// Open the 3D training window (what `fluorohip` with no command does): the notice,
+    /// then the case chooser with these choices filled in.
     #[cfg(feature = "gui")]
     Open {
-        /// A shipped case's name or a scenario file (.ron).
+        /// A shipped case's name or a scenario file (.ron), chosen first in the chooser.
         #[arg(long, default_value = "routine_anterior")]
         scenario: String,
         #[arg(long)]
         seed: Option<u64>,
         #[arg(long, default_value = "")]
         trainee: String,
+        /// learning or assessment (else the case's own).
+        #[arg(long, value_parser = parse_mode)]
+        mode: Option<fluorohip::sim::Mode>,
+        /// Resume a session log (an autosave or a kept log) instead of choosing a case.
+        #[arg(long)]
+        resume: Option<PathBuf>,
+        /// Folder for autosaves, kept logs and reports (default: FLUOROHIP_DATA_DIR or the user's data folder).
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
     },
     /// Play an action script through the real window and save a screenshot of it.
     #[cfg(feature = "gui")]
@@ -95,9 +105,22 @@ enum Command {
         /// The action script (.ron or .json).
         #[arg(long)]
         actions: PathBuf,
-        /// Where to save the screenshot (PNG).
+        /// Where to save the screenshot of the last screen (PNG).
         #[arg(long)]
         screenshot: PathBuf,
+        /// Also save the procedure scene here after the last action.
+        #[arg(long)]
+        scene_screenshot: Option<PathBuf>,
+        /// Show the case chooser first, save it here, then start the case from it.
+        #[arg(long)]
+        chooser_screenshot: Option<PathBuf>,
+        /// After the last action, finish the session and end on the debrief screen.
+        #[arg(long)]
+        finish: bool,
+        #[arg(long, value_parser = parse_mode)]
+        mode: Option<fluorohip::sim::Mode>,
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
     },
     /// Re-grade a folder of saved session logs (a whole class) into one CSV.
     Grade {
@@ -121,21 +144,42 @@ pub fn run() -> i32 {
     };
     match cli.command {
         #[cfg(feature = "gui")]
-        None => window("routine_anterior", None, "", None),
+        None => window(WindowArgs { scenario: "routine_anterior".into(), ..WindowArgs::default() }),
         #[cfg(not(feature = "gui"))]
         None => {
             print_intro();
             0
         }
         #[cfg(feature = "gui")]
-        Some(Command::Open { scenario, seed, trainee }) => window(&scenario, seed, &trainee, None),
+        Some(Command::Open { scenario, seed, trainee, mode, resume, data_dir }) => {
+            window(WindowArgs { scenario, seed, trainee, mode, resume, data_dir, demo: None })
+        }
         #[cfg(feature = "gui")]
-        Some(Command::Demo { scenario, seed, actions, screenshot }) => {
+        Some(Command::Demo {
+            scenario,
+            seed,
+            actions,
+            screenshot,
+            scene_screenshot,
+            chooser_screenshot,
+            finish,
+            mode,
+            data_dir,
+        }) => {
             let (list, _) = match fluorohip::sim::script::load_actions(&actions) {
                 Ok(x) => x,
                 Err(e) => return fail(e, 2),
             };
-            window(&scenario, seed, "demo", Some((list, screenshot)))
+            let demo = fluorohip::app::Demo { actions: list, screenshot, scene_screenshot, chooser_screenshot, finish };
+            window(WindowArgs {
+                scenario,
+                seed,
+                trainee: "demo".into(),
+                mode,
+                resume: None,
+                data_dir,
+                demo: Some(demo),
+            })
         }
         Some(Command::Patient { seed, json }) => patient(seed, json),
         Some(Command::Shoot(args)) => shoot::shoot(&args),
@@ -150,14 +194,30 @@ pub fn run() -> i32 {
     }
 }
 
+#[cfg(feature = "gui")]
+fn parse_mode(s: &str) -> Result<fluorohip::sim::Mode, String> {
+    match s {
+        "learning" => Ok(fluorohip::sim::Mode::Learning),
+        "assessment" => Ok(fluorohip::sim::Mode::Assessment),
+        _ => Err(format!("{s:?} is not a mode: use learning or assessment")),
+    }
+}
+
+#[cfg(feature = "gui")]
+#[derive(Default)]
+struct WindowArgs {
+    scenario: String,
+    seed: Option<u64>,
+    trainee: String,
+    mode: Option<fluorohip::sim::Mode>,
+    resume: Option<PathBuf>,
+    data_dir: Option<PathBuf>,
+    demo: Option<fluorohip::app::Demo>,
+}
+
 /// Open the window, or say plainly why it cannot open.
 #[cfg(feature = "gui")]
-fn window(
-    scenario: &str,
-    seed: Option<u64>,
-    trainee: &str,
-    demo: Option<(Vec<fluorohip::sim::Action>, PathBuf)>,
-) -> i32 {
+fn window(args: WindowArgs) -> i32 {
     println!("*** {DISCLAIMER} ***");
     if let Some(problem) = fluorohip::app::display_problem() {
         eprintln!("fluorohip: {problem}.");
@@ -167,12 +227,29 @@ fn window(
         eprintln!("  fluorohip help                    (all commands)");
         return 1;
     }
-    let scenario = match Scenario::find(scenario) {
+    let mut scenario = match Scenario::find(&args.scenario) {
         Ok(s) => s,
         Err(e) => return fail(e, 2),
     };
-    let seed = seed.unwrap_or(scenario.default_seed);
-    let options = fluorohip::app::AppOptions { scenario, seed, trainee: trainee.to_string(), demo };
+    if let Some(m) = args.mode {
+        scenario.mode = m;
+    }
+    // Say up front when a log to resume cannot be used, rather than in the window.
+    if let Some(path) = &args.resume
+        && let Err(e) = fluorohip::sim::script::replay_file(path)
+    {
+        return fail(e, 2);
+    }
+    let data_dir = args.data_dir.unwrap_or_else(fluorohip::sim::autosave::data_dir);
+    println!("Autosaves, session logs and reports go under {}", data_dir.display());
+    let options = fluorohip::app::AppOptions {
+        scenario,
+        seed: args.seed,
+        trainee: args.trainee,
+        data_dir,
+        resume: args.resume,
+        demo: args.demo,
+    };
     match fluorohip::app::run(options) {
         bevy::app::AppExit::Success => 0,
         bevy::app::AppExit::Error(code) => code.get() as i32,

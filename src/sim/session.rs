@@ -936,6 +936,11 @@ impl Session {
         self.fluoroscope.total
     }
 
+    /// How many actions the session has taken (refused ones are not counted).
+    pub fn action_count(&self) -> usize {
+        self.actions.len()
+    }
+
     /// The log that replays this session.
     pub fn log(&self) -> ActionLog {
         ActionLog {

@@ -1,0 +1,417 @@
+//! The procedure from the window: a checklist of every step that shows what is done
+//! and what comes next, each step a button where the step is a single act (the
+//! needle work is done with the needle keys); the contrast and block answers; the
+//! rest with a simulated clock that can be skipped; learning-mode coaching; pause;
+//! and Finish, which ends the session and opens the debrief.
+//!
+//! Out-of-order and unsafe steps are allowed: the session logs them, as it does
+//! headless.
+
+use bevy::prelude::*;
+
+use super::banner::BANNER_HEIGHT_PX;
+use super::needle::{Aim, inject};
+use super::sim::Sim;
+use super::ui::{self, BAD, DIM, GOOD, PANEL, SceneUi, WARN};
+use super::{AppState, Paused, live};
+use crate::sim::Mode;
+use crate::sim::assessment::required_steps;
+use crate::sim::coach;
+use crate::sim::injection::{ContrastPattern, Fluid};
+use crate::sim::procedure::{ReadingAnswer, Step};
+use crate::sim::session::{Action, PointRef};
+
+/// Width of the left column (px).
+pub const LEFT_PX: f32 = 330.0;
+/// Simulated rest runs this many times faster than real time.
+pub const REST_SPEEDUP: f64 = 30.0;
+/// The rest the clock runs (minutes): the middle of the source text's 15–30 min.
+pub const REST_MIN: f64 = 20.0;
+
+#[derive(Component, Clone, Copy, PartialEq)]
+enum Do {
+    Step(Step),
+    Pattern(ContrastPattern),
+    Reading(ReadingAnswer),
+    SkipRest,
+    Pause,
+    Finish,
+}
+
+#[derive(Component)]
+struct StepLabel(Step);
+#[derive(Component)]
+struct ContrastChoices;
+#[derive(Component)]
+struct ReadingChoices;
+#[derive(Component)]
+struct RestPanel;
+#[derive(Component)]
+struct Coach;
+#[derive(Component)]
+struct Status;
+#[derive(Component)]
+struct PauseOverlay;
+#[derive(Component)]
+struct FinishLabel;
+
+/// The simulated rest in progress (real seconds elapsed).
+#[derive(Resource, Default)]
+pub struct RestClock(Option<f64>);
+
+/// Finish was pressed once with steps missing: the next press confirms.
+#[derive(Resource, Default)]
+struct FinishArmed(bool);
+
+/// Ask for the debrief (from the Finish button, F12, or demo mode).
+#[derive(Message)]
+pub struct FinishSession;
+
+pub fn plugin(app: &mut App) {
+    app.init_resource::<RestClock>()
+        .init_resource::<FinishArmed>()
+        .add_message::<FinishSession>()
+        .add_systems(Startup, spawn)
+        .add_systems(OnEnter(AppState::Procedure), |mut p: ResMut<Paused>, mut r: ResMut<RestClock>| {
+            p.0 = false;
+            r.0 = None;
+        })
+        .add_systems(
+            Update,
+            (
+                (clicks, rest_clock).run_if(live),
+                pause_key.run_if(in_state(AppState::Procedure)),
+                (show_steps, show_choices, show_coach, show_pause).run_if(in_state(AppState::Procedure)),
+                finish.run_if(in_state(AppState::Procedure)),
+            ),
+        );
+}
+
+fn spawn(mut commands: Commands) {
+    commands
+        .spawn((
+            SceneUi,
+            Node {
+                position_type: PositionType::Absolute,
+                top: Val::Px(BANNER_HEIGHT_PX + 8.0),
+                left: Val::Px(8.0),
+                width: Val::Px(LEFT_PX),
+                flex_direction: FlexDirection::Column,
+                padding: UiRect::all(Val::Px(5.0)),
+                ..default()
+            },
+            BackgroundColor(PANEL),
+        ))
+        .with_children(|p| {
+            p.spawn(ui::row(4.0)).with_children(|r| {
+                r.spawn(ui::text("Checklist", 15.0));
+                r.spawn(ui::button(Do::Pause, "Pause (Esc)", 12.0));
+                r.spawn(ui::button(Do::Finish, "Finish (F12)", 12.0)).with_children(|b| {
+                    b.spawn((FinishLabel, ui::colored("", 11.0, WARN)));
+                });
+            });
+            for step in Step::ALL {
+                p.spawn((
+                    Do::Step(step),
+                    Button,
+                    ui::Flat,
+                    Node { padding: UiRect::axes(Val::Px(3.0), Val::Px(0.0)), ..default() },
+                    BackgroundColor(Color::NONE),
+                    children![(ui::text("", 11.5), StepLabel(step))],
+                ));
+            }
+            p.spawn((ui::colored("", 12.0, BAD), Status));
+            // The needle in hand, under the checklist.
+            p.spawn((
+                Node { margin: UiRect::top(Val::Px(6.0)), ..default() },
+                ui::text("", 12.0),
+                super::hud::NeedleInfo,
+            ));
+        });
+    // Answers and the rest clock, centre bottom above the control hints.
+    let answer_box = |marker: Node| (SceneUi, marker, BackgroundColor(Color::srgba(0.05, 0.08, 0.12, 0.9)));
+    let bottom = |b: f32| Node {
+        position_type: PositionType::Absolute,
+        bottom: Val::Px(b),
+        left: Val::Px(LEFT_PX + 20.0),
+        flex_direction: FlexDirection::Row,
+        align_items: AlignItems::Center,
+        padding: UiRect::all(Val::Px(4.0)),
+        column_gap: Val::Px(4.0),
+        ..default()
+    };
+    commands.spawn((answer_box(bottom(84.0)), ContrastChoices, Visibility::Hidden)).with_children(|r| {
+        r.spawn(ui::text("The contrast is:", 14.0));
+        for p in super::procedure_keys::PATTERNS {
+            r.spawn(ui::button(Do::Pattern(p), p.as_str().replace('_', "-"), 13.0));
+        }
+    });
+    commands.spawn((answer_box(bottom(84.0)), ReadingChoices, Visibility::Hidden)).with_children(|r| {
+        r.spawn(ui::text("The block is:", 14.0));
+        for a in [ReadingAnswer::Positive, ReadingAnswer::Negative, ReadingAnswer::Indeterminate] {
+            r.spawn(ui::button(Do::Reading(a), format!("{a:?}").to_lowercase(), 13.0));
+        }
+    });
+    commands.spawn((answer_box(bottom(120.0)), RestPanel, Visibility::Hidden)).with_children(|r| {
+        r.spawn(ui::text("", 14.0));
+        r.spawn(ui::button(Do::SkipRest, "Skip to the end", 13.0));
+    });
+    // Learning-mode coaching, top centre.
+    commands.spawn((
+        SceneUi,
+        Node {
+            position_type: PositionType::Absolute,
+            top: Val::Px(BANNER_HEIGHT_PX + 8.0),
+            left: Val::Px(LEFT_PX + 20.0),
+            width: Val::Px(560.0),
+            padding: UiRect::all(Val::Px(5.0)),
+            ..default()
+        },
+        BackgroundColor(Color::srgba(0.02, 0.1, 0.05, 0.75)),
+        children![(ui::colored("", 13.0, Color::srgb(0.75, 1.0, 0.8)), Coach)],
+    ));
+    commands.spawn((
+        PauseOverlay,
+        Visibility::Hidden,
+        Node {
+            position_type: PositionType::Absolute,
+            width: Val::Percent(100.0),
+            height: Val::Percent(100.0),
+            justify_content: JustifyContent::Center,
+            align_items: AlignItems::Center,
+            ..default()
+        },
+        BackgroundColor(Color::srgba(0.0, 0.0, 0.0, 0.7)),
+        GlobalZIndex(800),
+        children![ui::text(
+            "PAUSED\n\nThe procedure is on hold: nothing changes until you resume.\n\
+             The session is saved after every action.\n\nPress Esc to resume.",
+            22.0
+        )],
+    ));
+}
+
+/// The action a checklist step's button does, if the step is a single act.
+fn step_action(step: Step, sim: &Sim, aim: &Aim) -> Option<Action> {
+    let session = sim.session()?;
+    Some(match step {
+        Step::IdentityConsent => Action::Consent,
+        Step::IvAccess => Action::IvAccess { sedation: false },
+        Step::BaselineProvocation | Step::ProvocationAfterRest => Action::Provocation { test: Default::default() },
+        Step::TimeOut => Action::TimeOut,
+        Step::Positioning => Action::Position { position: session.scenario().position },
+        // Marked where the trainee last clicked the skin.
+        Step::MarkFemoralPulse => Action::MarkPulse { at: PointRef::Xyz(aim.entry?.to_array()) },
+        Step::LocalisationShot => Action::Fluoro { seconds: 0.5 },
+        Step::SkinPrep => Action::SkinPrep,
+        Step::ContrastInjected => inject(Fluid::Contrast),
+        Step::DrugInjected => inject(Fluid::DrugMix),
+        Step::NeedleOut => Action::RemoveNeedle,
+        Step::DoseRecorded => Action::RecordDose,
+        Step::DischargeAdvice => Action::DischargeAdvice,
+        Step::LocalAnaesthetic | Step::NeedleToBone | Step::ContrastRead | Step::Rest | Step::DiagnosticReading => {
+            return None;
+        }
+    })
+}
+
+/// What a step's row says about how to do it.
+fn how(step: Step) -> &'static str {
+    match step {
+        Step::MarkFemoralPulse => "click the skin, then here",
+        Step::LocalAnaesthetic => "T 25G, N, L",
+        Step::NeedleToBone => "needle keys + Space",
+        Step::ContrastInjected => "or K",
+        Step::DrugInjected => "or J",
+        Step::NeedleOut => "or X",
+        _ => "",
+    }
+}
+
+fn clicks(
+    q: Query<(&Interaction, &Do), Changed<Interaction>>,
+    keys: Res<ButtonInput<KeyCode>>,
+    mut sim: ResMut<Sim>,
+    aim: Res<Aim>,
+    mut rest: ResMut<RestClock>,
+    mut finish: MessageWriter<FinishSession>,
+    mut paused: ResMut<Paused>,
+) {
+    let mut pressed: Vec<Do> = q.iter().filter(|(i, _)| **i == Interaction::Pressed).map(|(_, d)| *d).collect();
+    if keys.just_pressed(KeyCode::F12) {
+        pressed.push(Do::Finish);
+    }
+    if keys.just_pressed(KeyCode::F9) {
+        pressed.push(Do::Step(Step::Rest));
+    }
+    for d in pressed {
+        match d {
+            Do::Step(Step::Rest) => {
+                if rest.0.is_none() {
+                    rest.0 = Some(0.0);
+                }
+            }
+            Do::Step(step) => {
+                if let Some(a) = step_action(step, &sim, &aim) {
+                    sim.push(a);
+                }
+            }
+            Do::Pattern(p) => sim.push(Action::ReadContrast { pattern: p }),
+            Do::Reading(r) => sim.push(Action::DiagnosticReading { reading: r }),
+            Do::SkipRest => {
+                if rest.0.is_some() {
+                    rest.0 = Some(f64::INFINITY);
+                }
+            }
+            Do::Pause => paused.0 = true,
+            Do::Finish => {
+                finish.write(FinishSession);
+            }
+        }
+    }
+}
+
+/// The rest runs on a simulated clock; when it ends (or is skipped) the rest is one action.
+fn rest_clock(time: Res<Time<Real>>, mut rest: ResMut<RestClock>, mut sim: ResMut<Sim>) {
+    let Some(elapsed) = rest.0.as_mut() else { return };
+    *elapsed += time.delta_secs_f64();
+    if *elapsed * REST_SPEEDUP >= REST_MIN * 60.0 {
+        rest.0 = None;
+        sim.push(Action::Rest { minutes: REST_MIN });
+    }
+}
+
+fn pause_key(keys: Res<ButtonInput<KeyCode>>, mut paused: ResMut<Paused>) {
+    if keys.just_pressed(KeyCode::Escape) {
+        paused.0 = !paused.0;
+    }
+}
+
+fn show_pause(paused: Res<Paused>, mut q: Query<&mut Visibility, With<PauseOverlay>>) {
+    if paused.is_changed() {
+        for mut v in &mut q {
+            v.set_if_neq(if paused.0 { Visibility::Visible } else { Visibility::Hidden });
+        }
+    }
+}
+
+fn show_steps(
+    sim: Res<Sim>,
+    mut labels: Query<(&StepLabel, &mut Text, &mut TextColor)>,
+    mut status: Query<&mut Text, (With<Status>, Without<StepLabel>)>,
+    mut shown: Local<u64>,
+) {
+    let Some(s) = sim.session() else { return };
+    if *shown == sim.version {
+        return;
+    }
+    *shown = sim.version;
+    let next = coach::next_step(s);
+    let required = required_steps(s.scenario());
+    for (StepLabel(step), mut text, mut color) in &mut labels {
+        let done = s.steps().iter().find(|(d, _)| d == step).map(|(_, t)| *t);
+        let (mark, c) = match done {
+            Some(_) => ("[x]", GOOD),
+            None if Some(*step) == next => (" > ", WARN),
+            None if !required.contains(step) => ("[-]", DIM),
+            None => ("[ ]", ui::TEXT_COLOR),
+        };
+        let mut line = format!("{mark} {}", step.label());
+        if let Some(t) = done {
+            line += &format!("  {t:.0} s");
+        } else if !how(*step).is_empty() {
+            line += &format!("  ({})", how(*step));
+        }
+        ui::set(&mut text, line);
+        color.0 = c;
+    }
+    let mut st = String::new();
+    if let Some(e) = &sim.autosave_error {
+        st += &format!("AUTOSAVE FAILED: {e}\n");
+    }
+    for mut t in &mut status {
+        ui::set(&mut t, st.clone());
+    }
+}
+
+fn show_choices(
+    sim: Res<Sim>,
+    rest: Res<RestClock>,
+    mut contrast: Query<&mut Visibility, (With<ContrastChoices>, Without<ReadingChoices>, Without<RestPanel>)>,
+    mut reading: Query<&mut Visibility, (With<ReadingChoices>, Without<ContrastChoices>, Without<RestPanel>)>,
+    mut rest_panel: Query<
+        (&mut Visibility, &Children),
+        (With<RestPanel>, Without<ContrastChoices>, Without<ReadingChoices>),
+    >,
+    mut texts: Query<&mut Text>,
+) {
+    let Some(s) = sim.session() else { return };
+    let done = |step: Step| s.steps().iter().any(|(d, _)| *d == step);
+    let vis = |on: bool| if on { Visibility::Inherited } else { Visibility::Hidden };
+    for mut v in &mut contrast {
+        v.set_if_neq(vis(done(Step::ContrastInjected) && !done(Step::ContrastRead)));
+    }
+    for mut v in &mut reading {
+        v.set_if_neq(vis(done(Step::ProvocationAfterRest) && !done(Step::DiagnosticReading)));
+    }
+    for (mut v, children) in &mut rest_panel {
+        v.set_if_neq(vis(rest.0.is_some()));
+        if let Some(elapsed) = rest.0
+            && let Some(mut t) = children.first().and_then(|c| texts.get_mut(*c).ok())
+        {
+            let sim_s = (elapsed * REST_SPEEDUP).min(REST_MIN * 60.0);
+            ui::set(
+                &mut t,
+                format!(
+                    "Resting: {:02}:{:02} of {:02}:00 (simulated, {REST_SPEEDUP:.0}x)",
+                    (sim_s / 60.0) as u32,
+                    (sim_s % 60.0) as u32,
+                    REST_MIN as u32
+                ),
+            );
+        }
+    }
+}
+
+fn show_coach(sim: Res<Sim>, mut q: Query<(&mut Text, &ChildOf), With<Coach>>, mut panels: Query<&mut Visibility>) {
+    let Some(s) = sim.session() else { return };
+    let learning = s.scenario().mode == Mode::Learning;
+    for (mut t, parent) in &mut q {
+        if let Ok(mut v) = panels.get_mut(parent.parent()) {
+            v.set_if_neq(if learning { Visibility::Inherited } else { Visibility::Hidden });
+        }
+        if learning {
+            ui::set(&mut t, coach::hints(s).join("\n"));
+        }
+    }
+}
+
+fn finish(
+    mut asked: MessageReader<FinishSession>,
+    sim: Res<Sim>,
+    mut armed: ResMut<FinishArmed>,
+    mut label: Query<&mut Text, With<FinishLabel>>,
+    mut next: ResMut<NextState<AppState>>,
+) {
+    if asked.read().count() == 0 {
+        return;
+    }
+    let Some(s) = sim.session() else { return };
+    let missing = coach::next_step(s)
+        .map(|_| required_steps(s.scenario()).iter().filter(|r| !s.steps().iter().any(|(d, _)| d == *r)).count());
+    match missing {
+        Some(n) if !armed.0 => {
+            armed.0 = true;
+            for mut t in &mut label {
+                ui::set(&mut t, format!("\n{n} steps not done: press again"));
+            }
+        }
+        _ => {
+            armed.0 = false;
+            for mut t in &mut label {
+                ui::set(&mut t, String::new());
+            }
+            next.set(AppState::Debrief);
+        }
+    }
+}

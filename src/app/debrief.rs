@@ -1,0 +1,393 @@
+//! The debrief: score and pass or fail with the rubric, the metrics beside the
+//! expert reference's on the same patient, the timeline, the key shots and what to
+//! practise next; buttons to save the reports (the same files `fluorohip run`
+//! writes), to replay the session step by step, to start a new case, or to quit.
+//!
+//! Scoring reruns the session and the expert script, so it happens off the main
+//! thread; the session log is kept under `sessions/` as soon as the debrief opens.
+
+use std::path::PathBuf;
+
+use bevy::asset::RenderAssetUsages;
+use bevy::input::mouse::AccumulatedMouseScroll;
+use bevy::prelude::*;
+use bevy::render::render_resource::{Extent3d, TextureDimension, TextureFormat};
+use bevy::tasks::{AsyncComputeTaskPool, Task, futures::check_ready};
+use bevy::ui::RelativeCursorPosition;
+use glam::DVec3;
+
+use super::sim::Sim;
+use super::ui::{self, BAD, DIM, GOOD, WARN};
+use super::{AppOptions, AppState};
+use crate::sim::assessment::{self, Metrics, Report};
+use crate::sim::autosave::{Autosave, report_dir};
+use crate::sim::report::{key_shots, write_files};
+use crate::sim::session::{ActionLog, Session};
+
+/// The scored session, kept while the debrief and the replay are open.
+#[derive(Resource)]
+pub struct Finished {
+    pub session: Session,
+    pub report: Report,
+    /// Every needle's path, hub to tip (patient mm): the trainee's and the expert's.
+    pub trainee_paths: Vec<Vec<DVec3>>,
+    pub expert_paths: Vec<Vec<DVec3>>,
+    /// Where the session log was kept, or why it could not be.
+    pub kept: Result<PathBuf, String>,
+}
+
+type Scored = (Session, Report, Vec<Vec<DVec3>>);
+
+#[derive(Resource, Default)]
+struct Scoring {
+    task: Option<Task<Result<Scored, String>>>,
+    kept: Option<Result<PathBuf, String>>,
+}
+
+#[derive(Component, Clone, Copy, PartialEq)]
+enum Press {
+    Save,
+    Replay,
+    NewCase,
+    Quit,
+}
+
+#[derive(Component)]
+struct SaveStatus;
+#[derive(Component)]
+struct Waiting;
+#[derive(Component)]
+pub struct Scrollable;
+
+pub fn plugin(app: &mut App) {
+    app.init_resource::<Scoring>()
+        .add_systems(OnEnter(AppState::Debrief), spawn_waiting)
+        .add_systems(Update, (score, presses, scroll).run_if(in_state(AppState::Debrief)));
+}
+
+/// Every needle a session used, as paths.
+pub fn needle_paths(session: &Session) -> Vec<Vec<DVec3>> {
+    session.needles().map(|n| n.drawn_path().points).filter(|p| p.len() >= 2).collect()
+}
+
+fn spawn_waiting(mut commands: Commands, finished: Option<Res<Finished>>) {
+    if finished.is_some() {
+        return;
+    }
+    commands.spawn((
+        Waiting,
+        DespawnOnExit(AppState::Debrief),
+        ui::page(),
+        children![ui::text("Scoring the session against the expert reference on the same patient...", 20.0)],
+    ));
+}
+
+/// Wait for the last action, keep the log, score off-thread, then build the page.
+#[allow(clippy::too_many_arguments)]
+fn score(
+    mut commands: Commands,
+    mut sim: ResMut<Sim>,
+    mut scoring: ResMut<Scoring>,
+    finished: Option<Res<Finished>>,
+    options: Res<AppOptions>,
+    waiting: Query<Entity, With<Waiting>>,
+    pages: Query<(), With<DebriefPage>>,
+    mut images: ResMut<Assets<Image>>,
+) {
+    if let Some(f) = &finished {
+        if pages.is_empty() {
+            build_page(&mut commands, f, &mut images);
+        }
+        return;
+    }
+    if let Some(task) = scoring.task.as_mut() {
+        let Some(result) = check_ready(task) else { return };
+        scoring.task = None;
+        for e in &waiting {
+            commands.entity(e).despawn();
+        }
+        match result {
+            Ok((session, report, expert_paths)) => {
+                let kept = scoring.kept.take().unwrap_or_else(|| Err("not kept".into()));
+                let trainee_paths = needle_paths(&session);
+                commands.insert_resource(Finished { session, report, trainee_paths, expert_paths, kept });
+            }
+            Err(e) => {
+                commands.spawn((
+                    DespawnOnExit(AppState::Debrief),
+                    ui::page(),
+                    children![ui::colored(format!("The session could not be scored: {e}"), 18.0, BAD)],
+                ));
+            }
+        }
+        return;
+    }
+    if !sim.idle() {
+        return;
+    }
+    let Some(session) = sim.end() else { return };
+    let log: ActionLog = session.log();
+    scoring.kept = Some(Autosave::in_dir(&options.data_dir).finish(session).map_err(|e| e.to_string()));
+    scoring.task = Some(AsyncComputeTaskPool::get().spawn(async move {
+        let session = Session::replay(&log).map_err(|e| e.to_string())?;
+        let report = assessment::report(&session);
+        let expert = assessment::expert_reference(session.scenario(), session.seed());
+        Ok((session, report, needle_paths(&expert)))
+    }));
+}
+
+#[derive(Component)]
+struct DebriefPage;
+
+fn fmt_opt(v: Option<f64>, unit: &str) -> String {
+    v.map(|x| format!("{x:.1} {unit}")).unwrap_or_else(|| "-".into())
+}
+
+/// Metrics side by side: (name, trainee, expert).
+fn metric_rows(m: &Metrics, e: &Metrics) -> Vec<(String, String, String)> {
+    let mut rows = vec![
+        ("shots".into(), m.shots.to_string(), e.shots.to_string()),
+        ("fluoroscopy time".into(), format!("{:.1} s", m.fluoro_s), format!("{:.1} s", e.fluoro_s)),
+        ("dose-area product".into(), format!("{:.4} Gy.cm2", m.dap_gy_cm2), format!("{:.4} Gy.cm2", e.dap_gy_cm2)),
+        ("air kerma".into(), format!("{:.2} mGy", m.air_kerma_mgy), format!("{:.2} mGy", e.air_kerma_mgy)),
+        ("skin punctures (22G)".into(), m.needle_passes.to_string(), e.needle_passes.to_string()),
+        ("redirections".into(), m.redirections.to_string(), e.redirections.to_string()),
+        ("target error".into(), fmt_opt(m.target_error_mm, "mm"), fmt_opt(e.target_error_mm, "mm")),
+        ("needle-beam angle".into(), fmt_opt(m.needle_beam_angle_deg, "deg"), fmt_opt(e.needle_beam_angle_deg, "deg")),
+    ];
+    for key in ["femoral_nerve", "femoral_artery", "femoral_vein"] {
+        let get = |x: &Metrics| x.closest_mm.get(key).map(|v| format!("{v:.1} mm")).unwrap_or_else(|| "-".into());
+        rows.push((format!("closest to {}", key.replace('_', " ")), get(m), get(e)));
+    }
+    rows.extend([
+        (
+            "near misses / hits".into(),
+            format!("{} / {}", m.near_misses, m.hits),
+            format!("{} / {}", e.near_misses, e.hits),
+        ),
+        (
+            "contrast read right".into(),
+            m.contrast_read_correct.map(|c| if c { "yes" } else { "no" }).unwrap_or("-").into(),
+            e.contrast_read_correct.map(|c| if c { "yes" } else { "no" }).unwrap_or("-").into(),
+        ),
+        ("steps missing".into(), m.steps_missing.len().to_string(), e.steps_missing.len().to_string()),
+        ("steps out of order".into(), m.steps_out_of_order.to_string(), e.steps_out_of_order.to_string()),
+        ("drug in the joint".into(), format!("{:.1} ml", m.joint_drug_ml), format!("{:.1} ml", e.joint_drug_ml)),
+        ("relief after rest".into(), fmt_opt(m.relief_pct, "%"), fmt_opt(e.relief_pct, "%")),
+        (
+            "reading right".into(),
+            m.reading_correct.map(|c| if c { "yes" } else { "no" }).unwrap_or("-").into(),
+            e.reading_correct.map(|c| if c { "yes" } else { "no" }).unwrap_or("-").into(),
+        ),
+        ("time".into(), format!("{:.1} min", m.total_time_s / 60.0), format!("{:.1} min", e.total_time_s / 60.0)),
+    ]);
+    rows
+}
+
+fn gray_image(gray: &[u8], n: usize) -> Image {
+    let mut data = Vec::with_capacity(n * n * 4);
+    for g in gray {
+        data.extend_from_slice(&[*g, *g, *g, 255]);
+    }
+    Image::new(
+        Extent3d { width: n as u32, height: n as u32, depth_or_array_layers: 1 },
+        TextureDimension::D2,
+        data,
+        TextureFormat::Rgba8UnormSrgb,
+        RenderAssetUsages::default(),
+    )
+}
+
+fn scroll_box(height: f32) -> impl Bundle {
+    (
+        Scrollable,
+        RelativeCursorPosition::default(),
+        ScrollPosition::default(),
+        Node {
+            flex_direction: FlexDirection::Column,
+            height: Val::Px(height),
+            overflow: Overflow::scroll_y(),
+            ..default()
+        },
+        BackgroundColor(Color::srgba(0.0, 0.0, 0.0, 0.3)),
+    )
+}
+
+fn build_page(commands: &mut Commands, f: &Finished, images: &mut Assets<Image>) {
+    let r = &f.report;
+    let s = &r.score;
+    let (verdict, color) = if s.passed { ("PASS", GOOD) } else { ("NOT YET PASSED", BAD) };
+    let page = commands.spawn((DebriefPage, DespawnOnExit(AppState::Debrief), ui::page())).id();
+    commands.entity(page).with_children(|p| {
+        p.spawn(ui::row(16.0)).with_children(|h| {
+            h.spawn(ui::text(
+                format!(
+                    "Debrief: {}\nseed {}   {:?} mode   trainee: {}",
+                    r.scenario_title,
+                    r.seed,
+                    r.mode,
+                    if r.trainee.is_empty() { "-" } else { &r.trainee }
+                ),
+                17.0,
+            ));
+            h.spawn((
+                Node { padding: UiRect::axes(Val::Px(14.0), Val::Px(6.0)), ..default() },
+                BackgroundColor(color.with_alpha(0.25)),
+                children![ui::colored(
+                    format!(
+                        "{verdict}   {:.1} / {:.0}   (pass mark {:.1} = 75% of the expert's {:.1})",
+                        s.total, s.max, s.pass_threshold, s.expert_total
+                    ),
+                    20.0,
+                    color
+                )],
+            ));
+        });
+        if !s.critical_errors.is_empty() {
+            let list: Vec<String> =
+                s.critical_errors.iter().map(|c| format!("{c:?}").to_lowercase().replace('_', " ")).collect();
+            p.spawn(ui::colored(format!("Critical errors (fail whatever the score): {}", list.join(", ")), 15.0, BAD));
+        }
+        p.spawn(ui::row(12.0)).with_children(|cols| {
+            // Rubric.
+            cols.spawn(ui::column(Val::Px(430.0), 4.0)).with_children(|c| {
+                c.spawn(ui::text("Rubric (points / max): detail", 15.0));
+                c.spawn(scroll_box(430.0)).with_children(|b| {
+                    for item in &s.items {
+                        let c = if item.points >= item.max_points - 1e-9 {
+                            GOOD
+                        } else if item.points > 0.0 {
+                            WARN
+                        } else {
+                            BAD
+                        };
+                        b.spawn(ui::colored(
+                            format!(
+                                "{:>4.1}/{:<3.0} {}: {}\n          {}",
+                                item.points, item.max_points, item.group, item.item, item.detail
+                            ),
+                            11.0,
+                            c,
+                        ));
+                    }
+                });
+            });
+            // Metrics against the expert, then what to practise.
+            cols.spawn(ui::column(Val::Px(390.0), 4.0)).with_children(|c| {
+                c.spawn(ui::text("Metric                  you        expert", 15.0));
+                let mut table = String::new();
+                for (name, you, expert) in metric_rows(&r.metrics, &r.expert) {
+                    table += &format!("{name:<22} {you:>12} {expert:>12}\n");
+                }
+                c.spawn(ui::text(table, 11.5));
+                c.spawn(ui::text("Practise next", 15.0));
+                for a in &r.practise_next {
+                    c.spawn((
+                        ui::colored(format!("- {a}"), 12.0, WARN),
+                        Node { max_width: Val::Px(390.0), ..default() },
+                    ));
+                }
+            });
+            // Key shots and the timeline.
+            cols.spawn(ui::column(Val::Px(390.0), 4.0)).with_children(|c| {
+                c.spawn(ui::text("Key shots", 15.0));
+                c.spawn(Node { flex_wrap: FlexWrap::Wrap, column_gap: Val::Px(4.0), ..default() }).with_children(|g| {
+                    for k in key_shots(&f.session).into_iter().take(4) {
+                        let handle = images.add(gray_image(&k.shot.gray, k.shot.pixels));
+                        g.spawn(ui::column(Val::Px(92.0), 0.0)).with_children(|cell| {
+                            cell.spawn((
+                                ImageNode::new(handle),
+                                Node { width: Val::Px(90.0), height: Val::Px(90.0), ..default() },
+                            ));
+                            cell.spawn(ui::colored(format!("#{} {}", k.shot.index, k.label), 10.0, DIM));
+                        });
+                    }
+                });
+                c.spawn(ui::text("Timeline", 15.0));
+                c.spawn(scroll_box(250.0)).with_children(|b| {
+                    for t in &r.timeline {
+                        let col = match t.level.as_str() {
+                            "critical" => BAD,
+                            "warning" => WARN,
+                            _ => ui::TEXT_COLOR,
+                        };
+                        b.spawn(ui::colored(format!("{:>6.0} s  {}", t.time_s, t.what), 11.0, col));
+                    }
+                });
+            });
+        });
+        p.spawn(ui::row(8.0)).with_children(|r| {
+            r.spawn(ui::button(Press::Save, "Save reports", 16.0));
+            r.spawn(ui::button(Press::Replay, "Replay step by step", 16.0));
+            r.spawn(ui::button(Press::NewCase, "New case", 16.0));
+            r.spawn(ui::button(Press::Quit, "Quit", 16.0));
+        });
+        let kept = match &f.kept {
+            Ok(p) => format!("Session log kept: {}", p.display()),
+            Err(e) => format!("The session log could not be kept: {e}"),
+        };
+        p.spawn((ui::colored(kept, 12.0, DIM), SaveStatus));
+    });
+}
+
+fn presses(
+    q: Query<(&Interaction, &Press), Changed<Interaction>>,
+    finished: Option<Res<Finished>>,
+    options: Res<AppOptions>,
+    mut status: Query<&mut Text, With<SaveStatus>>,
+    mut next: ResMut<NextState<AppState>>,
+    mut exit: MessageWriter<AppExit>,
+    mut commands: Commands,
+) {
+    let Some(f) = finished else { return };
+    for (i, p) in &q {
+        if *i != Interaction::Pressed {
+            continue;
+        }
+        match p {
+            Press::Save => {
+                let msg = save(&f, &options.data_dir);
+                for mut t in &mut status {
+                    ui::set(&mut t, msg.clone());
+                }
+            }
+            Press::Replay => next.set(AppState::Replay),
+            Press::NewCase => {
+                commands.remove_resource::<Finished>();
+                next.set(AppState::Chooser);
+            }
+            Press::Quit => {
+                exit.write(AppExit::Success);
+            }
+        }
+    }
+}
+
+/// Write the reports into a new folder under the data folder; say where, or why not.
+pub fn save(f: &Finished, data_dir: &std::path::Path) -> String {
+    let dir = report_dir(data_dir, &f.session);
+    let class = data_dir.join("reports").join("class.csv");
+    match write_files(&f.session, &f.report, &dir, Some(&class)) {
+        Ok(w) => format!(
+            "Saved {} (report.html, report.json, session-log.json, xapi.jsonl); class row in {}",
+            dir.display(),
+            w.csv.display()
+        ),
+        Err(e) => format!("NOT SAVED: {e}"),
+    }
+}
+
+/// The mouse wheel scrolls the list under the pointer.
+fn scroll(
+    wheel: Res<AccumulatedMouseScroll>,
+    mut q: Query<(&RelativeCursorPosition, &mut ScrollPosition), With<Scrollable>>,
+) {
+    if wheel.delta.y == 0.0 {
+        return;
+    }
+    for (cursor, mut pos) in &mut q {
+        if cursor.cursor_over() {
+            pos.y = (pos.y - wheel.delta.y * 24.0).max(0.0);
+        }
+    }
+}
