@@ -1,9 +1,11 @@
-//! A whole scripted session (with its shots), its report, and writing the report files.
+//! A whole scripted session (with its shots), its report, writing the report files, and
+//! the autosave the window writes after every action.
 
 use std::hint::black_box;
 use std::path::Path;
 
 use criterion::{Criterion, criterion_group, criterion_main};
+use fluorohip::sim::autosave::Autosave;
 use fluorohip::sim::{Scenario, assessment, report, script};
 
 fn bench(c: &mut Criterion) {
@@ -22,6 +24,9 @@ fn bench(c: &mut Criterion) {
     g.bench_function("write_report_files", |b| {
         b.iter(|| report::write_files(black_box(&session), &scored, &dir, Some(&dir.join("class.csv"))).unwrap())
     });
+    // The whole log, written atomically with an fsync: the cost of every action in the window.
+    let autosave = Autosave::in_dir(&dir);
+    g.bench_function("autosave_after_an_action", |b| b.iter(|| autosave.save(black_box(&session)).unwrap()));
     g.finish();
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -26,65 +26,159 @@ fn decode(path: &Path) -> (usize, usize, Vec<[u8; 3]>) {
     (info.width as usize, info.height as usize, px)
 }
 
-fn demo_screenshot(script: &str, name: &str) -> Option<PathBuf> {
+/// The screenshots of one scripted session through the window.
+struct Shots {
+    dir: PathBuf,
+    chooser: PathBuf,
+    scene: PathBuf,
+    debrief: PathBuf,
+    replay: PathBuf,
+}
+
+/// The expert script played through the real window: chooser, procedure, debrief, replay.
+fn demo_session(name: &str) -> Option<Shots> {
     if !have("xvfb-run") {
         assert!(!in_ci(), "xvfb-run is missing: .ci/run must install xvfb");
         eprintln!("skipping: xvfb-run not installed (apt-get install xvfb mesa-vulkan-drivers)");
         return None;
     }
-    let out = std::env::temp_dir().join(format!("fluorohip-{name}-{}.png", std::process::id()));
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/scripts").join(script);
+    let dir = std::env::temp_dir().join(format!("fluorohip-gui-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let shots = Shots {
+        chooser: dir.join("chooser.png"),
+        scene: dir.join("scene.png"),
+        debrief: dir.join("debrief.png"),
+        replay: dir.join("replay.png"),
+        dir,
+    };
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/scripts/expert_anterior.ron");
     let o = Command::new("xvfb-run")
         .args(["-a", "-s", "-screen 0 1280x720x24", env!("CARGO_BIN_EXE_fluorohip"), "demo", "--actions"])
         .arg(&script)
+        .arg("--chooser-screenshot")
+        .arg(&shots.chooser)
+        .arg("--scene-screenshot")
+        .arg(&shots.scene)
+        .arg("--debrief-screenshot")
+        .arg(&shots.debrief)
+        .arg("--replay")
         .arg("--screenshot")
-        .arg(&out)
+        .arg(&shots.replay)
+        .arg("--data-dir")
+        .arg(shots.dir.join("data"))
         .env("WGPU_ADAPTER_NAME", "llvmpipe")
         .output()
         .expect("xvfb-run starts");
     assert!(
-        o.status.success() && out.is_file(),
+        o.status.success() && shots.replay.is_file(),
         "demo failed ({:?}):\n{}\n{}",
         o.status,
         String::from_utf8_lossy(&o.stdout),
         String::from_utf8_lossy(&o.stderr)
     );
-    Some(out)
+    Some(shots)
+}
+
+struct Picture {
+    w: usize,
+    h: usize,
+    px: Vec<[u8; 3]>,
+}
+
+impl Picture {
+    fn load(path: &Path) -> Picture {
+        let (w, h, px) = decode(path);
+        assert!(w >= 1000 && h >= 600, "{}: {w}x{h}", path.display());
+        Picture { w, h, px }
+    }
+    fn at(&self, x: usize, y: usize) -> [u8; 3] {
+        self.px[y * self.w + x]
+    }
+    /// Pixels in the rectangle matching `f`.
+    fn count(&self, x0: usize, y0: usize, x1: usize, y1: usize, f: impl Fn([u8; 3]) -> bool) -> usize {
+        (y0..y1.min(self.h))
+            .flat_map(|y| (x0..x1.min(self.w)).map(move |x| (x, y)))
+            .filter(|&(x, y)| f(self.at(x, y)))
+            .count()
+    }
+    /// Not blank, and the red not-for-clinical-use banner across the top.
+    fn check_common(&self, what: &str) {
+        let mut seen = std::collections::HashSet::new();
+        for p in self.px.iter().step_by(97) {
+            seen.insert(*p);
+        }
+        assert!(seen.len() > 40, "{what}: only {} colours: a blank window?", seen.len());
+        let red = (0..self.w).step_by(40).filter(|&x| {
+            let [r, g, b] = self.at(x, 4);
+            r > 140 && g < 60 && b < 80
+        });
+        assert!(red.count() > self.w / 40 * 7 / 10, "{what}: no red banner across the top");
+    }
+    /// The greyscale image in a square: grey, and not flat.
+    fn check_xray(&self, x0: usize, y0: usize, size: usize, what: &str) {
+        let greys: Vec<u8> = (0..size)
+            .step_by(7)
+            .flat_map(|dy| (0..size).step_by(7).map(move |dx| (dx, dy)))
+            .map(|(dx, dy)| {
+                let [r, g, b] = self.at(x0 + dx, y0 + dy);
+                assert!(r.abs_diff(g) < 12 && g.abs_diff(b) < 12, "{what} should be greyscale");
+                g
+            })
+            .collect();
+        let (lo, hi) = (*greys.iter().min().unwrap(), *greys.iter().max().unwrap());
+        assert!(hi - lo > 60, "{what} is flat ({lo}..{hi})");
+    }
+}
+
+fn near(c: [u8; 3], want: [u8; 3], tol: u8) -> bool {
+    c.iter().zip(want).all(|(a, b)| a.abs_diff(b) <= tol)
 }
 
 #[test]
-fn the_demo_session_shows_banner_needle_and_fluoroscopy() {
-    let Some(path) = demo_screenshot("demo_scene.ron", "scene") else { return };
-    let (w, h, px) = decode(&path);
-    assert!(w >= 1000 && h >= 600, "{w}x{h}");
-    let at = |x: usize, y: usize| px[y * w + x];
-    // Not blank: many distinct colours.
-    let mut seen = std::collections::HashSet::new();
-    for p in px.iter().step_by(97) {
-        seen.insert(*p);
-    }
-    assert!(seen.len() > 200, "only {} colours: a blank window?", seen.len());
-    // The banner: red across the top rows.
-    let red = (0..w).step_by(40).filter(|&x| {
-        let [r, g, b] = at(x, 4);
-        r > 140 && g < 60 && b < 80
-    });
-    assert!(red.count() > w / 40 * 7 / 10, "no red banner across the top");
-    // The fluoroscopy panel (top right) shows an image: grey levels that vary.
-    let (x0, y0) = (w - 330, 60);
-    let greys: Vec<u8> = (0..280)
-        .step_by(7)
-        .flat_map(|dy| (0..280).step_by(7).map(move |dx| (dx, dy)))
-        .map(|(dx, dy)| {
-            let [r, g, b] = at(x0 + dx, y0 + dy);
-            assert!(r.abs_diff(g) < 12 && g.abs_diff(b) < 12, "the monitor should be greyscale");
-            g
-        })
-        .collect();
-    let (lo, hi) = (*greys.iter().min().unwrap(), *greys.iter().max().unwrap());
-    assert!(hi - lo > 60, "the fluoroscopy panel is flat ({lo}..{hi})");
-    // The needle is drawn (cyan) somewhere in the 3D view.
-    let needle = px.iter().filter(|[r, g, b]| *r < 90 && *g > 200 && *b > 200).count();
-    assert!(needle > 20, "needle not visible ({needle} cyan pixels)");
-    let _ = std::fs::remove_file(path);
+fn a_scripted_session_goes_from_the_chooser_through_the_procedure_to_the_debrief_and_replay() {
+    let Some(shots) = demo_session("session") else { return };
+
+    // The chooser: the first case selected (blue button), the banner.
+    let chooser = Picture::load(&shots.chooser);
+    chooser.check_common("chooser");
+    let selected = chooser.count(0, 100, 460, 400, |c| near(c, [41, 102, 158], 12));
+    assert!(selected > 2000, "no selected case in the chooser ({selected} px)");
+
+    // The procedure at its end: every required step ticked (green) in the checklist,
+    // the last image held on the monitor.
+    let scene = Picture::load(&shots.scene);
+    scene.check_common("scene");
+    scene.check_xray(scene.w - 330, 60, 280, "the fluoroscopy monitor");
+    let ticked = scene.count(8, 60, 338, 400, |[r, g, b]| g > 180 && r < 120 && b < 140);
+    assert!(ticked > 1500, "the checklist is not ticked green ({ticked} px)");
+
+    // The debrief: the expert's own run passes (green verdict, no red one), key shots shown.
+    let debrief = Picture::load(&shots.debrief);
+    debrief.check_common("debrief");
+    let green = debrief.count(480, 30, 1280, 110, |[r, g, b]| g > 150 && r < 140 && b < 150);
+    let red = debrief.count(480, 30, 1280, 110, |[r, g, b]| r > 200 && g < 120 && b < 120);
+    assert!(green > 300 && red < 50, "the debrief should say PASS (green {green} px, red {red} px)");
+    let shots_grey = debrief
+        .count(850, 200, 1280, 340, |[r, g, b]| r.abs_diff(g) < 6 && g.abs_diff(b) < 6 && (70..230).contains(&g));
+    assert!(shots_grey > 5000, "no key shots on the debrief ({shots_grey} grey px)");
+
+    // The replay: the needle (cyan) and the expert's path (green). This trainee is the
+    // expert script, so its own path (orange) lies under the expert's and is not counted.
+    let replay = Picture::load(&shots.replay);
+    replay.check_common("replay");
+    replay.check_xray(replay.w - 330, 60, 280, "the replayed monitor");
+    let needle = replay.count(340, 30, 930, 640, |[r, g, b]| r < 90 && g > 200 && b > 200);
+    let expert = replay.count(340, 30, 930, 640, |c| near(c, [51, 255, 89], 40));
+    assert!(needle > 20, "needle not visible in the replay ({needle} px)");
+    assert!(expert > 20, "the expert's path is not drawn ({expert} px)");
+
+    // The session log was kept when the debrief opened, the autosave cleared, and the log replays.
+    let data = shots.dir.join("data");
+    assert!(!data.join("autosave/session-log.json").exists(), "the autosave should be cleared");
+    let kept: Vec<_> = std::fs::read_dir(data.join("sessions")).unwrap().map(|e| e.unwrap().path()).collect();
+    assert_eq!(kept.len(), 1, "{kept:?}");
+    let o = Command::new(env!("CARGO_BIN_EXE_fluorohip")).arg("replay").arg(&kept[0]).output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let _ = std::fs::remove_dir_all(&shots.dir);
 }

@@ -81,7 +81,9 @@ pub fn plugin(app: &mut App) {
             (
                 (clicks, rest_clock).run_if(live),
                 pause_key.run_if(in_state(AppState::Procedure)),
-                (show_steps, show_choices, show_coach, show_pause).run_if(in_state(AppState::Procedure)),
+                (show_choices, show_pause).run_if(in_state(AppState::Procedure)),
+                // The replay shows the checklist and coach of the moment replayed.
+                (show_steps, show_coach).run_if(super::in_scene),
                 finish.run_if(in_state(AppState::Procedure)),
             ),
         );

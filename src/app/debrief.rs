@@ -244,15 +244,25 @@ fn build_page(commands: &mut Commands, f: &Finished, images: &mut Assets<Image>)
             ));
         });
         if !s.critical_errors.is_empty() {
-            let list: Vec<String> =
-                s.critical_errors.iter().map(|c| format!("{c:?}").to_lowercase().replace('_', " ")).collect();
+            let list: Vec<String> = s.critical_errors.iter().map(|c| c.label().to_string()).collect();
             p.spawn(ui::colored(format!("Critical errors (fail whatever the score): {}", list.join(", ")), 15.0, BAD));
         }
-        p.spawn(ui::row(12.0)).with_children(|cols| {
+        p.spawn(ui::row(8.0)).with_children(|r| {
+            r.spawn(ui::button(Press::Save, "Save reports", 16.0));
+            r.spawn(ui::button(Press::Replay, "Replay step by step", 16.0));
+            r.spawn(ui::button(Press::NewCase, "New case", 16.0));
+            r.spawn(ui::button(Press::Quit, "Quit", 16.0));
+        });
+        let kept = match &f.kept {
+            Ok(p) => format!("Session log kept: {}", p.display()),
+            Err(e) => format!("The session log could not be kept: {e}"),
+        };
+        p.spawn((ui::colored(kept, 12.0, DIM), SaveStatus));
+        p.spawn(Node { align_items: AlignItems::FlexStart, ..ui::row(12.0) }).with_children(|cols| {
             // Rubric.
             cols.spawn(ui::column(Val::Px(430.0), 4.0)).with_children(|c| {
                 c.spawn(ui::text("Rubric (points / max): detail", 15.0));
-                c.spawn(scroll_box(430.0)).with_children(|b| {
+                c.spawn(scroll_box(440.0)).with_children(|b| {
                     for item in &s.items {
                         let c = if item.points >= item.max_points - 1e-9 {
                             GOOD
@@ -304,7 +314,7 @@ fn build_page(commands: &mut Commands, f: &Finished, images: &mut Assets<Image>)
                     }
                 });
                 c.spawn(ui::text("Timeline", 15.0));
-                c.spawn(scroll_box(250.0)).with_children(|b| {
+                c.spawn(scroll_box(300.0)).with_children(|b| {
                     for t in &r.timeline {
                         let col = match t.level.as_str() {
                             "critical" => BAD,
@@ -316,17 +326,6 @@ fn build_page(commands: &mut Commands, f: &Finished, images: &mut Assets<Image>)
                 });
             });
         });
-        p.spawn(ui::row(8.0)).with_children(|r| {
-            r.spawn(ui::button(Press::Save, "Save reports", 16.0));
-            r.spawn(ui::button(Press::Replay, "Replay step by step", 16.0));
-            r.spawn(ui::button(Press::NewCase, "New case", 16.0));
-            r.spawn(ui::button(Press::Quit, "Quit", 16.0));
-        });
-        let kept = match &f.kept {
-            Ok(p) => format!("Session log kept: {}", p.display()),
-            Err(e) => format!("The session log could not be kept: {e}"),
-        };
-        p.spawn((ui::colored(kept, 12.0, DIM), SaveStatus));
     });
 }
 

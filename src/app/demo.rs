@@ -9,6 +9,7 @@ use bevy::render::view::screenshot::{Screenshot, save_to_disk};
 
 use super::chooser::PressStart;
 use super::debrief::Finished;
+use super::replay::ReplayTo;
 use super::sim::Sim;
 use super::{AppOptions, AppState};
 
@@ -27,6 +28,8 @@ struct DemoRun {
     pending: Option<(PathBuf, u32)>,
     scene_done: bool,
     chooser_done: bool,
+    debrief_done: bool,
+    replay_sent: bool,
 }
 
 pub fn plugin(app: &mut App) {
@@ -52,6 +55,7 @@ fn play(
     mut exit: MessageWriter<AppExit>,
     mut start: MessageWriter<PressStart>,
     time: Res<Time<Real>>,
+    mut jump: MessageWriter<ReplayTo>,
 ) {
     let Some(demo) = &options.demo else { return };
     // A screenshot in flight: wait for the file.
@@ -61,10 +65,13 @@ fn play(
             info!("demo: saved {}; resident memory {} kB", path.display(), super::resident_kb().unwrap_or(0));
             let last = *path == demo.screenshot;
             let chooser = demo.chooser_screenshot.as_ref() == Some(path);
+            let debrief = demo.debrief_screenshot.as_ref() == Some(path);
             run.pending = None;
             run.settle = 0;
             if last {
                 exit.write(AppExit::Success);
+            } else if debrief {
+                run.debrief_done = true;
             } else if chooser {
                 run.chooser_done = true;
                 start.write(PressStart);
@@ -111,6 +118,30 @@ fn play(
             }
         }
         AppState::Debrief if finished.is_some() => {
+            run.settle += 1;
+            if run.settle < SETTLE_FRAMES {
+                return;
+            }
+            if !demo.replay {
+                request(&mut commands, &mut run, demo.screenshot.clone());
+            } else if let Some(p) = demo.debrief_screenshot.as_ref().filter(|_| !run.debrief_done) {
+                request(&mut commands, &mut run, p.clone());
+            } else {
+                info!("demo: opening the replay");
+                next.set(AppState::Replay);
+            }
+        }
+        AppState::Replay => {
+            if !run.replay_sent {
+                run.replay_sent = true;
+                run.settle = 0;
+                jump.write(ReplayTo(demo.actions.len() * 2 / 3));
+                return;
+            }
+            if !sim.idle() {
+                run.settle = 0;
+                return;
+            }
             run.settle += 1;
             if run.settle >= SETTLE_FRAMES {
                 request(&mut commands, &mut run, demo.screenshot.clone());

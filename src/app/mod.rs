@@ -60,6 +60,10 @@ pub struct Demo {
     pub chooser_screenshot: Option<PathBuf>,
     /// End the session and show the debrief after the last action.
     pub finish: bool,
+    /// Save the debrief here, then open the replay part-way through (`screenshot` is then the replay).
+    pub debrief_screenshot: Option<PathBuf>,
+    /// After the debrief, open the replay and step to two thirds of the session.
+    pub replay: bool,
 }
 
 /// Screens of the app.

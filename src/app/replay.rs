@@ -41,8 +41,13 @@ enum Ctl {
 #[derive(Component)]
 struct Caption;
 
+/// Jump the replay to just after this many actions (demo mode sends it).
+#[derive(Message)]
+pub struct ReplayTo(pub usize);
+
 pub fn plugin(app: &mut App) {
-    app.add_systems(OnEnter(AppState::Replay), enter)
+    app.add_message::<ReplayTo>()
+        .add_systems(OnEnter(AppState::Replay), enter)
         .add_systems(Update, (controls, draw_paths, caption).run_if(in_state(AppState::Replay)));
 }
 
@@ -96,8 +101,18 @@ fn controls(
     mut r: ResMut<Replaying>,
     mut sim: ResMut<Sim>,
     mut next: ResMut<NextState<AppState>>,
+    mut jump: MessageReader<ReplayTo>,
 ) {
     let Some(f) = finished else { return };
+    if let Some(ReplayTo(n)) = jump.read().last() {
+        let n = (*n).min(r.actions.len());
+        sim.restart(fresh(&f));
+        for a in &r.actions[..n] {
+            sim.push(a.clone());
+        }
+        r.done = n;
+        r.playing = false;
+    }
     let mut ctl: Vec<Ctl> = q.iter().filter(|(i, _)| **i == Interaction::Pressed).map(|(_, c)| *c).collect();
     for (k, c) in [
         (KeyCode::ArrowRight, Ctl::Next),

@@ -117,6 +117,12 @@ enum Command {
         /// After the last action, finish the session and end on the debrief screen.
         #[arg(long)]
         finish: bool,
+        /// With --replay: save the debrief here before opening the replay.
+        #[arg(long)]
+        debrief_screenshot: Option<PathBuf>,
+        /// After the debrief, open the replay two thirds of the way through (implies --finish).
+        #[arg(long)]
+        replay: bool,
         #[arg(long, value_parser = parse_mode)]
         mode: Option<fluorohip::sim::Mode>,
         #[arg(long)]
@@ -163,6 +169,8 @@ pub fn run() -> i32 {
             scene_screenshot,
             chooser_screenshot,
             finish,
+            debrief_screenshot,
+            replay,
             mode,
             data_dir,
         }) => {
@@ -170,7 +178,15 @@ pub fn run() -> i32 {
                 Ok(x) => x,
                 Err(e) => return fail(e, 2),
             };
-            let demo = fluorohip::app::Demo { actions: list, screenshot, scene_screenshot, chooser_screenshot, finish };
+            let demo = fluorohip::app::Demo {
+                actions: list,
+                screenshot,
+                scene_screenshot,
+                chooser_screenshot,
+                finish: finish || replay,
+                debrief_screenshot,
+                replay,
+            };
             window(WindowArgs {
                 scenario,
                 seed,

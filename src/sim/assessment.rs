@@ -459,7 +459,7 @@ pub fn describe(kind: &EventKind) -> Option<(String, &'static str)> {
             if *resistance > super::session::HIGH_RESISTANCE { "warning" } else { "info" },
         ),
         K::Unsafe { what } => {
-            (format!("unsafe: {what:?}").to_lowercase(), if is_critical(*what) { "critical" } else { "warning" })
+            (format!("unsafe: {}", what.label()), if is_critical(*what) { "critical" } else { "warning" })
         }
         K::ContrastReadAs { read, actual, correct } => (
             format!("contrast read as {} (it was {})", read.as_str(), actual.as_str()),

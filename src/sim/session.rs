@@ -331,6 +331,24 @@ pub enum UnsafeAct {
     NeedleNotOnTray,
 }
 
+impl UnsafeAct {
+    /// In words, for timelines and the debrief.
+    pub fn label(self) -> &'static str {
+        match self {
+            UnsafeAct::InjectedAgainstHighResistance => "injected against high resistance",
+            UnsafeAct::InjectedIntravascular => "injected into a vessel",
+            UnsafeAct::InjectedIntraneural => "injected into a nerve",
+            UnsafeAct::ContinuedAfterBloodInHub => "went on after blood in the hub",
+            UnsafeAct::DrugBeforeContrastConfirmation => "drug before the contrast confirmed the joint",
+            UnsafeAct::InjectedWithNoNeedle => "injected with no needle in",
+            UnsafeAct::MovedNeedleWithNoNeedle => "moved a needle that was not in",
+            UnsafeAct::NeedleBeforeTimeOut => "needle in before the time-out",
+            UnsafeAct::NeedleBeforeSkinPrep => "needle in before the skin prep",
+            UnsafeAct::NeedleNotOnTray => "a needle not on this case's tray",
+        }
+    }
+}
+
 /// An action the session refused; nothing changed.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum ActionError {
