@@ -180,5 +180,18 @@ fn a_scripted_session_goes_from_the_chooser_through_the_procedure_to_the_debrief
     assert_eq!(kept.len(), 1, "{kept:?}");
     let o = Command::new(env!("CARGO_BIN_EXE_fluorohip")).arg("replay").arg(&kept[0]).output().unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let _ = std::fs::remove_dir_all(&shots.dir);
+    // The debrief's Save wrote the same files the command line writes, and a class row.
+    let reports: Vec<_> =
+        std::fs::read_dir(data.join("reports")).unwrap().map(|e| e.unwrap().path()).filter(|p| p.is_dir()).collect();
+    assert_eq!(reports.len(), 1, "{reports:?}");
+    for f in ["report.json", "report.html", "session-log.json", "xapi.jsonl"] {
+        assert!(reports[0].join(f).is_file(), "{f} missing in {}", reports[0].display());
+    }
+    let html = std::fs::read_to_string(reports[0].join("report.html")).unwrap();
+    assert!(html.contains("NOT FOR CLINICAL USE") && html.contains("PASS"), "the saved report should show the pass");
+    let csv = std::fs::read_to_string(data.join("reports/class.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 2, "header and one row:\n{csv}");
+    if std::env::var_os("FLUOROHIP_KEEP_SCREENSHOTS").is_none() {
+        let _ = std::fs::remove_dir_all(&shots.dir);
+    }
 }

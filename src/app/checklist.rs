@@ -14,12 +14,12 @@ use super::needle::{Aim, inject};
 use super::sim::Sim;
 use super::ui::{self, BAD, DIM, GOOD, PANEL, SceneUi, WARN};
 use super::{AppState, Paused, live};
-use crate::sim::Mode;
 use crate::sim::assessment::required_steps;
 use crate::sim::coach;
 use crate::sim::injection::{ContrastPattern, Fluid};
 use crate::sim::procedure::{ReadingAnswer, Step};
 use crate::sim::session::{Action, PointRef};
+use crate::sim::{Mode, Position};
 
 /// Width of the left column (px).
 pub const LEFT_PX: f32 = 330.0;
@@ -33,6 +33,7 @@ enum Do {
     Step(Step),
     Pattern(ContrastPattern),
     Reading(ReadingAnswer),
+    Place(Position),
     SkipRest,
     Pause,
     Finish,
@@ -46,6 +47,12 @@ struct ContrastChoices;
 struct ReadingChoices;
 #[derive(Component)]
 struct RestPanel;
+#[derive(Component)]
+struct PositionChoices;
+
+/// The positioning choice is open (the trainee clicked the step or pressed F4).
+#[derive(Resource, Default)]
+struct ChoosingPosition(bool);
 #[derive(Component)]
 struct Coach;
 #[derive(Component)]
@@ -69,6 +76,7 @@ pub struct FinishSession;
 
 pub fn plugin(app: &mut App) {
     app.init_resource::<RestClock>()
+        .init_resource::<ChoosingPosition>()
         .init_resource::<FinishArmed>()
         .add_message::<FinishSession>()
         .add_systems(Startup, spawn)
@@ -154,6 +162,11 @@ fn spawn(mut commands: Commands) {
             r.spawn(ui::button(Do::Reading(a), format!("{a:?}").to_lowercase(), 13.0));
         }
     });
+    commands.spawn((answer_box(bottom(84.0)), PositionChoices, Visibility::Hidden)).with_children(|r| {
+        r.spawn(ui::text("Put the patient:", 14.0));
+        r.spawn(ui::button(Do::Place(Position::Supine), "supine", 13.0));
+        r.spawn(ui::button(Do::Place(Position::Prone), "prone", 13.0));
+    });
     commands.spawn((answer_box(bottom(120.0)), RestPanel, Visibility::Hidden)).with_children(|r| {
         r.spawn(ui::text("", 14.0));
         r.spawn(ui::button(Do::SkipRest, "Skip to the end", 13.0));
@@ -195,13 +208,12 @@ fn spawn(mut commands: Commands) {
 
 /// The action a checklist step's button does, if the step is a single act.
 fn step_action(step: Step, sim: &Sim, aim: &Aim) -> Option<Action> {
-    let session = sim.session()?;
+    sim.session()?;
     Some(match step {
         Step::IdentityConsent => Action::Consent,
         Step::IvAccess => Action::IvAccess { sedation: false },
         Step::BaselineProvocation | Step::ProvocationAfterRest => Action::Provocation { test: Default::default() },
         Step::TimeOut => Action::TimeOut,
-        Step::Positioning => Action::Position { position: session.scenario().position },
         // Marked where the trainee last clicked the skin.
         Step::MarkFemoralPulse => Action::MarkPulse { at: PointRef::Xyz(aim.entry?.to_array()) },
         Step::LocalisationShot => Action::Fluoro { seconds: 0.5 },
@@ -211,7 +223,12 @@ fn step_action(step: Step, sim: &Sim, aim: &Aim) -> Option<Action> {
         Step::NeedleOut => Action::RemoveNeedle,
         Step::DoseRecorded => Action::RecordDose,
         Step::DischargeAdvice => Action::DischargeAdvice,
-        Step::LocalAnaesthetic | Step::NeedleToBone | Step::ContrastRead | Step::Rest | Step::DiagnosticReading => {
+        Step::Positioning
+        | Step::LocalAnaesthetic
+        | Step::NeedleToBone
+        | Step::ContrastRead
+        | Step::Rest
+        | Step::DiagnosticReading => {
             return None;
         }
     })
@@ -221,6 +238,7 @@ fn step_action(step: Step, sim: &Sim, aim: &Aim) -> Option<Action> {
 fn how(step: Step) -> &'static str {
     match step {
         Step::MarkFemoralPulse => "click the skin, then here",
+        Step::Positioning => "choose",
         Step::LocalAnaesthetic => "T 25G, N, L",
         Step::NeedleToBone => "needle keys + Space",
         Step::ContrastInjected => "or K",
@@ -238,6 +256,7 @@ fn clicks(
     mut rest: ResMut<RestClock>,
     mut finish: MessageWriter<FinishSession>,
     mut paused: ResMut<Paused>,
+    mut choosing: ResMut<ChoosingPosition>,
 ) {
     let mut pressed: Vec<Do> = q.iter().filter(|(i, _)| **i == Interaction::Pressed).map(|(_, d)| *d).collect();
     if keys.just_pressed(KeyCode::F12) {
@@ -246,12 +265,20 @@ fn clicks(
     if keys.just_pressed(KeyCode::F9) {
         pressed.push(Do::Step(Step::Rest));
     }
+    if keys.just_pressed(KeyCode::F4) {
+        pressed.push(Do::Step(Step::Positioning));
+    }
     for d in pressed {
         match d {
             Do::Step(Step::Rest) => {
                 if rest.0.is_none() {
                     rest.0 = Some(0.0);
                 }
+            }
+            Do::Step(Step::Positioning) => choosing.0 = !choosing.0,
+            Do::Place(position) => {
+                choosing.0 = false;
+                sim.push(Action::Position { position });
             }
             Do::Step(step) => {
                 if let Some(a) = step_action(step, &sim, &aim) {
@@ -339,6 +366,11 @@ fn show_steps(
 fn show_choices(
     sim: Res<Sim>,
     rest: Res<RestClock>,
+    choosing: Res<ChoosingPosition>,
+    mut position: Query<
+        &mut Visibility,
+        (With<PositionChoices>, Without<ContrastChoices>, Without<ReadingChoices>, Without<RestPanel>),
+    >,
     mut contrast: Query<&mut Visibility, (With<ContrastChoices>, Without<ReadingChoices>, Without<RestPanel>)>,
     mut reading: Query<&mut Visibility, (With<ReadingChoices>, Without<ContrastChoices>, Without<RestPanel>)>,
     mut rest_panel: Query<
@@ -350,6 +382,9 @@ fn show_choices(
     let Some(s) = sim.session() else { return };
     let done = |step: Step| s.steps().iter().any(|(d, _)| *d == step);
     let vis = |on: bool| if on { Visibility::Inherited } else { Visibility::Hidden };
+    for mut v in &mut position {
+        v.set_if_neq(vis(choosing.0));
+    }
     for mut v in &mut contrast {
         v.set_if_neq(vis(done(Step::ContrastInjected) && !done(Step::ContrastRead)));
     }

@@ -210,7 +210,6 @@ fn value(q: &Query<&EditableText, impl bevy::ecs::query::QueryFilter>) -> String
     q.iter().next().map(|t| t.value().to_string()).unwrap_or_default()
 }
 
-#[allow(clippy::too_many_arguments)]
 fn clicks(
     q: Query<(&Interaction, &Pick), Changed<Interaction>>,
     mut choice: ResMut<Choice>,

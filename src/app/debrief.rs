@@ -54,6 +54,10 @@ enum Press {
 
 #[derive(Component)]
 struct SaveStatus;
+
+/// Save the reports, as the Save button does (demo mode sends it).
+#[derive(Message)]
+pub struct PressSave;
 #[derive(Component)]
 struct Waiting;
 #[derive(Component)]
@@ -61,6 +65,7 @@ pub struct Scrollable;
 
 pub fn plugin(app: &mut App) {
     app.init_resource::<Scoring>()
+        .add_message::<PressSave>()
         .add_systems(OnEnter(AppState::Debrief), spawn_waiting)
         .add_systems(Update, (score, presses, scroll).run_if(in_state(AppState::Debrief)));
 }
@@ -83,7 +88,6 @@ fn spawn_waiting(mut commands: Commands, finished: Option<Res<Finished>>) {
 }
 
 /// Wait for the last action, keep the log, score off-thread, then build the page.
-#[allow(clippy::too_many_arguments)]
 fn score(
     mut commands: Commands,
     mut sim: ResMut<Sim>,
@@ -337,15 +341,18 @@ fn presses(
     mut next: ResMut<NextState<AppState>>,
     mut exit: MessageWriter<AppExit>,
     mut commands: Commands,
+    mut save_asked: MessageReader<PressSave>,
 ) {
     let Some(f) = finished else { return };
-    for (i, p) in &q {
-        if *i != Interaction::Pressed {
-            continue;
-        }
+    let mut pressed: Vec<Press> = q.iter().filter(|(i, _)| **i == Interaction::Pressed).map(|(_, p)| *p).collect();
+    if save_asked.read().count() > 0 {
+        pressed.push(Press::Save);
+    }
+    for p in pressed {
         match p {
             Press::Save => {
                 let msg = save(&f, &options.data_dir);
+                info!("debrief: {msg}");
                 for mut t in &mut status {
                     ui::set(&mut t, msg.clone());
                 }

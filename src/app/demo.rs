@@ -8,7 +8,7 @@ use bevy::prelude::*;
 use bevy::render::view::screenshot::{Screenshot, save_to_disk};
 
 use super::chooser::PressStart;
-use super::debrief::Finished;
+use super::debrief::{Finished, PressSave};
 use super::replay::ReplayTo;
 use super::sim::Sim;
 use super::{AppOptions, AppState};
@@ -30,6 +30,7 @@ struct DemoRun {
     chooser_done: bool,
     debrief_done: bool,
     replay_sent: bool,
+    save_sent: bool,
 }
 
 pub fn plugin(app: &mut App) {
@@ -43,7 +44,6 @@ fn request(commands: &mut Commands, run: &mut DemoRun, path: PathBuf) {
     run.pending = Some((path, 0));
 }
 
-#[allow(clippy::too_many_arguments)]
 fn play(
     mut commands: Commands,
     options: Res<AppOptions>,
@@ -56,6 +56,7 @@ fn play(
     mut start: MessageWriter<PressStart>,
     time: Res<Time<Real>>,
     mut jump: MessageWriter<ReplayTo>,
+    mut save: MessageWriter<PressSave>,
 ) {
     let Some(demo) = &options.demo else { return };
     // A screenshot in flight: wait for the file.
@@ -103,6 +104,7 @@ fn play(
                 request(&mut commands, &mut run, scene.clone());
             } else if demo.finish {
                 info!("demo: finishing; the debrief follows");
+                run.settle = 0;
                 next.set(AppState::Debrief);
             } else {
                 request(&mut commands, &mut run, demo.screenshot.clone());
@@ -119,6 +121,12 @@ fn play(
         }
         AppState::Debrief if finished.is_some() => {
             run.settle += 1;
+            // Save the reports as a trainee would, once the page is up, so the screenshot
+            // shows where they went.
+            if !run.save_sent && run.settle >= 3 {
+                run.save_sent = true;
+                save.write(PressSave);
+            }
             if run.settle < SETTLE_FRAMES {
                 return;
             }

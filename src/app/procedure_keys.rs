@@ -27,7 +27,7 @@ pub const PATTERNS: [ContrastPattern; 5] = [
     ContrastPattern::Bursal,
 ];
 
-pub const STEP_HINTS: &str = "Steps (or click them in the checklist): F1 consent, I IV line, F2 provocation, F3 time-out, F4 position, \
+pub const STEP_HINTS: &str = "Steps (or click them in the checklist): F1 consent, I IV line, F2 provocation, F3 time-out, F4 position (choose), \
 F5 mark pulse (clicked point), F6 prep, T needle, G/F7 choose/read contrast, F8 record dose, F9 rest, H/F10 choose/give reading, \
 F11 discharge, F12 finish, Esc pause";
 
@@ -44,7 +44,6 @@ fn keys(keys: Res<ButtonInput<KeyCode>>, mut sim: ResMut<Sim>, mut answers: ResM
         (KeyCode::F1, Action::Consent),
         (KeyCode::F2, Action::Provocation { test: Default::default() }),
         (KeyCode::F3, Action::TimeOut),
-        (KeyCode::F4, Action::Position { position: scenario.position }),
         (KeyCode::F6, Action::SkinPrep),
         (KeyCode::F8, Action::RecordDose),
         (KeyCode::KeyI, Action::IvAccess { sedation: false }),

@@ -92,7 +92,6 @@ fn enter(mut commands: Commands, finished: Option<Res<Finished>>, mut sim: ResMu
         });
 }
 
-#[allow(clippy::too_many_arguments)]
 fn controls(
     q: Query<(&Interaction, &Ctl), Changed<Interaction>>,
     keys: Res<ButtonInput<KeyCode>>,

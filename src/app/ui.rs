@@ -56,7 +56,7 @@ pub fn plain(s: String) -> String {
     if s.is_ascii() {
         return s;
     }
-    s.replace(['\u{2013}', '\u{2014}'], "-")
+    s.replace(['\u{2013}', '\u{2014}', '\u{2212}'], "-")
         .replace('\u{2264}', "<=")
         .replace('\u{2265}', ">=")
         .replace('\u{b0}', " deg")
@@ -138,3 +138,36 @@ fn scene_ui_visibility(state: Res<State<AppState>>, mut q: Query<&mut Visibility
 }
 
 use super::AppState;
+
+#[cfg(test)]
+mod tests {
+    use super::plain;
+    use crate::sim::procedure::Step;
+    use crate::sim::{Scenario, Session, assessment, coach};
+
+    /// Every text the window shows from the simulation must draw in the built-in font,
+    /// which has ASCII only: a new dash or sign would show as an empty box.
+    #[test]
+    fn the_simulations_words_render_in_the_built_in_font() {
+        let scenario = Scenario::default();
+        let mut session = Session::new(scenario.clone(), 3).unwrap();
+        for a in assessment::expert_actions(&scenario) {
+            session.apply(a).unwrap();
+        }
+        let r = assessment::report(&session);
+        let mut texts: Vec<String> = Vec::new();
+        texts.extend(r.score.items.iter().flat_map(|i| [i.group.clone(), i.item.clone(), i.detail.clone()]));
+        texts.extend(r.timeline.iter().map(|t| t.what.clone()));
+        texts.extend(r.practise_next.clone());
+        texts.extend(Step::ALL.iter().flat_map(|s| [s.label().to_string(), coach::why(*s).to_string()]));
+        for s in Scenario::shipped() {
+            texts.push(s.title.clone());
+            texts.push(s.description.clone());
+            texts.extend(s.learning_objectives.clone());
+        }
+        for t in texts {
+            let p = plain(t.clone());
+            assert!(p.is_ascii(), "{t:?} becomes {p:?}: map its non-ASCII characters in ui::plain");
+        }
+    }
+}
