@@ -45,6 +45,28 @@ fn no_subcommand_without_a_display_says_so_plainly_and_names_the_headless_comman
     }
 }
 
+#[cfg(feature = "gui")]
+#[test]
+fn the_window_reports_a_bad_mode_or_a_broken_log_to_resume_by_name() {
+    let dir = std::env::temp_dir().join(format!("fluorohip-cli-resume-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let broken = dir.join("session-log.json");
+    std::fs::write(&broken, "{\n  \"version\": 1,\n  oops\n}").unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_fluorohip"))
+        .args(["open", "--resume"])
+        .arg(&broken)
+        .env_remove("DISPLAY")
+        .env_remove("WAYLAND_DISPLAY")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("session-log.json:3"), "names the file and line: {}", stderr(&o));
+    let o = Command::new(env!("CARGO_BIN_EXE_fluorohip")).args(["open", "--mode", "exam"]).output().unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("learning or assessment"), "{}", stderr(&o));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn patient_json_is_one_object_scripts_can_read() {
     let o = fluorohip(&["patient", "--seed", "5", "--json"]);

@@ -80,10 +80,18 @@ pub fn plugin(app: &mut App) {
         .init_resource::<FinishArmed>()
         .add_message::<FinishSession>()
         .add_systems(Startup, spawn)
-        .add_systems(OnEnter(AppState::Procedure), |mut p: ResMut<Paused>, mut r: ResMut<RestClock>| {
-            p.0 = false;
-            r.0 = None;
-        })
+        .add_systems(
+            OnEnter(AppState::Procedure),
+            |mut p: ResMut<Paused>,
+             mut r: ResMut<RestClock>,
+             mut c: ResMut<ChoosingPosition>,
+             mut f: ResMut<FinishArmed>| {
+                p.0 = false;
+                r.0 = None;
+                c.0 = false;
+                f.0 = false;
+            },
+        )
         .add_systems(
             Update,
             (

@@ -83,28 +83,40 @@ fn spawn(mut commands: Commands) {
     }
 }
 
+/// Simulated time as minutes:seconds.
+fn min_sec(s: f64) -> String {
+    let s = s.max(0.0).round() as u64;
+    format!("{}:{:02}", s / 60, s % 60)
+}
+
 fn counters(sim: Res<Sim>, mut q: Query<&mut Text, With<Counters>>) {
     let Some(s) = sim.session() else { return };
     let f = s.state().fluoroscope;
     let d = f.total;
     let busy = if sim.busy() { "  [exposing...]" } else { "" };
+    let clock = format!(
+        "Clock {}{}\n",
+        min_sec(s.state().clock_s),
+        s.scenario().time_limit_min.map(|m| format!(" of {}", min_sec(m * 60.0))).unwrap_or_default()
+    );
     for mut t in &mut q {
-        let s = format!(
-            "Shots {}   Fluoro {:.1} s{}\nDAP {:.4} Gy.cm2   Air kerma {:.2} mGy\n{} {:.0} deg  {} {:.0} deg  field {:.0} cm  iris {:.1}  {:?}{}",
-            f.shots,
-            d.fluoro_s,
-            busy,
-            d.dap_gy_cm2,
-            d.air_kerma_mgy,
-            if f.pose.lao_deg >= 0.0 { "LAO" } else { "RAO" },
-            f.pose.lao_deg.abs(),
-            if f.pose.cranial_deg >= 0.0 { "cranial" } else { "caudal" },
-            f.pose.cranial_deg.abs(),
-            f.settings.field.cm(),
-            f.settings.collimation.iris,
-            f.settings.pulse_rate,
-            if f.settings.low_dose { "  low dose" } else { "" }
-        );
+        let s = clock.clone()
+            + &format!(
+                "Shots {}   Fluoro {:.1} s{}\nDAP {:.4} Gy.cm2   Air kerma {:.2} mGy\n{} {:.0} deg  {} {:.0} deg  field {:.0} cm  iris {:.1}  {:?}{}",
+                f.shots,
+                d.fluoro_s,
+                busy,
+                d.dap_gy_cm2,
+                d.air_kerma_mgy,
+                if f.pose.lao_deg >= 0.0 { "LAO" } else { "RAO" },
+                f.pose.lao_deg.abs(),
+                if f.pose.cranial_deg >= 0.0 { "cranial" } else { "caudal" },
+                f.pose.cranial_deg.abs(),
+                f.settings.field.cm(),
+                f.settings.collimation.iris,
+                f.settings.pulse_rate,
+                if f.settings.low_dose { "  low dose" } else { "" }
+            );
         set(&mut t, s);
     }
 }

@@ -48,8 +48,16 @@ pub fn plugin(app: &mut App) {
         })
         .add_systems(
             Update,
-            (draw.run_if(in_scene), ghost.run_if(in_state(AppState::Procedure)), controls.run_if(live)),
+            (reset_aim, draw.run_if(in_scene), ghost.run_if(in_state(AppState::Procedure)), controls.run_if(live)),
         );
+}
+
+/// A new session starts with no entry chosen and the needle aimed straight in.
+fn reset_aim(sim: Res<Sim>, mut aim: ResMut<Aim>, mut seen: Local<u64>) {
+    if *seen != sim.generation {
+        *seen = sim.generation;
+        *aim = Aim::default();
+    }
 }
 
 /// One press of an injection key (or its checklist button): how much goes in (ml).

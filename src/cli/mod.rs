@@ -235,14 +235,6 @@ struct WindowArgs {
 #[cfg(feature = "gui")]
 fn window(args: WindowArgs) -> i32 {
     println!("*** {DISCLAIMER} ***");
-    if let Some(problem) = fluorohip::app::display_problem() {
-        eprintln!("fluorohip: {problem}.");
-        eprintln!("The headless commands work without a display:");
-        eprintln!("  fluorohip patient --seed N        fluorohip shoot --out F.png");
-        eprintln!("  fluorohip scenarios               fluorohip run --scenario NAME --actions SCRIPT --report DIR");
-        eprintln!("  fluorohip help                    (all commands)");
-        return 1;
-    }
     let mut scenario = match Scenario::find(&args.scenario) {
         Ok(s) => s,
         Err(e) => return fail(e, 2),
@@ -255,6 +247,15 @@ fn window(args: WindowArgs) -> i32 {
         && let Err(e) = fluorohip::sim::script::replay_file(path)
     {
         return fail(e, 2);
+    }
+    // Arguments first, so a wrong one is reported whether or not there is a display.
+    if let Some(problem) = fluorohip::app::display_problem() {
+        eprintln!("fluorohip: {problem}.");
+        eprintln!("The headless commands work without a display:");
+        eprintln!("  fluorohip patient --seed N        fluorohip shoot --out F.png");
+        eprintln!("  fluorohip scenarios               fluorohip run --scenario NAME --actions SCRIPT --report DIR");
+        eprintln!("  fluorohip help                    (all commands)");
+        return 1;
     }
     let data_dir = args.data_dir.unwrap_or_else(fluorohip::sim::autosave::data_dir);
     println!("Autosaves, session logs and reports go under {}", data_dir.display());
