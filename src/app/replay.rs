@@ -4,7 +4,6 @@
 //! to the debrief.
 
 use bevy::prelude::*;
-use glam::DVec3;
 
 use super::debrief::Finished;
 use super::sim::Sim;
@@ -41,12 +40,28 @@ enum Ctl {
 #[derive(Component)]
 struct Caption;
 
+/// The expert's and the trainee's whole-session paths. Their depth bias puts them just
+/// behind the needle of the moment (bias −1), so where they coincide, as they do when the
+/// trainee followed the expert's path, the needle is seen, then the expert's path.
+#[derive(Default, Reflect, GizmoConfigGroup)]
+struct ExpertPaths;
+#[derive(Default, Reflect, GizmoConfigGroup)]
+struct TraineePaths;
+
 /// Jump the replay to just after this many actions (demo mode sends it).
 #[derive(Message)]
 pub struct ReplayTo(pub usize);
 
 pub fn plugin(app: &mut App) {
     app.add_message::<ReplayTo>()
+        .init_gizmo_group::<ExpertPaths>()
+        .init_gizmo_group::<TraineePaths>()
+        .add_systems(Startup, |mut store: ResMut<GizmoConfigStore>| {
+            store.config_mut::<ExpertPaths>().0.depth_bias = -0.95;
+            store.config_mut::<TraineePaths>().0.depth_bias = -0.9;
+            store.config_mut::<ExpertPaths>().0.line.width = 3.0;
+            store.config_mut::<TraineePaths>().0.line.width = 3.0;
+        })
         .add_systems(OnEnter(AppState::Replay), enter)
         .add_systems(Update, (controls, draw_paths, caption).run_if(in_state(AppState::Replay)));
 }
@@ -185,19 +200,19 @@ fn summary(a: &Action) -> String {
     out
 }
 
-fn draw_paths(mut gizmos: Gizmos, finished: Option<Res<Finished>>) {
+fn draw_paths(mut expert: Gizmos<ExpertPaths>, mut trainee: Gizmos<TraineePaths>, finished: Option<Res<Finished>>) {
     let Some(f) = finished else { return };
     let pos = f.session.scenario().position;
-    let strip = |gizmos: &mut Gizmos, path: &[DVec3], color: Color| {
-        gizmos.linestrip(path.iter().map(|p| to_world(*p, pos)), color);
-        if let Some(t) = path.last() {
-            gizmos.sphere(Isometry3d::from_translation(to_world(*t, pos)), 0.003, color);
-        }
-    };
     for p in &f.expert_paths {
-        strip(&mut gizmos, p, EXPERT_COLOR);
+        expert.linestrip(p.iter().map(|p| to_world(*p, pos)), EXPERT_COLOR);
+        if let Some(t) = p.last() {
+            expert.sphere(Isometry3d::from_translation(to_world(*t, pos)), 0.003, EXPERT_COLOR);
+        }
     }
     for p in &f.trainee_paths {
-        strip(&mut gizmos, p, TRAINEE_COLOR);
+        trainee.linestrip(p.iter().map(|p| to_world(*p, pos)), TRAINEE_COLOR);
+        if let Some(t) = p.last() {
+            trainee.sphere(Isometry3d::from_translation(to_world(*t, pos)), 0.003, TRAINEE_COLOR);
+        }
     }
 }
