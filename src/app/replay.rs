@@ -174,7 +174,7 @@ fn controls(
 
 fn caption(r: Res<Replaying>, sim: Res<Sim>, mut q: Query<&mut Text, With<Caption>>) {
     let what = match r.done.checked_sub(1).and_then(|i| r.actions.get(i)) {
-        Some(a) => summary(a),
+        Some(a) => a.summary(),
         None => "the start, before any action".into(),
     };
     let s = format!(
@@ -187,17 +187,6 @@ fn caption(r: Res<Replaying>, sim: Res<Sim>, mut q: Query<&mut Text, With<Captio
     for mut t in &mut q {
         ui::set(&mut t, s.clone());
     }
-}
-
-/// An action in a few words.
-fn summary(a: &Action) -> String {
-    let s = format!("{a:?}");
-    // Enough to tell actions apart without a wall of numbers.
-    let mut out: String = s.chars().take(90).collect();
-    if s.len() > 90 {
-        out += "...";
-    }
-    out
 }
 
 fn draw_paths(mut expert: Gizmos<ExpertPaths>, mut trainee: Gizmos<TraineePaths>, finished: Option<Res<Finished>>) {

@@ -167,7 +167,90 @@ fn check(field: &'static str, value: f64, min: f64, max: f64) -> Result<(), Acti
     }
 }
 
+impl PointRef {
+    /// In words: the landmark's name, or "a chosen point".
+    pub fn describe(&self) -> String {
+        match self {
+            PointRef::Xyz(_) => "a chosen point".into(),
+            PointRef::Landmark { landmark, offset_mm } => {
+                let name = landmark.as_str().replace('_', " ");
+                if offset_mm.iter().all(|v| *v == 0.0) { name } else { format!("near the {name}") }
+            }
+        }
+    }
+}
+
 impl Action {
+    /// What the action does, in a few words (the replay's caption).
+    pub fn summary(&self) -> String {
+        let fluid = |f: &Fluid| match f {
+            Fluid::Contrast => "contrast",
+            Fluid::LocalAnaesthetic => "local anaesthetic",
+            Fluid::DrugMix => "anaesthetic and steroid",
+        };
+        match self {
+            Action::Wait { seconds } => format!("wait {seconds:.0} s"),
+            Action::SelectNeedle { needle } => format!("take the {}", needle.spec().label),
+            Action::InsertNeedle { entry, toward } => {
+                format!("needle through the skin at {}, aimed at {}", entry.describe(), toward.describe())
+            }
+            Action::PlaceNeedle { entry, tip } => {
+                format!("needle placed from {} to {}", entry.describe(), tip.describe())
+            }
+            Action::Advance { mm } => format!("advance {mm:.0} mm"),
+            Action::AdvanceUntil { stop, max_mm, .. } => format!(
+                "advance until {} (at most {max_mm:.0} mm)",
+                match stop {
+                    StopAt::Bone => "bone",
+                    StopAt::Blood => "blood",
+                    StopAt::CapsulePop => "the capsule pops",
+                }
+            ),
+            Action::SelectNeedleForDepth => "take the spinal needle long enough for this patient".into(),
+            Action::Withdraw { mm } => format!("withdraw {mm:.0} mm"),
+            Action::Redirect { toward, .. } => format!("redirect toward {}", toward.describe()),
+            Action::RotateBevel { deg } => format!("turn the bevel {deg:.0} deg"),
+            Action::RemoveNeedle => "needle out".into(),
+            Action::SetCArm { lao_deg, cranial_deg, .. } => format!(
+                "C-arm to {} {:.0} deg, {} {:.0} deg",
+                if *lao_deg >= 0.0 { "LAO" } else { "RAO" },
+                lao_deg.abs(),
+                if *cranial_deg >= 0.0 { "cranial" } else { "caudal" },
+                cranial_deg.abs()
+            ),
+            Action::SetImaging { .. } => "change the imaging settings".into(),
+            Action::Fluoro { seconds } => format!("fluoroscopy {seconds:.1} s"),
+            Action::Inject { fluid: f, volume_ml, .. } => format!("inject {volume_ml:.1} ml {}", fluid(f)),
+            Action::Consent => "identity and consent".into(),
+            Action::IvAccess { sedation } => {
+                if *sedation {
+                    "IV line, with sedation".into()
+                } else {
+                    "IV line".into()
+                }
+            }
+            Action::TimeOut => "time-out".into(),
+            Action::Position { position } => match position {
+                Position::Supine => "patient supine".into(),
+                Position::Prone => "patient prone".into(),
+            },
+            Action::MarkPulse { at } => format!("femoral pulse marked at {}", at.describe()),
+            Action::SkinPrep => "antiseptic prep and drape".into(),
+            Action::ReadContrast { pattern } => format!("contrast read as {}", pattern.as_str().replace('_', "-")),
+            Action::RecordDose => "dose recorded".into(),
+            Action::Rest { minutes } => format!("rest {minutes:.0} min"),
+            Action::Provocation { test } => format!(
+                "provocation test ({})",
+                match test {
+                    ProvocationTest::Faber => "FABER",
+                    ProvocationTest::InternalRotationOverpressure => "internal rotation overpressure",
+                }
+            ),
+            Action::DiagnosticReading { reading } => format!("block read as {reading:?}").to_lowercase(),
+            Action::DischargeAdvice => "discharge advice".into(),
+        }
+    }
+
     fn validate(&self) -> Result<(), ActionError> {
         match self {
             Action::Wait { seconds } => check("seconds", *seconds, 0.0, 3600.0),
@@ -1000,3 +1083,34 @@ pub enum ReplayError {
 
 /// Needle length to keep outside the skin when choosing by depth (mm). assumption.
 pub const NEEDLE_MARGIN_MM: f64 = 10.0;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The replay captions each action in words, never as a data structure.
+    #[test]
+    fn every_scripted_action_has_a_plain_summary() {
+        let scripts = [
+            super::super::assessment::EXPERT_ANTERIOR,
+            super::super::assessment::EXPERT_PRONE,
+            include_str!("../../assets/scripts/novice_femoral_artery.ron"),
+            include_str!("../../assets/scripts/demo_scene.ron"),
+        ];
+        let mut seen = std::collections::BTreeSet::new();
+        for text in scripts {
+            let actions: Vec<Action> = ron::from_str(text).unwrap();
+            for a in actions {
+                let s = a.summary();
+                assert!(!s.is_empty() && s.is_ascii() && !s.contains('{'), "{a:?} -> {s:?}");
+                seen.insert(s);
+            }
+        }
+        assert!(seen.len() > 20, "summaries should tell actions apart: {seen:?}");
+        assert_eq!(Action::Advance { mm: 5.0 }.summary(), "advance 5 mm");
+        assert_eq!(
+            Action::Inject { fluid: Fluid::Contrast, volume_ml: 2.0, rate_ml_s: None }.summary(),
+            "inject 2.0 ml contrast"
+        );
+    }
+}
