@@ -191,6 +191,35 @@ fn a_scripted_session_goes_from_the_chooser_through_the_procedure_to_the_debrief
     assert!(html.contains("NOT FOR CLINICAL USE") && html.contains("PASS"), "the saved report should show the pass");
     let csv = std::fs::read_to_string(data.join("reports/class.csv")).unwrap();
     assert_eq!(csv.lines().count(), 2, "header and one row:\n{csv}");
+
+    // Resuming the kept log in a new window brings the session back as it was: every
+    // step ticked, the last image on the monitor.
+    let empty = shots.dir.join("nothing.ron");
+    std::fs::write(&empty, "[]").unwrap();
+    let resumed = shots.dir.join("resumed.png");
+    let o = Command::new("xvfb-run")
+        .args(["-a", "-s", "-screen 0 1280x720x24", env!("CARGO_BIN_EXE_fluorohip"), "demo", "--actions"])
+        .arg(&empty)
+        .arg("--resume")
+        .arg(&kept[0])
+        .arg("--screenshot")
+        .arg(&resumed)
+        .arg("--data-dir")
+        .arg(shots.dir.join("data2"))
+        .env("WGPU_ADAPTER_NAME", "llvmpipe")
+        .output()
+        .expect("xvfb-run starts");
+    assert!(o.status.success() && resumed.is_file(), "resume failed:\n{}", String::from_utf8_lossy(&o.stderr));
+    let resumed = Picture::load(&resumed);
+    resumed.check_common("resumed");
+    resumed.check_xray(resumed.w - 330, 60, 280, "the resumed monitor");
+    let ticked = resumed.count(8, 60, 338, 400, |[r, g, b]| g > 180 && r < 120 && b < 140);
+    assert!(ticked > 1500, "the resumed checklist is not ticked ({ticked} px)");
+    // Its autosave holds the whole log again.
+    let again = std::fs::read_to_string(shots.dir.join("data2/autosave/session-log.json")).unwrap();
+    let original = std::fs::read_to_string(&kept[0]).unwrap();
+    assert_eq!(again, original, "the resumed session's autosave should be the same log");
+
     if std::env::var_os("FLUOROHIP_KEEP_SCREENSHOTS").is_none() {
         let _ = std::fs::remove_dir_all(&shots.dir);
     }

@@ -64,11 +64,11 @@ fn start_directly(
 ) {
     let autosave = Autosave::in_dir(&options.data_dir);
     let started = if let Some(path) = &options.resume {
-        match crate::sim::script::replay_file(path) {
-            Ok(session) => {
-                sim.start(session, Some(autosave));
-                true
-            }
+        match crate::sim::script::load_log(path)
+            .map_err(|e| e.to_string())
+            .and_then(|log| sim.resume(&log, Some(autosave)).map_err(|e| e.to_string()))
+        {
+            Ok(()) => true,
             Err(e) => {
                 commands.insert_resource(StartupProblem(format!("cannot resume: {e}")));
                 false
@@ -270,12 +270,11 @@ fn clicks(
             }
             Pick::Resume => {
                 if let Some(Ok(log)) = &choice.pending {
-                    match Session::replay(log) {
-                        Ok(session) => {
-                            sim.start(session, Some(Autosave::in_dir(&options.data_dir)));
+                    match sim.resume(log, Some(Autosave::in_dir(&options.data_dir))) {
+                        Ok(()) => {
                             next.set(AppState::Procedure);
                         }
-                        Err(e) => choice.problem = Some(format!("the interrupted session does not replay: {e}")),
+                        Err(e) => choice.problem = Some(format!("the interrupted session cannot start: {e}")),
                     }
                 }
             }

@@ -8,7 +8,7 @@ use bevy::tasks::{AsyncComputeTaskPool, Task, futures::check_ready};
 
 use crate::sim::Session;
 use crate::sim::autosave::Autosave;
-use crate::sim::session::{Action, ActionError, Event};
+use crate::sim::session::{Action, ActionError, ActionLog, Event, SessionError};
 
 type ShotResult = (Session, Result<Vec<Event>, ActionError>);
 
@@ -59,7 +59,17 @@ impl Sim {
         self.restart(session);
         self.autosave = autosave;
         self.saved_actions = usize::MAX;
-        self.save();
+    }
+
+    /// Pick up a logged session: a fresh one on the same patient, then the logged actions
+    /// through the queue, so their shots are traced off the main thread. The autosave on
+    /// disk is left alone until the whole log has been applied again.
+    pub fn resume(&mut self, log: &ActionLog, autosave: Option<Autosave>) -> Result<(), SessionError> {
+        let mut session = Session::new(log.scenario.clone(), log.seed)?;
+        session.set_trainee(&log.trainee);
+        self.start(session, autosave);
+        self.queue.extend(log.actions.iter().cloned());
+        Ok(())
     }
 
     /// Put a session on the same patient in place (a replay): nothing is autosaved.
@@ -83,6 +93,11 @@ impl Sim {
     }
 
     fn save(&mut self) {
+        // Only once everything asked for has happened: a log half applied again (a resume)
+        // must not replace the whole one on disk.
+        if !self.queue.is_empty() {
+            return;
+        }
         let (Some(a), Some(s)) = (&self.autosave, &self.session) else { return };
         let n = s.action_count();
         if n == self.saved_actions {

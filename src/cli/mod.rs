@@ -123,6 +123,9 @@ enum Command {
         /// After the debrief, open the replay two thirds of the way through (implies --finish).
         #[arg(long)]
         replay: bool,
+        /// Resume this session log first (as `open --resume`), then play the script on.
+        #[arg(long)]
+        resume: Option<PathBuf>,
         #[arg(long, value_parser = parse_mode)]
         mode: Option<fluorohip::sim::Mode>,
         #[arg(long)]
@@ -171,6 +174,7 @@ pub fn run() -> i32 {
             finish,
             debrief_screenshot,
             replay,
+            resume,
             mode,
             data_dir,
         }) => {
@@ -187,15 +191,7 @@ pub fn run() -> i32 {
                 debrief_screenshot,
                 replay,
             };
-            window(WindowArgs {
-                scenario,
-                seed,
-                trainee: "demo".into(),
-                mode,
-                resume: None,
-                data_dir,
-                demo: Some(demo),
-            })
+            window(WindowArgs { scenario, seed, trainee: "demo".into(), mode, resume, data_dir, demo: Some(demo) })
         }
         Some(Command::Patient { seed, json }) => patient(seed, json),
         Some(Command::Shoot(args)) => shoot::shoot(&args),

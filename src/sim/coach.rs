@@ -123,11 +123,16 @@ pub fn hints(session: &Session) -> Vec<String> {
             ));
         }
     }
-    if let Some(meaning) = pattern_meaning(state.contrast_pattern) {
+    let done = |step: Step| session.steps().iter().any(|(d, _)| *d == step);
+    // What the contrast means matters until the drug has gone in.
+    if !done(Step::DrugInjected)
+        && let Some(meaning) = pattern_meaning(state.contrast_pattern)
+    {
         out.push(format!("Contrast: {meaning}."));
     }
-    if let Some(step) = next_step(session) {
-        out.push(format!("Next: {} - {}.", step.label(), why(step)));
+    match next_step(session) {
+        Some(step) => out.push(format!("Next: {} - {}.", step.label(), why(step))),
+        None => out.push("Every step is done: press Finish for the debrief.".into()),
     }
     out.truncate(3);
     out
@@ -176,6 +181,17 @@ mod tests {
         s.apply(Action::Advance { mm: 5.0 }).unwrap();
         let mm = advanced_since_last_shot_mm(&s).unwrap();
         assert!((4.0..6.0).contains(&mm), "{mm}");
+    }
+
+    #[test]
+    fn after_the_whole_procedure_the_coach_points_to_the_debrief_only() {
+        let scenario = Scenario::default();
+        let mut s = Session::new(scenario.clone(), 3).unwrap();
+        for a in crate::sim::assessment::expert_actions(&scenario) {
+            s.apply(a).unwrap();
+        }
+        assert_eq!(next_step(&s), None);
+        assert_eq!(hints(&s), vec!["Every step is done: press Finish for the debrief.".to_string()]);
     }
 
     #[test]
