@@ -196,16 +196,7 @@ fn spawn(mut commands: Commands) {
     commands.spawn((
         PauseOverlay,
         Visibility::Hidden,
-        Node {
-            position_type: PositionType::Absolute,
-            width: Val::Percent(100.0),
-            height: Val::Percent(100.0),
-            justify_content: JustifyContent::Center,
-            align_items: AlignItems::Center,
-            ..default()
-        },
-        BackgroundColor(Color::srgba(0.0, 0.0, 0.0, 0.7)),
-        GlobalZIndex(800),
+        ui::overlay(0.7, 800),
         children![ui::text(
             "PAUSED\n\nThe procedure is on hold: nothing changes until you resume.\n\
              The session is saved after every action.\n\nPress Esc to resume.",

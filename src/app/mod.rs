@@ -126,6 +126,22 @@ fn log_first_frame(launched: Res<Launched>, mut done: Local<bool>) {
     }
 }
 
+/// The window's title names the case once one is chosen, always with the notice.
+fn window_title(
+    sim: Res<sim::Sim>,
+    mut windows: Query<&mut Window, With<bevy::window::PrimaryWindow>>,
+    mut seen: Local<u64>,
+) {
+    if *seen == sim.generation {
+        return;
+    }
+    let Some(s) = sim.session() else { return };
+    *seen = sim.generation;
+    for mut w in &mut windows {
+        w.title = format!("fluorohip - {} - NOT FOR CLINICAL USE - SYNTHETIC PATIENT", s.scenario().title);
+    }
+}
+
 /// Resident memory of this process (kB), from /proc (Linux).
 pub fn resident_kb() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
@@ -152,6 +168,7 @@ pub fn run(options: AppOptions) -> AppExit {
         .insert_resource(options)
         .insert_resource(launched)
         .add_systems(Last, log_first_frame)
+        .add_systems(Update, window_title)
         .init_state::<AppState>()
         .init_resource::<Paused>()
         .add_plugins(bevy::input_focus::tab_navigation::TabNavigationPlugin)

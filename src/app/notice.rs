@@ -21,16 +21,7 @@ fn spawn(mut commands: Commands, options: Res<AppOptions>) {
     );
     commands.spawn((
         DespawnOnExit(AppState::Notice),
-        Node {
-            position_type: PositionType::Absolute,
-            width: Val::Percent(100.0),
-            height: Val::Percent(100.0),
-            justify_content: JustifyContent::Center,
-            align_items: AlignItems::Center,
-            ..default()
-        },
-        BackgroundColor(Color::srgba(0.0, 0.0, 0.0, 0.85)),
-        GlobalZIndex(900),
+        super::ui::overlay(0.85, 900),
         children![(
             Node { padding: UiRect::all(Val::Px(28.0)), max_width: Val::Px(760.0), ..default() },
             BackgroundColor(Color::srgb(0.16, 0.17, 0.2)),

@@ -117,6 +117,22 @@ pub fn page() -> impl Bundle {
     )
 }
 
+/// A dimmed layer over the whole window, its content centred (notice, pause).
+pub fn overlay(alpha: f32, z: i32) -> impl Bundle {
+    (
+        Node {
+            position_type: PositionType::Absolute,
+            width: Val::Percent(100.0),
+            height: Val::Percent(100.0),
+            justify_content: JustifyContent::Center,
+            align_items: AlignItems::Center,
+            ..default()
+        },
+        BackgroundColor(Color::srgba(0.0, 0.0, 0.0, alpha)),
+        GlobalZIndex(z),
+    )
+}
+
 /// A horizontal row of children.
 pub fn row(gap: f32) -> Node {
     Node { flex_direction: FlexDirection::Row, column_gap: Val::Px(gap), align_items: AlignItems::Center, ..default() }
