@@ -326,6 +326,7 @@ impl Patient {
     fn paint(&self, o: DVec3, d: DVec3, len: f64, mut each: impl FnMut(Tissue, &Spans)) {
         let inv = DVec3::ONE / d;
         let mut free = Spans::single(0.0, len);
+        let mut spans = Spans::default();
         for s in &self.structures {
             if free.is_empty() {
                 break;
@@ -334,14 +335,15 @@ impl Patient {
             if b1 < 0.0 || b0 > len {
                 continue;
             }
-            let spans = s.shape.ray_spans(o, d, b0.max(0.0), b1.min(len));
+            s.shape.ray_spans_into(o, d, b0.max(0.0), b1.min(len), &mut spans);
             if spans.is_empty() {
                 continue;
             }
             let owned = spans.intersection(&free);
             if !owned.is_empty() {
                 each(s.tissue, &owned);
-                free = free.difference(&spans);
+                let rest = free.difference(&spans);
+                free.assign(&rest);
             }
         }
     }

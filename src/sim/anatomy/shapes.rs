@@ -118,6 +118,15 @@ impl Spans {
     pub fn total(&self) -> f64 {
         self.as_slice().iter().map(|(a, b)| b - a).sum()
     }
+    /// Make `self` a copy of `o`, copying only the spans in use: moving a whole `Spans`
+    /// copies all `CAP` slots, and those copies were a third of a new pose's projection.
+    pub fn assign(&mut self, o: &Spans) {
+        // An element loop: a handful of spans is too few for a call to memmove to pay.
+        for (dst, src) in self.items.iter_mut().zip(&o.items[..o.len]) {
+            *dst = *src;
+        }
+        self.len = o.len;
+    }
     fn push(&mut self, t0: f64, t1: f64) {
         if t1 <= t0 {
             return;
@@ -441,34 +450,54 @@ impl Shape {
 
     /// Intervals of `o + t d`, `t` in `[t0, t1]`, inside the shape.
     pub fn ray_spans(&self, o: DVec3, d: DVec3, t0: f64, t1: f64) -> Spans {
+        let mut out = Spans::default();
+        self.ray_spans_into(o, d, t0, t1, &mut out);
+        out
+    }
+
+    /// As [`Shape::ray_spans`], into `out`; combines children without moving whole `Spans`.
+    pub fn ray_spans_into(&self, o: DVec3, d: DVec3, t0: f64, t1: f64, out: &mut Spans) {
         match self {
             Shape::Prim(prim) => match prim.ray_span(o, d) {
-                Some((a, b)) => Spans::single(a.max(t0), b.min(t1)),
-                None => Spans::default(),
+                Some((a, b)) => {
+                    out.len = 0;
+                    out.push(a.max(t0), b.min(t1));
+                }
+                None => out.len = 0,
             },
             Shape::Union(v) => {
-                let mut acc = Spans::default();
+                out.len = 0;
+                let mut part = Spans::default();
                 for s in v {
-                    acc = acc.union(&s.ray_spans(o, d, t0, t1));
+                    s.ray_spans_into(o, d, t0, t1, &mut part);
+                    if part.is_empty() {
+                        continue;
+                    }
+                    let merged = out.union(&part);
+                    out.assign(&merged);
                 }
-                acc
             }
             Shape::Intersection(v) => {
-                let mut acc = Spans::single(t0, t1);
+                out.assign(&Spans::single(t0, t1));
+                let mut part = Spans::default();
                 for s in v {
-                    if acc.is_empty() {
+                    if out.is_empty() {
                         break;
                     }
-                    acc = acc.intersection(&s.ray_spans(o, d, t0, t1));
+                    s.ray_spans_into(o, d, t0, t1, &mut part);
+                    let kept = out.intersection(&part);
+                    out.assign(&kept);
                 }
-                acc
             }
             Shape::Difference(a, b) => {
-                let keep = a.ray_spans(o, d, t0, t1);
-                if keep.is_empty() {
-                    return keep;
+                a.ray_spans_into(o, d, t0, t1, out);
+                if out.is_empty() {
+                    return;
                 }
-                keep.difference(&b.ray_spans(o, d, t0, t1))
+                let mut cut = Spans::default();
+                b.ray_spans_into(o, d, t0, t1, &mut cut);
+                let kept = out.difference(&cut);
+                out.assign(&kept);
             }
         }
     }
