@@ -20,6 +20,10 @@ use super::session::{Action, EventKind, Session, UnsafeAct};
 pub const REPORT_SCHEMA_VERSION: u32 = 1;
 /// A pass needs this fraction of the expert reference's score, and no critical error.
 pub const PASS_FRACTION_OF_EXPERT: f64 = 0.75;
+/// A needle within this angle of the beam counts as coaxial ("down the barrel"): full
+/// marks in the rubric, and no coaching. assumption: DOMAIN.md §1 asks for "as coaxial
+/// with the beam as the approach allows" without a number.
+pub const COAXIAL_FULL_MARKS_DEG: f64 = 10.0;
 
 /// The shipped expert reference scripts, one per approach.
 pub const EXPERT_ANTERIOR: &str = include_str!("../../assets/scripts/expert_anterior.ron");
@@ -299,7 +303,7 @@ pub fn rubric(scenario: &Scenario, m: &Metrics, e: &Metrics) -> Vec<RubricItem> 
         },
     );
     let coaxial = match m.needle_beam_angle_deg {
-        Some(a) => 5.0 * (1.0 - (a - 10.0).max(0.0) / 30.0),
+        Some(a) => 5.0 * (1.0 - (a - COAXIAL_FULL_MARKS_DEG).max(0.0) / 30.0),
         None => 0.0,
     };
     add(
@@ -308,7 +312,7 @@ pub fn rubric(scenario: &Scenario, m: &Metrics, e: &Metrics) -> Vec<RubricItem> 
         coaxial,
         5.0,
         match m.needle_beam_angle_deg {
-            Some(a) => format!("{a:.0}° at the last shot before contrast (full marks ≤ 10°)"),
+            Some(a) => format!("{a:.0}° at the last shot before contrast (full marks ≤ {COAXIAL_FULL_MARKS_DEG:.0}°)"),
             None => "no shot with the needle in".into(),
         },
     );

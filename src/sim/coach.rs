@@ -2,7 +2,7 @@
 //! stands. Assessment mode shows none of this (the app decides; this module only
 //! answers). Pure functions of the session, so a replay coaches the same way.
 
-use super::assessment::required_steps;
+use super::assessment::{COAXIAL_FULL_MARKS_DEG, required_steps};
 use super::injection::ContrastPattern;
 use super::needle::{Compartment, NeedleKind};
 use super::procedure::Step;
@@ -12,9 +12,6 @@ use super::session::{EventKind, Session};
 /// assumption: intermittent imaging every 1–2 cm of advance, as DOMAIN.md §1 describes
 /// "advanced under intermittent fluoroscopy".
 pub const ADVANCE_BETWEEN_SHOTS_MM: f64 = 15.0;
-
-/// A needle seen more than this off the beam's axis is not "down the barrel" (degrees).
-pub const DOWN_THE_BARREL_DEG: f64 = 10.0;
 
 /// Why each step matters, in a line.
 pub fn why(step: Step) -> &'static str {
@@ -116,7 +113,7 @@ pub fn hints(session: &Session) -> Vec<String> {
                 EventKind::Shot { needle_beam_angle_deg, .. } => Some(needle_beam_angle_deg),
                 _ => None,
             })
-            && let Some(a) = angle.filter(|a| *a > DOWN_THE_BARREL_DEG)
+            && let Some(a) = angle.filter(|a| *a > COAXIAL_FULL_MARKS_DEG)
         {
             out.push(format!(
                 "The needle is {a:.0} deg off the beam: aim along the beam so it is seen end-on, down the barrel."
