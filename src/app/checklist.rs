@@ -409,15 +409,24 @@ fn show_choices(
     }
 }
 
-fn show_coach(sim: Res<Sim>, mut q: Query<(&mut Text, &ChildOf), With<Coach>>, mut panels: Query<&mut Visibility>) {
+fn show_coach(
+    sim: Res<Sim>,
+    mut q: Query<(&mut Text, &ChildOf), With<Coach>>,
+    mut panels: Query<&mut Visibility>,
+    mut shown: Local<u64>,
+) {
     let Some(s) = sim.session() else { return };
     let learning = s.scenario().mode == Mode::Learning;
+    // Advice changes only with the session; visibility is reasserted every frame because
+    // entering the scene shows every scene panel.
+    let advice = (*shown != sim.version && learning).then(|| coach::hints(s).join("\n"));
+    *shown = sim.version;
     for (mut t, parent) in &mut q {
         if let Ok(mut v) = panels.get_mut(parent.parent()) {
             v.set_if_neq(if learning { Visibility::Inherited } else { Visibility::Hidden });
         }
-        if learning {
-            ui::set(&mut t, coach::hints(s).join("\n"));
+        if let Some(a) = &advice {
+            ui::set(&mut t, a.clone());
         }
     }
 }

@@ -3,7 +3,7 @@
 //! practise next; buttons to save the reports (the same files `fluorohip run`
 //! writes), to replay the session step by step, to start a new case, or to quit.
 //!
-//! Scoring reruns the session and the expert script, so it happens off the main
+//! Scoring reruns the expert script on the same patient, so it happens off the main
 //! thread; the session log is kept under `sessions/` as soon as the debrief opens.
 
 use std::path::PathBuf;
@@ -22,7 +22,7 @@ use super::{AppOptions, AppState};
 use crate::sim::assessment::{self, Metrics, Report};
 use crate::sim::autosave::{Autosave, report_dir};
 use crate::sim::report::{key_shots, write_files};
-use crate::sim::session::{ActionLog, Session};
+use crate::sim::session::Session;
 
 /// The scored session, kept while the debrief and the replay are open.
 #[derive(Resource)]
@@ -40,7 +40,7 @@ type Scored = (Session, Report, Vec<Vec<DVec3>>);
 
 #[derive(Resource, Default)]
 struct Scoring {
-    task: Option<Task<Result<Scored, String>>>,
+    task: Option<Task<Scored>>,
     kept: Option<Result<PathBuf, String>>,
 }
 
@@ -105,38 +105,25 @@ fn score(
         return;
     }
     if let Some(task) = scoring.task.as_mut() {
-        let Some(result) = check_ready(task) else { return };
+        let Some((session, report, expert_paths)) = check_ready(task) else { return };
         scoring.task = None;
         for e in &waiting {
             commands.entity(e).despawn();
         }
-        match result {
-            Ok((session, report, expert_paths)) => {
-                let kept = scoring.kept.take().unwrap_or_else(|| Err("not kept".into()));
-                let trainee_paths = needle_paths(&session);
-                commands.insert_resource(Finished { session, report, trainee_paths, expert_paths, kept });
-            }
-            Err(e) => {
-                commands.spawn((
-                    DespawnOnExit(AppState::Debrief),
-                    ui::page(),
-                    children![ui::colored(format!("The session could not be scored: {e}"), 18.0, BAD)],
-                ));
-            }
-        }
+        let kept = scoring.kept.take().unwrap_or_else(|| Err("not kept".into()));
+        let trainee_paths = needle_paths(&session);
+        commands.insert_resource(Finished { session, report, trainee_paths, expert_paths, kept });
         return;
     }
     if !sim.idle() {
         return;
     }
     let Some(session) = sim.end() else { return };
-    let log: ActionLog = session.log();
-    scoring.kept = Some(Autosave::in_dir(&options.data_dir).finish(session).map_err(|e| e.to_string()));
+    scoring.kept = Some(Autosave::in_dir(&options.data_dir).finish(&session).map_err(|e| e.to_string()));
     scoring.task = Some(AsyncComputeTaskPool::get().spawn(async move {
-        let session = Session::replay(&log).map_err(|e| e.to_string())?;
         let report = assessment::report(&session);
         let expert = assessment::expert_reference(session.scenario(), session.seed());
-        Ok((session, report, needle_paths(&expert)))
+        (session, report, needle_paths(&expert))
     }));
 }
 

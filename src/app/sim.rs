@@ -85,11 +85,12 @@ impl Sim {
         self.version += 1;
     }
 
-    /// The session is over: no more autosaves; hand back the session.
-    pub fn end(&mut self) -> Option<&Session> {
+    /// The session is over: no more autosaves; hand the session over (for scoring).
+    pub fn end(&mut self) -> Option<Session> {
         self.autosave = None;
         self.queue.clear();
-        self.session.as_ref()
+        self.version += 1;
+        self.session.take()
     }
 
     fn save(&mut self) {

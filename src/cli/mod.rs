@@ -238,9 +238,10 @@ fn window(args: WindowArgs) -> i32 {
     if let Some(m) = args.mode {
         scenario.mode = m;
     }
-    // Say up front when a log to resume cannot be used, rather than in the window.
+    // Say up front when a log to resume cannot be read, rather than in the window (which
+    // applies its actions again itself, shots off the main thread).
     if let Some(path) = &args.resume
-        && let Err(e) = fluorohip::sim::script::replay_file(path)
+        && let Err(e) = fluorohip::sim::script::load_log(path)
     {
         return fail(e, 2);
     }
