@@ -2,8 +2,9 @@
 //! stands. Assessment mode shows none of this (the app decides; this module only
 //! answers). Pure functions of the session, so a replay coaches the same way.
 
+use super::anatomy::Tissue;
 use super::assessment::{COAXIAL_FULL_MARKS_DEG, required_steps};
-use super::injection::ContrastPattern;
+use super::injection::{ContrastPattern, Fluid};
 use super::needle::{Compartment, NeedleKind};
 use super::procedure::Step;
 use super::session::{EventKind, Session};
@@ -85,28 +86,98 @@ pub fn advanced_since_last_shot_mm(session: &Session) -> Option<f64> {
     Some((needle.depth_mm() - depth_at_shot).max(0.0))
 }
 
-/// Up to three lines of advice for the trainee, most urgent first.
-pub fn hints(session: &Session) -> Vec<String> {
+/// How urgent a piece of advice is. Danger always comes first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Urgency {
+    /// Harm is happening or about to: a vessel, a nerve.
+    Danger,
+    /// Technique: image now, aim down the beam.
+    Caution,
+    /// What the images mean, what comes next.
+    Routine,
+}
+
+/// One line of advice and how urgent it is.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Advice {
+    pub urgency: Urgency,
+    pub text: String,
+}
+
+/// Closer than this to a structure at risk, the coach says so before anything else (mm):
+/// the needle's own near-miss distance.
+pub const DANGER_NEAR_MM: f64 = crate::sim::needle::NEAR_MISS_MM;
+
+/// The structure at risk nearest the needle's tip now, and its distance (mm, 0 inside).
+pub fn nearest_at_risk(session: &Session) -> Option<(Tissue, f64)> {
+    let tip = session.state().needle?.tip();
+    Tissue::ALL
+        .into_iter()
+        .filter(|t| t.is_at_risk())
+        .map(|t| (t, session.patient().signed_distance(t, tip).max(0.0)))
+        .filter(|(_, d)| d.is_finite())
+        .min_by(|a, b| a.1.total_cmp(&b.1))
+}
+
+/// The pattern the trainee last read and the pattern it really was, if no contrast has
+/// gone in since: only then may the coach say what the image meant.
+pub fn read_pattern(session: &Session) -> Option<(ContrastPattern, ContrastPattern)> {
+    let events = session.state().events;
+    let read = events.iter().rposition(|e| matches!(e.kind, EventKind::ContrastReadAs { .. }))?;
+    let contrast_since =
+        events[read..].iter().any(|e| matches!(e.kind, EventKind::Injected { fluid: Fluid::Contrast, .. }));
+    if contrast_since {
+        return None;
+    }
+    match events[read].kind {
+        EventKind::ContrastReadAs { read, actual, .. } => Some((read, actual)),
+        _ => None,
+    }
+}
+
+/// Up to three pieces of advice, most urgent first: danger (blood, a nerve, the tip
+/// within a few millimetres of a structure at risk) before technique before routine.
+/// What a contrast pattern means is said only once the trainee has read it.
+pub fn advice(session: &Session) -> Vec<Advice> {
     let state = session.state();
     let mut out = Vec::new();
+    let mut say = |urgency, text: String| out.push(Advice { urgency, text });
     if let Some(n) = state.needle {
         let spinal = n.kind != NeedleKind::Anaesthetic25G;
         if n.blood_in_hub {
-            out.push("Blood in the hub: the tip is in a vessel. Do not inject; withdraw and redirect.".to_string());
+            say(
+                Urgency::Danger,
+                "Blood in the hub: the tip is in a vessel. Do not inject; withdraw and redirect.".into(),
+            );
         }
         match state.tip_compartment {
             Some(Compartment::Nerve) => {
-                out.push("Shooting pain down the thigh: the tip is on the nerve. Withdraw now.".into());
+                say(Urgency::Danger, "Shooting pain down the thigh: the tip is on the nerve. Withdraw now.".into());
             }
             Some(Compartment::BoneSurface) if spinal && state.contrast_pattern == ContrastPattern::None => {
-                out.push("Bony end-point: inject 1-3 ml of contrast under imaging to see where the tip is.".into());
+                say(
+                    Urgency::Routine,
+                    "Bony end-point: inject 1-3 ml of contrast under imaging to see where the tip is.".into(),
+                );
             }
             _ => {}
         }
+        if let Some((t, d)) = nearest_at_risk(session).filter(|(_, d)| *d > 0.0 && *d < DANGER_NEAR_MM) {
+            say(
+                Urgency::Danger,
+                format!(
+                    "The tip is {d:.1} mm from the {}: stop advancing, withdraw a little and redirect away from it.",
+                    t.label()
+                ),
+            );
+        }
         if spinal && let Some(mm) = advanced_since_last_shot_mm(session).filter(|mm| *mm > ADVANCE_BETWEEN_SHOTS_MM) {
-            out.push(format!(
-                "Take a shot: the needle has gone {mm:.0} mm since the last image, and the tip could be anywhere."
-            ));
+            say(
+                Urgency::Caution,
+                format!(
+                    "Take a shot: the needle has gone {mm:.0} mm since the last image, and the tip could be anywhere."
+                ),
+            );
         }
         if spinal
             && let Some(angle) = state.events.iter().rev().find_map(|e| match e.kind {
@@ -115,24 +186,40 @@ pub fn hints(session: &Session) -> Vec<String> {
             })
             && let Some(a) = angle.filter(|a| *a > COAXIAL_FULL_MARKS_DEG)
         {
-            out.push(format!(
-                "The needle is {a:.0} deg off the beam: aim along the beam so it is seen end-on, down the barrel."
-            ));
+            say(
+                Urgency::Caution,
+                format!(
+                    "The needle is {a:.0} deg off the beam: aim along the beam so it is seen end-on, down the barrel."
+                ),
+            );
         }
     }
     let done = |step: Step| session.steps().iter().any(|(d, _)| *d == step);
-    // What the contrast means matters until the drug has gone in.
+    // What the contrast meant, once the trainee has read it, until the drug has gone in.
     if !done(Step::DrugInjected)
-        && let Some(meaning) = pattern_meaning(state.contrast_pattern)
+        && let Some((read, actual)) = read_pattern(session)
+        && let Some(meaning) = pattern_meaning(actual)
     {
-        out.push(format!("Contrast: {meaning}."));
+        let verdict = if read == actual {
+            "You read it right".to_string()
+        } else {
+            format!("You read {}; it is {}", read.as_str().replace('_', "-"), actual.as_str().replace('_', "-"))
+        };
+        say(Urgency::Routine, format!("{verdict}: {meaning}."));
     }
     match next_step(session) {
-        Some(step) => out.push(format!("Next: {} - {}.", step.label(), why(step))),
-        None => out.push("Every step is done: press Finish for the debrief.".into()),
+        Some(step) => say(Urgency::Routine, format!("Next: {} - {}.", step.label(), why(step))),
+        None => say(Urgency::Routine, "Every step is done: press Finish for the debrief.".into()),
     }
+    // Stable: within one urgency the order above stands.
+    out.sort_by_key(|a| a.urgency);
     out.truncate(3);
     out
+}
+
+/// Up to three lines of advice for the trainee, most urgent first (see [`advice`]).
+pub fn hints(session: &Session) -> Vec<String> {
+    advice(session).into_iter().map(|a| a.text).collect()
 }
 
 #[cfg(test)]
@@ -200,5 +287,60 @@ mod tests {
         assert!(pattern_meaning(P::None).is_none());
         // Intravascular advice never says to proceed.
         assert!(pattern_meaning(P::Intravascular).unwrap().contains("never inject"));
+    }
+
+    fn needle_toward(s: &mut Session, toward: LandmarkName) {
+        s.apply(Action::InsertNeedle {
+            entry: PointRef::landmark(LandmarkName::AnteriorEntry),
+            toward: PointRef::landmark(toward),
+        })
+        .unwrap();
+    }
+
+    #[test]
+    fn a_nerve_close_to_the_tip_outranks_taking_a_shot() {
+        let mut s = session();
+        needle_toward(&mut s, LandmarkName::FemoralNerve);
+        // Advance 1 mm at a time until the tip is within the danger distance of a
+        // structure at risk, then far enough since the last image to want a shot too.
+        let mut near = None;
+        for _ in 0..150 {
+            s.apply(Action::Advance { mm: 1.0 }).unwrap();
+            if let Some((t, d)) = nearest_at_risk(&s).filter(|(_, d)| *d > 0.0 && *d < DANGER_NEAR_MM)
+                && advanced_since_last_shot_mm(&s).unwrap() > ADVANCE_BETWEEN_SHOTS_MM
+            {
+                near = Some((t, d));
+                break;
+            }
+        }
+        let (t, _) = near.expect("the tip comes within a few mm of a structure at risk on the way to the nerve");
+        let a = advice(&s);
+        assert_eq!(a[0].urgency, Urgency::Danger, "{a:?}");
+        assert!(a[0].text.contains(t.label()) && a[0].text.contains("mm from"), "{a:?}");
+        let shot = a.iter().position(|x| x.text.starts_with("Take a shot"));
+        assert!(shot.is_none_or(|i| i > 0), "{a:?}");
+    }
+
+    #[test]
+    fn the_pattern_is_explained_only_after_the_trainee_has_read_it() {
+        let scenario = Scenario::default();
+        let mut s = Session::new(scenario.clone(), 3).unwrap();
+        let actions = crate::sim::assessment::expert_actions(&scenario);
+        let read = actions.iter().position(|a| matches!(a, Action::ReadContrast { .. })).unwrap();
+        for a in actions[..read].iter().cloned() {
+            s.apply(a).unwrap();
+        }
+        assert_ne!(s.state().contrast_pattern, ContrastPattern::None);
+        let before = hints(&s).join(" ");
+        for word in ["intra-articular", "outlines", "pools", "You read"] {
+            assert!(!before.contains(word), "the coach gives the pattern away before the read: {before}");
+        }
+        // A wrong read: the coach then says what it was and what that means.
+        s.apply(Action::ReadContrast { pattern: ContrastPattern::Bursal }).unwrap();
+        let after = hints(&s).join(" ");
+        assert!(after.contains("You read bursal; it is intra-articular"), "{after}");
+        // More contrast makes a new image to read: the explanation goes until it is read.
+        s.apply(Action::Inject { fluid: Fluid::Contrast, volume_ml: 0.5, rate_ml_s: None }).unwrap();
+        assert!(!hints(&s).join(" ").contains("You read"), "{:?}", hints(&s));
     }
 }
