@@ -224,3 +224,422 @@ fn a_scripted_session_goes_from_the_chooser_through_the_procedure_to_the_debrief
         let _ = std::fs::remove_dir_all(&shots.dir);
     }
 }
+
+/// The window driven as a trainee drives it: real X mouse and key events from `xdotool`,
+/// on a window started by `xvfb-run`. The app writes what it shows to a JSON file
+/// (`FLUOROHIP_UI_STATE`), and every step waits on that, never on a fixed sleep.
+mod trainee {
+    use std::path::{Path, PathBuf};
+    use std::process::{Child, Command, Stdio};
+    use std::time::{Duration, Instant};
+
+    use serde_json::Value;
+
+    /// Longest wait for any one thing to show (s): a shot under software rendering takes a few.
+    const WAIT_S: u64 = 90;
+
+    pub struct Window {
+        child: Child,
+        display: String,
+        xauthority: String,
+        state: PathBuf,
+        window_id: String,
+        pub dir: PathBuf,
+        shots: usize,
+    }
+
+    impl Drop for Window {
+        fn drop(&mut self) {
+            // xvfb-run, the app and the X server are one process group.
+            let _ = Command::new("kill").arg("--").arg(format!("-{}", self.child.id())).status();
+            let _ = self.child.wait();
+        }
+    }
+
+    impl Window {
+        /// `fluorohip open ARGS` under xvfb-run; the shell in between writes down the display
+        /// and the X authority so xdotool can reach the same server.
+        pub fn open(dir: &Path, args: &[&str]) -> Window {
+            use std::os::unix::process::CommandExt;
+            let state = dir.join("ui.json");
+            let display_file = dir.join("display");
+            let log = std::fs::File::create(dir.join("app.log")).unwrap();
+            let child = Command::new("xvfb-run")
+                .args(["-a", "-s", "-screen 0 1280x720x24", "sh", "-c"])
+                .arg("echo \"$DISPLAY $XAUTHORITY\" > \"$1\"; shift; exec \"$@\"")
+                .arg("sh")
+                .arg(&display_file)
+                .arg(env!("CARGO_BIN_EXE_fluorohip"))
+                .arg("open")
+                .args(args)
+                .env("WGPU_ADAPTER_NAME", "llvmpipe")
+                .env("FLUOROHIP_UI_STATE", &state)
+                .stdout(Stdio::from(log.try_clone().unwrap()))
+                .stderr(Stdio::from(log))
+                .process_group(0)
+                .spawn()
+                .expect("xvfb-run starts");
+            let start = Instant::now();
+            let (display, xauthority) = loop {
+                if let Ok(s) = std::fs::read_to_string(&display_file)
+                    && let Some((d, a)) = s.trim().split_once(' ')
+                {
+                    break (d.to_string(), a.to_string());
+                }
+                assert!(start.elapsed() < Duration::from_secs(30), "xvfb-run did not start the app");
+                std::thread::sleep(Duration::from_millis(100));
+            };
+            let mut w = Window {
+                child,
+                display,
+                xauthority,
+                state,
+                window_id: String::new(),
+                dir: dir.to_path_buf(),
+                shots: 0,
+            };
+            w.wait("the first frame", |_| true);
+            let id = w.xdo(&["search", "--name", "fluorohip"]);
+            w.window_id = id.lines().next().expect("the window is found by its title").to_string();
+            // No window manager: give the window the keyboard focus, and the pointer.
+            w.xdo(&["mousemove", "--window", &w.window_id, "640", "300"]);
+            let _ = Command::new("xdotool")
+                .args(["windowfocus", &w.window_id])
+                .env("DISPLAY", &w.display)
+                .env("XAUTHORITY", &w.xauthority)
+                .status();
+            w
+        }
+
+        fn xdo(&self, args: &[&str]) -> String {
+            let o = Command::new("xdotool")
+                .args(args)
+                .env("DISPLAY", &self.display)
+                .env("XAUTHORITY", &self.xauthority)
+                .output()
+                .expect("xdotool runs");
+            assert!(o.status.success(), "xdotool {args:?}: {}", String::from_utf8_lossy(&o.stderr));
+            String::from_utf8_lossy(&o.stdout).into_owned()
+        }
+
+        /// What the window shows now.
+        pub fn ui(&self) -> Value {
+            loop {
+                if let Ok(s) = std::fs::read_to_string(&self.state)
+                    && let Ok(v) = serde_json::from_str::<Value>(&s)
+                {
+                    return v;
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        }
+
+        /// Wait until the window shows what `ok` wants; fail with what it shows after WAIT_S.
+        pub fn wait(&self, what: &str, ok: impl Fn(&Value) -> bool) -> Value {
+            let start = Instant::now();
+            loop {
+                if self.state.is_file() {
+                    let v = self.ui();
+                    if ok(&v) {
+                        return v;
+                    }
+                    if start.elapsed() > Duration::from_secs(WAIT_S) {
+                        let log = std::fs::read_to_string(self.dir.join("app.log")).unwrap_or_default();
+                        panic!("waited {WAIT_S} s for {what}; the window shows:\n{v:#}\napp log tail:\n{}", tail(&log));
+                    }
+                }
+                assert!(start.elapsed() < Duration::from_secs(WAIT_S + 30), "no UI state file: the app did not start");
+                std::thread::sleep(Duration::from_millis(150));
+            }
+        }
+
+        /// Wait for `n` more frames to be drawn (the app has seen what was sent before).
+        pub fn frames(&self, n: u64) -> Value {
+            let f0 = self.ui()["frame"].as_u64().unwrap();
+            self.wait(&format!("{n} frames"), |v| v["frame"].as_u64().unwrap() >= f0 + n)
+        }
+
+        /// Wait until every queued action (and shot) has happened.
+        pub fn settle(&self) -> Value {
+            self.frames(1);
+            self.wait("the session to be idle", |v| v["idle"] == true)
+        }
+
+        /// Keys as xdotool names them, e.g. "F1", "shift+Up", "space"; all sent at once.
+        pub fn keys(&self, keys: &[&str]) {
+            let mut args = vec!["key", "--delay", "20"];
+            args.extend_from_slice(keys);
+            self.xdo(&args);
+        }
+
+        /// Move the pointer to window pixel (x, y), let a frame see it, and click.
+        pub fn click(&self, x: f64, y: f64) {
+            let (x, y) = (x.round().to_string(), y.round().to_string());
+            self.xdo(&["mousemove", "--window", &self.window_id, &x, &y]);
+            self.frames(2);
+            self.xdo(&["click", "1"]);
+        }
+
+        /// Click the visible button whose label is `label`.
+        pub fn click_button(&self, label: &str) {
+            let v = self.wait(&format!("the button {label:?}"), |v| button(v, label).is_some());
+            let (x, y, _) = button(&v, label).unwrap();
+            self.click(x, y);
+        }
+
+        /// A landmark's place on screen; it must lie in the 3D view, clear of the panels.
+        pub fn point(&self, name: &str) -> (f64, f64) {
+            let v = self.ui();
+            let p = v["points"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|p| p[0] == name)
+                .unwrap_or_else(|| panic!("{name} is not on screen: {v:#}"));
+            let (x, y) = (p[1][0].as_f64().unwrap(), p[1][1].as_f64().unwrap());
+            assert!((350.0..920.0).contains(&x) && (60.0..560.0).contains(&y), "{name} at ({x}, {y}) is under a panel");
+            (x, y)
+        }
+
+        /// Save what the screen shows (kept with FLUOROHIP_KEEP_SCREENSHOTS=1).
+        pub fn screenshot(&mut self, name: &str) -> Option<PathBuf> {
+            if !super::have("import") {
+                return None;
+            }
+            // What was drawn lags what the state file says by a frame or two.
+            self.frames(3);
+            self.shots += 1;
+            let path = self.dir.join(format!("{:02}-{name}.png", self.shots));
+            let ok = Command::new("import")
+                .args(["-window", "root"])
+                .arg(&path)
+                .env("DISPLAY", &self.display)
+                .env("XAUTHORITY", &self.xauthority)
+                .status()
+                .is_ok_and(|s| s.success());
+            ok.then_some(path)
+        }
+    }
+
+    fn tail(s: &str) -> String {
+        let lines: Vec<&str> = s.lines().collect();
+        lines[lines.len().saturating_sub(30)..].join("\n")
+    }
+
+    /// A visible button by label: centre and whether it is drawn as chosen.
+    pub fn button(v: &Value, label: &str) -> Option<(f64, f64, bool)> {
+        v["buttons"]
+            .as_array()?
+            .iter()
+            .find(|b| b[0] == label)
+            .map(|b| (b[1][0].as_f64().unwrap(), b[1][1].as_f64().unwrap(), b[2].as_bool().unwrap()))
+    }
+
+    pub fn texts(v: &Value) -> Vec<String> {
+        v["texts"].as_array().unwrap().iter().map(|t| t.as_str().unwrap().to_string()).collect()
+    }
+
+    pub fn has_text(v: &Value, part: &str) -> bool {
+        texts(v).iter().any(|t| t.contains(part))
+    }
+
+    pub fn step_done(v: &Value, step: &str) -> bool {
+        v["steps_done"].as_array().unwrap().iter().any(|s| s == step)
+    }
+}
+
+/// T through the tray until the needle panel names `which`.
+fn choose_needle(w: &trainee::Window, which: &str) {
+    for _ in 0..4 {
+        if trainee::has_text(&w.ui(), &format!("tray: {which}")) {
+            return;
+        }
+        w.keys(&["t"]);
+        w.settle();
+    }
+    panic!("{which} is not on the tray: {:#}", w.ui());
+}
+
+#[test]
+fn a_trainee_clicks_and_types_through_an_assessment_in_the_real_window() {
+    use trainee::{button, has_text, step_done, texts};
+    if !have("xvfb-run") || !have("xdotool") {
+        assert!(!in_ci(), "xvfb-run or xdotool is missing: .ci/run must install xvfb and xdotool");
+        eprintln!("skipping: needs xvfb-run and xdotool (apt-get install xvfb xdotool mesa-vulkan-drivers)");
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("fluorohip-gui-trainee-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let data = dir.join("data");
+    let mut w = trainee::Window::open(
+        &dir,
+        &[
+            "--scenario",
+            "routine_anterior",
+            "--mode",
+            "assessment",
+            "--trainee",
+            "xdo",
+            "--data-dir",
+            data.to_str().unwrap(),
+        ],
+    );
+
+    // The notice, acknowledged with Enter; the chooser's Start clicked.
+    w.wait("the notice", |v| v["screen"] == "Notice");
+    w.keys(&["Return"]);
+    w.wait("the chooser", |v| v["screen"] == "Chooser");
+    w.click_button("Start the procedure");
+    let v = w.wait("the procedure", |v| v["screen"] == "Procedure" && v["actions"] == 0);
+    assert_eq!(v["mode"], "Assessment");
+    // Nothing is preselected or hinted: no "keyed answers", no coach, no tissue at the tip.
+    assert!(!has_text(&v, "keyed answers") && !has_text(&v, "Next:"), "{:#?}", texts(&v));
+
+    // Consent, baseline provocation, time-out; positioning chosen by clicking.
+    w.keys(&["F1", "F2", "F3", "F4"]);
+    w.settle();
+    w.click_button("supine");
+    w.wait("positioning", |v| step_done(v, "Positioning"));
+    // The anterior view, for clicking the skin.
+    w.keys(&["1"]);
+    w.frames(3);
+    w.screenshot("procedure-start");
+
+    // The pulse: F5 arms it, then a click on the skin over the femoral artery.
+    w.keys(&["F5"]);
+    w.wait("pulse marking armed", |v| v["pick_mode"] == "Pulse");
+    let (x, y) = w.point("femoral_pulse");
+    w.click(x, y);
+    let v = w.wait("the pulse marked", |v| step_done(v, "MarkFemoralPulse"));
+    let line = texts(&v).into_iter().find(|t| t.contains("femoral pulse marked")).expect("the event says so");
+    let mm: f64 = line
+        .split("femoral pulse marked ")
+        .nth(1)
+        .and_then(|r| r.split(" mm").next())
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or_else(|| panic!("{line}"));
+    assert!(mm <= 8.0, "the pulse was clicked over the artery but marked {mm} mm from it");
+    assert_eq!(v["pick_mode"], "Entry", "a marked pulse goes back to choosing the entry");
+
+    // Imaging set as the expert does (collimated, 7.5 pulses/s), a localisation shot, prep.
+    w.keys(&["c", "c", "p", "space", "F6"]);
+    w.settle();
+
+    // The entry: a click on the skin over the target; the planned path and aim readout show.
+    let (x, y) = w.point("anterior_entry");
+    w.click(x, y);
+    let v = w.wait("the entry chosen", |v| v["entry_chosen"] == true);
+    assert!(has_text(&v, "aim: 0 deg to beam"), "straight down the beam: {:#?}", texts(&v));
+    w.screenshot("entry-chosen");
+    w.keys(&["Right"]);
+    w.wait("the aim tilted", |v| has_text(v, "tilt +2 deg left"));
+    w.keys(&["Left"]);
+    w.wait("the aim back", |v| has_text(v, "aim: 0 deg to beam"));
+
+    // Skin anaesthetic with the 25G: 4 ml, then out.
+    choose_needle(&w, "25G");
+    w.keys(&["n", "shift+Up", "shift+Up", "shift+Up"]);
+    let v = w.settle();
+    let depth = v["needle_depth_mm"].as_f64().expect("the needle is in");
+    assert!((depth - 15.0).abs() < 1.0, "three quick Shift+Up are 15 mm, not {depth}");
+    w.keys(&["equal", "equal", "equal", "l", "x"]);
+    let v = w.settle();
+    assert!(step_done(&v, "LocalAnaesthetic"), "{v:#}");
+    assert!(has_text(&v, "given ml: anaesthetic 4.0, contrast 0.0"), "the running total: {:#?}", texts(&v));
+
+    // The spinal needle, in at the chosen entry, advanced 5 mm at a time until bone.
+    choose_needle(&w, "22G Quincke 89 mm");
+    w.keys(&["n"]);
+    w.settle();
+    let mut bone = false;
+    for _ in 0..30 {
+        w.keys(&["shift+Up"]);
+        let v = w.settle();
+        assert!(v["alarm"].is_null(), "a safety alarm on the way in: {}", v["alarm"]);
+        if has_text(&v, "bony end-point") {
+            bone = true;
+            break;
+        }
+    }
+    assert!(bone, "no bony end-point: {:#}", w.ui());
+    w.keys(&["space"]);
+    w.settle();
+    w.screenshot("needle-at-bone");
+
+    // Contrast, 2 ml chosen (4 -> 3 -> 2), then an image of it.
+    w.keys(&["minus", "minus", "k"]);
+    w.settle();
+    w.keys(&["space"]);
+    let v = w.settle();
+    assert!(has_text(&v, "injected 2.0 ml contrast, low resistance"), "{:#?}", texts(&v));
+    // The answer is the trainee's: nothing chosen, and nothing on screen says it.
+    for p in ["intra-articular", "extra-articular", "mixed", "intravascular", "bursal"] {
+        let (_, _, on) = button(&v, p).unwrap_or_else(|| panic!("no {p} button: {v:#}"));
+        assert!(!on, "{p} is preselected");
+    }
+    for t in texts(&v) {
+        if ["intra-articular", "extra-articular", "mixed", "intravascular", "bursal"].contains(&t.as_str()) {
+            continue; // the answer buttons themselves
+        }
+        let l = t.to_lowercase();
+        for leak in ["intraarticular", "intra_articular", "intra-articular", "extraarticular", "it was", "tip in"] {
+            assert!(!l.contains(leak), "{t:?} gives the answer away before it is given");
+        }
+    }
+    w.screenshot("contrast-question");
+    w.click_button("intra-articular");
+    let v = w.wait("the choice lit", |v| button(v, "intra-articular").is_some_and(|b| b.2));
+    assert!(!step_done(&v, "ContrastRead"), "choosing is not yet answering");
+    w.click_button("Submit (F7)");
+    let v = w.wait("the contrast read", |v| step_done(v, "ContrastRead"));
+    assert!(!has_text(&v, "it was"), "assessment mode does not say if the read was right");
+
+    // The drug, 5 ml (2 -> 3 -> 4 -> 5); needle out; dose; rest skipped; provocation.
+    w.keys(&["equal", "equal", "equal", "j", "x", "F8", "F9"]);
+    w.settle();
+    w.click_button("Skip to the end");
+    w.wait("the rest", |v| step_done(v, "Rest"));
+    w.keys(&["F2"]);
+    w.settle();
+    // The block: chosen by clicking, then submitted.
+    w.click_button("positive");
+    w.wait("the reading chosen", |v| button(v, "positive").is_some_and(|b| b.2));
+    w.click_button("Submit (F10)");
+    w.wait("the block read", |v| step_done(v, "DiagnosticReading"));
+    w.keys(&["F11"]);
+    w.settle();
+    w.screenshot("procedure-end");
+
+    // Finish (confirmed in place if a step is missing), and the debrief.
+    w.keys(&["F12"]);
+    let v = w.frames(3);
+    if v["screen"] == "Procedure" {
+        w.wait("the finish confirmation", |v| has_text(v, "confirm?"));
+        w.keys(&["F12"]);
+    }
+    let v = w.wait("the debrief", |v| v["screen"] == "Debrief" && has_text(v, "PASS"));
+    w.screenshot("debrief");
+    let all = texts(&v).join("\n");
+    assert!(all.contains("femoral pulse"), "the debrief lists the pulse: {all}");
+
+    // The kept log holds the trainee's own clicks: the pulse where it was clicked, the
+    // contrast read as chosen, volumes as set.
+    let kept: Vec<_> = std::fs::read_dir(data.join("sessions")).unwrap().map(|e| e.unwrap().path()).collect();
+    assert_eq!(kept.len(), 1, "{kept:?}");
+    let log: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&kept[0]).unwrap()).unwrap();
+    let logged = log["actions"].as_array().unwrap();
+    let of = |name: &str| logged.iter().filter(|a| a["action"] == name).collect::<Vec<_>>();
+    let pulse = of("mark_pulse");
+    assert!(pulse.len() == 1 && pulse[0]["at"].is_array(), "the pulse is marked once, at a clicked point: {pulse:?}");
+    assert_eq!(of("read_contrast")[0]["pattern"], "intra_articular");
+    let volumes: Vec<f64> = of("inject").iter().map(|a| a["volume_ml"].as_f64().unwrap()).collect();
+    assert_eq!(volumes, [4.0, 2.0, 5.0], "anaesthetic, contrast, drug as set");
+
+    if std::env::var_os("FLUOROHIP_KEEP_SCREENSHOTS").is_none() {
+        drop(w);
+        let _ = std::fs::remove_dir_all(&dir);
+    } else {
+        eprintln!("screenshots kept in {}", w.dir.display());
+    }
+}

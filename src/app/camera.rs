@@ -30,7 +30,7 @@ fn spawn(mut commands: Commands) {
         // Multisampling quadruples the fill cost of a software renderer.
         Msaa::Off,
         MeshPickingCamera,
-        Orbit { focus: Vec3::new(0.0, 0.02, 0.0), distance: 0.55, yaw: 0.6, pitch: 0.75 },
+        HOME,
         Transform::default(),
     ));
     commands.spawn((
@@ -57,16 +57,25 @@ fn orbit(
     }
 }
 
-fn presets(keys: Res<ButtonInput<KeyCode>>, sim: Res<Sim>, mut q: Query<&mut Orbit>) {
+/// Where the camera starts, and starts again for each new case.
+pub const HOME: Orbit = Orbit { focus: Vec3::new(0.0, 0.02, 0.0), distance: 0.55, yaw: 0.6, pitch: 0.75 };
+
+fn presets(keys: Res<super::keys::KeyPresses>, sim: Res<Sim>, mut q: Query<&mut Orbit>, mut seen: Local<u64>) {
     let Some(session) = sim.session() else { return };
+    // A new case starts from the home view, not the last case's zoom.
+    let new_case = *seen != sim.generation;
+    *seen = sim.generation;
     for mut o in &mut q {
-        if keys.just_pressed(KeyCode::Digit1) {
+        if new_case {
+            *o = HOME;
+        }
+        if keys.just(KeyCode::Digit1) {
             (o.yaw, o.pitch, o.distance) = (0.0, 1.45, 0.7);
         }
-        if keys.just_pressed(KeyCode::Digit2) {
+        if keys.just(KeyCode::Digit2) {
             (o.yaw, o.pitch, o.distance) = (std::f32::consts::PI, 0.05, 0.7);
         }
-        if keys.just_pressed(KeyCode::Digit3) {
+        if keys.just(KeyCode::Digit3) {
             // From the detector, looking back along the beam.
             let g = session.state().fluoroscope.geometry(session.scenario().position);
             let pos = session.scenario().position;

@@ -14,64 +14,51 @@ pub fn plugin(app: &mut App) {
 
 const ANGLE_STEP_DEG: f64 = 5.0;
 
-fn controls(keys: Res<ButtonInput<KeyCode>>, mut sim: ResMut<Sim>) {
+fn controls(keys: Res<super::keys::KeyPresses>, mut sim: ResMut<Sim>) {
     let Some(session) = sim.session() else { return };
     let f = session.state().fluoroscope;
     let (mut lao, mut cran) = (f.pose.lao_deg, f.pose.cranial_deg);
     let mut s = f.settings;
     let mut moved = false;
     let mut changed = false;
-    if keys.just_pressed(KeyCode::KeyA) {
-        lao -= ANGLE_STEP_DEG;
-        moved = true;
-    }
-    if keys.just_pressed(KeyCode::KeyD) {
-        lao += ANGLE_STEP_DEG;
-        moved = true;
-    }
-    if keys.just_pressed(KeyCode::KeyW) {
-        cran += ANGLE_STEP_DEG;
-        moved = true;
-    }
-    if keys.just_pressed(KeyCode::KeyS) {
-        cran -= ANGLE_STEP_DEG;
-        moved = true;
-    }
-    if keys.just_pressed(KeyCode::KeyF) {
-        s.field = match s.field {
-            FieldSize::Cm23 => FieldSize::Cm15,
-            FieldSize::Cm15 => FieldSize::Cm11,
-            FieldSize::Cm11 => FieldSize::Cm23,
-        };
-        changed = true;
-    }
-    if keys.just_pressed(KeyCode::KeyC) {
-        s.collimation.iris = (s.collimation.iris - 0.1).max(0.3);
-        changed = true;
-    }
-    if keys.just_pressed(KeyCode::KeyV) {
-        s.collimation.iris = (s.collimation.iris + 0.1).min(1.0);
-        changed = true;
-    }
-    if keys.just_pressed(KeyCode::KeyP) {
-        s.pulse_rate = match s.pulse_rate {
-            PulseRate::Continuous => PulseRate::Pps15,
-            PulseRate::Pps15 => PulseRate::Pps7_5,
-            PulseRate::Pps7_5 => PulseRate::Pps3,
-            PulseRate::Pps3 => PulseRate::Continuous,
-        };
-        changed = true;
-    }
-    if keys.just_pressed(KeyCode::KeyO) {
-        s.polarity = match s.polarity {
-            Polarity::BoneBlack => Polarity::BoneWhite,
-            Polarity::BoneWhite => Polarity::BoneBlack,
-        };
-        changed = true;
-    }
-    if keys.just_pressed(KeyCode::KeyM) {
-        s.low_dose = !s.low_dose;
-        changed = true;
+    // Every press counts, in order, however many came between two frames.
+    for p in keys.presses.iter().filter(|p| !p.repeat) {
+        match p.key {
+            KeyCode::KeyA => lao -= ANGLE_STEP_DEG,
+            KeyCode::KeyD => lao += ANGLE_STEP_DEG,
+            KeyCode::KeyW => cran += ANGLE_STEP_DEG,
+            KeyCode::KeyS => cran -= ANGLE_STEP_DEG,
+            KeyCode::KeyF => {
+                s.field = match s.field {
+                    FieldSize::Cm23 => FieldSize::Cm15,
+                    FieldSize::Cm15 => FieldSize::Cm11,
+                    FieldSize::Cm11 => FieldSize::Cm23,
+                }
+            }
+            KeyCode::KeyC => s.collimation.iris = (s.collimation.iris - 0.1).max(0.3),
+            KeyCode::KeyV => s.collimation.iris = (s.collimation.iris + 0.1).min(1.0),
+            KeyCode::KeyP => {
+                s.pulse_rate = match s.pulse_rate {
+                    PulseRate::Continuous => PulseRate::Pps15,
+                    PulseRate::Pps15 => PulseRate::Pps7_5,
+                    PulseRate::Pps7_5 => PulseRate::Pps3,
+                    PulseRate::Pps3 => PulseRate::Continuous,
+                }
+            }
+            KeyCode::KeyO => {
+                s.polarity = match s.polarity {
+                    Polarity::BoneBlack => Polarity::BoneWhite,
+                    Polarity::BoneWhite => Polarity::BoneBlack,
+                }
+            }
+            KeyCode::KeyM => s.low_dose = !s.low_dose,
+            _ => continue,
+        }
+        if matches!(p.key, KeyCode::KeyA | KeyCode::KeyD | KeyCode::KeyW | KeyCode::KeyS) {
+            moved = true;
+        } else {
+            changed = true;
+        }
     }
     if moved {
         sim.push(Action::SetCArm {

@@ -10,7 +10,9 @@
 use bevy::prelude::*;
 
 use super::banner::BANNER_HEIGHT_PX;
-use super::needle::{Aim, inject};
+use super::keys::KeyPresses;
+use super::needle::{PickMode, PushSettings, inject};
+use super::procedure_keys::{Answers, submit_pattern, submit_reading};
 use super::sim::Sim;
 use super::ui::{self, BAD, DIM, GOOD, PANEL, SceneUi, WARN};
 use super::{AppState, Paused, live};
@@ -18,8 +20,11 @@ use crate::sim::assessment::required_steps;
 use crate::sim::coach;
 use crate::sim::injection::{ContrastPattern, Fluid};
 use crate::sim::procedure::{ReadingAnswer, Step};
-use crate::sim::session::{Action, PointRef};
+use crate::sim::session::Action;
 use crate::sim::{Mode, Position};
+
+const COACH_BG: Color = Color::srgba(0.02, 0.1, 0.05, 0.75);
+const COACH_TEXT: Color = Color::srgb(0.75, 1.0, 0.8);
 
 /// Width of the left column (px).
 pub const LEFT_PX: f32 = 330.0;
@@ -34,6 +39,8 @@ enum Do {
     Pattern(ContrastPattern),
     Reading(ReadingAnswer),
     Place(Position),
+    SubmitPattern,
+    SubmitReading,
     SkipRest,
     Pause,
     Finish,
@@ -61,14 +68,23 @@ struct Status;
 struct PauseOverlay;
 #[derive(Component)]
 struct FinishLabel;
+/// Why a submit did nothing, beside the answer buttons.
+#[derive(Component)]
+struct AnswerNote;
+
+/// Height of a checklist row (px): fixed, so nothing moves when a step is ticked.
+pub const ROW_PX: f32 = 16.0;
+/// Width of the Finish button (px): fixed, so confirming happens in place.
+const FINISH_PX: f32 = 136.0;
 
 /// The simulated rest in progress (real seconds elapsed).
 #[derive(Resource, Default)]
 pub struct RestClock(Option<f64>);
 
-/// Finish was pressed once with steps missing: the next press confirms.
+/// Finish was pressed once with steps missing: the next press confirms, until the
+/// session changes (the version it was armed at).
 #[derive(Resource, Default)]
-struct FinishArmed(bool);
+struct FinishArmed(Option<u64>);
 
 /// Ask for the debrief (from the Finish button, F12, or demo mode).
 #[derive(Message)]
@@ -89,7 +105,7 @@ pub fn plugin(app: &mut App) {
                 p.0 = false;
                 r.0 = None;
                 c.0 = false;
-                f.0 = false;
+                f.0 = None;
             },
         )
         .add_systems(
@@ -97,7 +113,7 @@ pub fn plugin(app: &mut App) {
             (
                 (clicks, rest_clock).run_if(live),
                 pause_key.run_if(in_state(AppState::Procedure)),
-                (show_choices, show_pause).run_if(in_state(AppState::Procedure)),
+                (show_choices, show_answers, show_pause).run_if(in_state(AppState::Procedure)),
                 // The replay shows the checklist and coach of the moment replayed.
                 (show_steps, show_coach).run_if(super::in_scene),
                 finish.run_if(in_state(AppState::Procedure)),
@@ -121,11 +137,21 @@ fn spawn(mut commands: Commands) {
             BackgroundColor(PANEL),
         ))
         .with_children(|p| {
-            p.spawn(ui::row(4.0)).with_children(|r| {
+            p.spawn(Node { height: Val::Px(30.0), ..ui::row(4.0) }).with_children(|r| {
                 r.spawn(ui::text("Checklist", 15.0));
-                r.spawn(ui::button(Do::Pause, "Pause (Esc)", 12.0));
-                r.spawn(ui::button(Do::Finish, "Finish (F12)", 12.0)).with_children(|b| {
-                    b.spawn((FinishLabel, ui::colored("", 11.0, WARN)));
+                let fixed = |w: f32| Node {
+                    width: Val::Px(w),
+                    height: Val::Px(24.0),
+                    margin: UiRect::all(Val::Px(2.0)),
+                    justify_content: JustifyContent::Center,
+                    align_items: AlignItems::Center,
+                    border_radius: BorderRadius::all(Val::Px(4.0)),
+                    ..default()
+                };
+                r.spawn(ui::button(Do::Pause, "Pause (Esc)", 12.0)).insert(fixed(96.0));
+                // Confirming happens in place: the label changes, the button does not move.
+                r.spawn((Do::Finish, Button, fixed(FINISH_PX), BackgroundColor(Color::NONE))).with_children(|b| {
+                    b.spawn((FinishLabel, ui::text("Finish (F12)", 12.0)));
                 });
             });
             for step in Step::ALL {
@@ -133,18 +159,32 @@ fn spawn(mut commands: Commands) {
                     Do::Step(step),
                     Button,
                     ui::Flat,
-                    Node { padding: UiRect::axes(Val::Px(3.0), Val::Px(0.0)), ..default() },
+                    Node {
+                        padding: UiRect::axes(Val::Px(3.0), Val::Px(0.0)),
+                        height: Val::Px(ROW_PX),
+                        overflow: Overflow::clip(),
+                        ..default()
+                    },
                     BackgroundColor(Color::NONE),
-                    children![(ui::text("", 11.5), StepLabel(step))],
+                    children![(
+                        ui::text("", 11.5),
+                        TextLayout::linebreak(bevy::text::LineBreak::NoWrap),
+                        StepLabel(step)
+                    )],
                 ));
             }
-            p.spawn((ui::colored("", 12.0, BAD), Status));
+            p.spawn((Node { height: Val::Px(14.0), ..default() }, ui::colored("", 12.0, BAD), Status));
             // The needle in hand, under the checklist.
-            p.spawn((
-                Node { margin: UiRect::top(Val::Px(6.0)), ..default() },
-                ui::text("", 12.0),
-                super::hud::NeedleInfo,
-            ));
+            // In a fixed box that clips (a text node does not clip its own text).
+            p.spawn(Node {
+                margin: UiRect::top(Val::Px(4.0)),
+                height: Val::Px(236.0),
+                overflow: Overflow::clip(),
+                ..default()
+            })
+            .with_children(|b| {
+                b.spawn((ui::text("", 12.0), super::hud::NeedleInfo));
+            });
         });
     // Answers and the rest clock, centre bottom above the control hints.
     let answer_box = |marker: Node| (SceneUi, marker, BackgroundColor(Color::srgba(0.05, 0.08, 0.12, 0.9)));
@@ -158,17 +198,38 @@ fn spawn(mut commands: Commands) {
         column_gap: Val::Px(4.0),
         ..default()
     };
-    commands.spawn((answer_box(bottom(84.0)), ContrastChoices, Visibility::Hidden)).with_children(|r| {
-        r.spawn(ui::text("The contrast is:", 14.0));
-        for p in super::procedure_keys::PATTERNS {
-            r.spawn(ui::button(Do::Pattern(p), p.as_str().replace('_', "-"), 13.0));
-        }
+    // The answers: choose one (it lights up), then Submit. Nothing is chosen beforehand,
+    // and the bar has a fixed size and place, so nothing moves under the pointer.
+    let answers = |b: f32| Node {
+        flex_direction: FlexDirection::Column,
+        align_items: AlignItems::FlexStart,
+        width: Val::Px(ANSWERS_PX),
+        height: Val::Px(66.0),
+        ..bottom(b)
+    };
+    commands.spawn((answer_box(answers(84.0)), ContrastChoices, Visibility::Hidden)).with_children(|c| {
+        c.spawn(ui::row(6.0)).with_children(|r| {
+            r.spawn(ui::text("The contrast is: choose one, then", 14.0));
+            r.spawn(ui::button(Do::SubmitPattern, "Submit (F7)", 13.0));
+            r.spawn((ui::colored("", 12.0, WARN), AnswerNote));
+        });
+        c.spawn(ui::row(0.0)).with_children(|r| {
+            for p in super::procedure_keys::PATTERNS {
+                r.spawn(ui::button(Do::Pattern(p), p.as_str().replace('_', "-"), 13.0));
+            }
+        });
     });
-    commands.spawn((answer_box(bottom(84.0)), ReadingChoices, Visibility::Hidden)).with_children(|r| {
-        r.spawn(ui::text("The block is:", 14.0));
-        for a in [ReadingAnswer::Positive, ReadingAnswer::Negative, ReadingAnswer::Indeterminate] {
-            r.spawn(ui::button(Do::Reading(a), format!("{a:?}").to_lowercase(), 13.0));
-        }
+    commands.spawn((answer_box(answers(84.0)), ReadingChoices, Visibility::Hidden)).with_children(|c| {
+        c.spawn(ui::row(6.0)).with_children(|r| {
+            r.spawn(ui::text("The block is: choose one, then", 14.0));
+            r.spawn(ui::button(Do::SubmitReading, "Submit (F10)", 13.0));
+            r.spawn((ui::colored("", 12.0, WARN), AnswerNote));
+        });
+        c.spawn(ui::row(0.0)).with_children(|r| {
+            for a in super::procedure_keys::READINGS {
+                r.spawn(ui::button(Do::Reading(a), format!("{a:?}").to_lowercase(), 13.0));
+            }
+        });
     });
     commands.spawn((answer_box(bottom(84.0)), PositionChoices, Visibility::Hidden)).with_children(|r| {
         r.spawn(ui::text("Put the patient:", 14.0));
@@ -190,8 +251,8 @@ fn spawn(mut commands: Commands) {
             padding: UiRect::all(Val::Px(5.0)),
             ..default()
         },
-        BackgroundColor(Color::srgba(0.02, 0.1, 0.05, 0.75)),
-        children![(ui::colored("", 13.0, Color::srgb(0.75, 1.0, 0.8)), Coach)],
+        BackgroundColor(COACH_BG),
+        children![(ui::colored("", 13.0, COACH_TEXT), Coach)],
     ));
     commands.spawn((
         PauseOverlay,
@@ -205,24 +266,26 @@ fn spawn(mut commands: Commands) {
     ));
 }
 
+/// Width of the answer bars (px): between the left column and the monitor's column.
+pub const ANSWERS_PX: f32 = 560.0;
+
 /// The action a checklist step's button does, if the step is a single act.
-fn step_action(step: Step, sim: &Sim, aim: &Aim) -> Option<Action> {
+fn step_action(step: Step, sim: &Sim, push: &PushSettings) -> Option<Action> {
     sim.session()?;
     Some(match step {
         Step::IdentityConsent => Action::Consent,
         Step::IvAccess => Action::IvAccess { sedation: false },
         Step::BaselineProvocation | Step::ProvocationAfterRest => Action::Provocation { test: Default::default() },
         Step::TimeOut => Action::TimeOut,
-        // Marked where the trainee last clicked the skin.
-        Step::MarkFemoralPulse => Action::MarkPulse { at: PointRef::Xyz(aim.entry?.to_array()) },
         Step::LocalisationShot => Action::Fluoro { seconds: 0.5 },
         Step::SkinPrep => Action::SkinPrep,
-        Step::ContrastInjected => inject(Fluid::Contrast),
-        Step::DrugInjected => inject(Fluid::DrugMix),
+        Step::ContrastInjected => inject(Fluid::Contrast, push),
+        Step::DrugInjected => inject(Fluid::DrugMix, push),
         Step::NeedleOut => Action::RemoveNeedle,
         Step::DoseRecorded => Action::RecordDose,
         Step::DischargeAdvice => Action::DischargeAdvice,
         Step::Positioning
+        | Step::MarkFemoralPulse
         | Step::LocalAnaesthetic
         | Step::NeedleToBone
         | Step::ContrastRead
@@ -236,7 +299,7 @@ fn step_action(step: Step, sim: &Sim, aim: &Aim) -> Option<Action> {
 /// What a step's row says about how to do it.
 fn how(step: Step) -> &'static str {
     match step {
-        Step::MarkFemoralPulse => "click the skin, then here",
+        Step::MarkFemoralPulse => "F5/here, then click skin",
         Step::Positioning => "choose",
         Step::LocalAnaesthetic => "T 25G, N, L",
         Step::NeedleToBone => "needle keys + Space",
@@ -249,22 +312,24 @@ fn how(step: Step) -> &'static str {
 
 fn clicks(
     q: Query<(&Interaction, &Do), Changed<Interaction>>,
-    keys: Res<ButtonInput<KeyCode>>,
+    keys: Res<KeyPresses>,
     mut sim: ResMut<Sim>,
-    aim: Res<Aim>,
+    push: Res<PushSettings>,
     mut rest: ResMut<RestClock>,
     mut finish: MessageWriter<FinishSession>,
     mut paused: ResMut<Paused>,
     mut choosing: ResMut<ChoosingPosition>,
+    mut answers: ResMut<Answers>,
+    mut pick: ResMut<PickMode>,
 ) {
     let mut pressed: Vec<Do> = q.iter().filter(|(i, _)| **i == Interaction::Pressed).map(|(_, d)| *d).collect();
-    if keys.just_pressed(KeyCode::F12) {
+    for _ in 0..keys.count(KeyCode::F12) {
         pressed.push(Do::Finish);
     }
-    if keys.just_pressed(KeyCode::F9) {
+    if keys.just(KeyCode::F9) {
         pressed.push(Do::Step(Step::Rest));
     }
-    if keys.just_pressed(KeyCode::F4) {
+    if keys.just(KeyCode::F4) {
         pressed.push(Do::Step(Step::Positioning));
     }
     for d in pressed {
@@ -279,13 +344,25 @@ fn clicks(
                 choosing.0 = false;
                 sim.push(Action::Position { position });
             }
+            // The next click on the skin marks the pulse (again: back to choosing the entry).
+            Do::Step(Step::MarkFemoralPulse) => {
+                *pick = if *pick == PickMode::Pulse { PickMode::Entry } else { PickMode::Pulse };
+            }
             Do::Step(step) => {
-                if let Some(a) = step_action(step, &sim, &aim) {
+                if let Some(a) = step_action(step, &sim, &push) {
                     sim.push(a);
                 }
             }
-            Do::Pattern(p) => sim.push(Action::ReadContrast { pattern: p }),
-            Do::Reading(r) => sim.push(Action::DiagnosticReading { reading: r }),
+            Do::Pattern(p) => {
+                answers.pattern = Some(p);
+                answers.note = None;
+            }
+            Do::Reading(r) => {
+                answers.reading = Some(r);
+                answers.note = None;
+            }
+            Do::SubmitPattern => submit_pattern(&mut answers, &mut sim),
+            Do::SubmitReading => submit_reading(&mut answers, &mut sim),
             Do::SkipRest => {
                 if rest.0.is_some() {
                     rest.0 = Some(f64::INFINITY);
@@ -309,9 +386,36 @@ fn rest_clock(time: Res<Time<Real>>, mut rest: ResMut<RestClock>, mut sim: ResMu
     }
 }
 
-fn pause_key(keys: Res<ButtonInput<KeyCode>>, mut paused: ResMut<Paused>) {
-    if keys.just_pressed(KeyCode::Escape) {
+fn pause_key(keys: Res<KeyPresses>, mut paused: ResMut<Paused>) {
+    if keys.count(KeyCode::Escape) % 2 == 1 {
         paused.0 = !paused.0;
+    }
+}
+
+/// The chosen answer lit, the others not; why a submit did nothing.
+fn show_answers(
+    answers: Res<Answers>,
+    buttons: Query<(Entity, &Do, Has<ui::Selected>)>,
+    mut notes: Query<&mut Text, With<AnswerNote>>,
+    mut commands: Commands,
+) {
+    if !answers.is_changed() {
+        return;
+    }
+    for (e, d, on) in &buttons {
+        let want = match d {
+            Do::Pattern(p) => answers.pattern == Some(*p),
+            Do::Reading(r) => answers.reading == Some(*r),
+            _ => continue,
+        };
+        if want && !on {
+            commands.entity(e).insert(ui::Selected);
+        } else if !want && on {
+            commands.entity(e).remove::<ui::Selected>();
+        }
+    }
+    for mut t in &mut notes {
+        ui::set(&mut t, answers.note.unwrap_or("").to_string());
     }
 }
 
@@ -385,7 +489,8 @@ fn show_choices(
         v.set_if_neq(vis(choosing.0));
     }
     for mut v in &mut contrast {
-        v.set_if_neq(vis(done(Step::ContrastInjected) && !done(Step::ContrastRead)));
+        // Open again when more contrast goes in after a reading: a new image to read.
+        v.set_if_neq(vis(super::hud::contrast_question_open(s)));
     }
     for mut v in &mut reading {
         v.set_if_neq(vis(done(Step::ProvocationAfterRest) && !done(Step::DiagnosticReading)));
@@ -411,22 +516,29 @@ fn show_choices(
 
 fn show_coach(
     sim: Res<Sim>,
-    mut q: Query<(&mut Text, &ChildOf), With<Coach>>,
-    mut panels: Query<&mut Visibility>,
+    mut q: Query<(&mut Text, &mut TextColor, &ChildOf), With<Coach>>,
+    mut panels: Query<(&mut Visibility, &mut BackgroundColor)>,
     mut shown: Local<u64>,
 ) {
     let Some(s) = sim.session() else { return };
     let learning = s.scenario().mode == Mode::Learning;
     // Advice changes only with the session; visibility is reasserted every frame because
     // entering the scene shows every scene panel.
-    let advice = (*shown != sim.version && learning).then(|| coach::hints(s).join("\n"));
+    let advice = (*shown != sim.version && learning).then(|| coach::advice(s));
     *shown = sim.version;
-    for (mut t, parent) in &mut q {
-        if let Ok(mut v) = panels.get_mut(parent.parent()) {
+    for (mut t, mut color, parent) in &mut q {
+        if let Ok((mut v, mut bg)) = panels.get_mut(parent.parent()) {
             v.set_if_neq(if learning { Visibility::Inherited } else { Visibility::Hidden });
+            if let Some(a) = &advice {
+                // Danger first, and in red: it outranks the routine advice.
+                let danger = a.first().is_some_and(|a| a.urgency == coach::Urgency::Danger);
+                bg.0 = if danger { Color::srgba(0.35, 0.02, 0.02, 0.9) } else { COACH_BG };
+            }
         }
         if let Some(a) = &advice {
-            ui::set(&mut t, a.clone());
+            let danger = a.first().is_some_and(|a| a.urgency == coach::Urgency::Danger);
+            ui::set(&mut t, a.iter().map(|a| a.text.clone()).collect::<Vec<_>>().join("\n"));
+            color.0 = if danger { Color::srgb(1.0, 0.85, 0.8) } else { COACH_TEXT };
         }
     }
 }
@@ -435,27 +547,36 @@ fn finish(
     mut asked: MessageReader<FinishSession>,
     sim: Res<Sim>,
     mut armed: ResMut<FinishArmed>,
-    mut label: Query<&mut Text, With<FinishLabel>>,
+    mut label: Query<(&mut Text, &mut TextColor), With<FinishLabel>>,
     mut next: ResMut<NextState<AppState>>,
 ) {
-    if asked.read().count() == 0 {
+    let asked = asked.read().count();
+    // Anything else happening disarms the confirmation: the label goes back.
+    if armed.0.is_some_and(|v| v != sim.version) {
+        armed.0 = None;
+    }
+    if armed.0.is_none() {
+        for (mut t, mut c) in &mut label {
+            ui::set(&mut t, "Finish (F12)".into());
+            c.0 = ui::TEXT_COLOR;
+        }
+    }
+    if asked == 0 {
         return;
     }
     let Some(s) = sim.session() else { return };
     let missing = coach::next_step(s)
         .map(|_| required_steps(s.scenario()).iter().filter(|r| !s.steps().iter().any(|(d, _)| d == *r)).count());
     match missing {
-        Some(n) if !armed.0 => {
-            armed.0 = true;
-            for mut t in &mut label {
-                ui::set(&mut t, format!("\n{n} steps not done: press again"));
+        Some(n) if armed.0 != Some(sim.version) && asked < 2 => {
+            armed.0 = Some(sim.version);
+            for (mut t, mut c) in &mut label {
+                ui::set(&mut t, format!("{n} left: confirm?"));
+                c.0 = WARN;
             }
         }
         _ => {
-            armed.0 = false;
-            for mut t in &mut label {
-                ui::set(&mut t, String::new());
-            }
+            armed.0 = None;
             next.set(AppState::Debrief);
         }
     }

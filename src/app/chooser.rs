@@ -138,24 +138,33 @@ fn spawn(mut commands: Commands, options: Res<AppOptions>, problem: Option<Res<S
                 }
             });
         }
-        p.spawn(ui::row(24.0)).with_children(|r| {
-            r.spawn(ui::column(Val::Px(430.0), 2.0)).with_children(|c| {
-                for (i, case) in cases.iter().enumerate() {
-                    let mut b = c.spawn(ui::button(Pick::Case(i), case.title.clone(), 15.0));
-                    b.insert(Node {
-                        justify_content: JustifyContent::FlexStart,
-                        padding: UiRect::axes(Val::Px(10.0), Val::Px(6.0)),
-                        ..default()
-                    });
-                    if i == index {
-                        b.insert(Selected);
+        // Fixed height: choosing another case (a longer description) moves nothing below.
+        p.spawn(Node { height: Val::Px(340.0), align_items: AlignItems::FlexStart, ..ui::row(24.0) }).with_children(
+            |r| {
+                r.spawn(ui::column(Val::Px(430.0), 2.0)).with_children(|c| {
+                    for (i, case) in cases.iter().enumerate() {
+                        let mut b = c.spawn(ui::button(Pick::Case(i), case.title.clone(), 15.0));
+                        b.insert(Node {
+                            justify_content: JustifyContent::FlexStart,
+                            padding: UiRect::axes(Val::Px(10.0), Val::Px(6.0)),
+                            ..default()
+                        });
+                        if i == index {
+                            b.insert(Selected);
+                        }
                     }
-                }
-            });
-            r.spawn(Node { align_self: AlignSelf::FlexStart, ..ui::column(Val::Px(760.0), 8.0) }).with_children(|c| {
-                c.spawn((ui::text("", 15.0), Details));
-            });
-        });
+                });
+                r.spawn(Node {
+                    align_self: AlignSelf::FlexStart,
+                    height: Val::Px(340.0),
+                    overflow: Overflow::clip(),
+                    ..ui::column(Val::Px(760.0), 8.0)
+                })
+                .with_children(|c| {
+                    c.spawn((ui::text("", 15.0), Details));
+                });
+            },
+        );
         p.spawn(ui::row(10.0)).with_children(|r| {
             r.spawn(ui::text("Mode:", 16.0));
             for m in [Mode::Learning, Mode::Assessment] {

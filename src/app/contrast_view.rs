@@ -20,7 +20,19 @@ struct Pending {
 }
 
 pub fn plugin(app: &mut App) {
-    app.init_resource::<Pending>().add_systems(Update, update);
+    app.init_resource::<Pending>().add_systems(Update, (update, reveal).chain());
+}
+
+/// The 3D contrast shows where the fluid went, which is the answer the image asks for:
+/// during the procedure it is hidden in assessment mode, and in learning mode until the
+/// trainee has read the image. The replay shows it.
+fn reveal(sim: Res<Sim>, state: Res<State<super::AppState>>, mut q: Query<&mut Visibility, With<ContrastMesh>>) {
+    let Some(s) = sim.session() else { return };
+    let shown = *state.get() != super::AppState::Procedure
+        || (s.scenario().mode == crate::sim::Mode::Learning && !super::hud::contrast_question_open(s));
+    for mut v in &mut q {
+        v.set_if_neq(if shown { Visibility::Inherited } else { Visibility::Hidden });
+    }
 }
 
 fn update(
@@ -53,6 +65,7 @@ fn update(
                     ..default()
                 })),
                 ContrastMesh,
+                Visibility::Hidden,
             ));
         }
     }

@@ -7,14 +7,17 @@ use glam::DVec3;
 
 use super::banner::BANNER_HEIGHT_PX;
 use super::fluoro_view::MONITOR_PX;
+use super::needle::{Aim, PickMode, PushSettings, aim_readout, fluid_name};
+use super::procedure_keys::Answers;
 use super::sim::Sim;
 use super::ui::{SceneUi, set, text};
-use super::{in_scene, to_world};
-use crate::sim::Mode;
+use super::{AppState, in_scene, to_world};
 use crate::sim::anatomy::LandmarkName;
-use crate::sim::assessment;
-use crate::sim::needle::resistance;
-use crate::sim::session::EventKind;
+use crate::sim::injection::Fluid;
+use crate::sim::needle::{NeedleEvent, resistance};
+use crate::sim::procedure::Step;
+use crate::sim::session::{Action, EventKind};
+use crate::sim::{Mode, Session, assessment, coach};
 
 #[derive(Component)]
 struct Counters;
@@ -24,12 +27,14 @@ pub struct NeedleInfo;
 struct EventLog;
 #[derive(Component)]
 struct StructureLabel(LandmarkName);
+/// Room kept for a label's text to the right of its anchor (px).
+const LABEL_PX: f32 = 200.0;
 
 /// Every control, always on screen.
 pub fn hints() -> String {
     format!(
         "Mouse: right-drag orbit, wheel zoom, click skin = entry | 1/2/3 anterior/lateral/C-arm view | 4-7 skin/fat/muscle/bone, [ ] opacity\n\
-         Needle: arrows/PgUp/PgDn aim, N insert, Up/Down advance/withdraw (Shift 5 mm), R redirect, B bevel, X remove | L/K/J inject anaesthetic/contrast/drug\n\
+         Needle: arrows/PgUp/PgDn aim, N insert, Up/Down advance/withdraw (Shift 5 mm), R redirect, B bevel, X remove | - + volume, , . rate, L/K/J inject anaesthetic/contrast/drug\n\
          C-arm: A/D RAO/LAO, W/S cranial/caudal, F field, C/V collimate, P pulse rate, M low dose, O polarity | Space: fluoroscopy (tap: one shot, hold: pulsed)\n{}",
         super::procedure_keys::STEP_HINTS
     )
@@ -63,7 +68,14 @@ fn spawn(mut commands: Commands) {
     // checklist's column, so the two columns grow without overlapping).
     commands.spawn((
         panel(Val::Px(BANNER_HEIGHT_PX + MONITOR_PX + 14.0), None, Some(8.0), None, MONITOR_PX),
-        children![(text("", 13.0), Counters), (text("", 11.0), EventLog)],
+        children![
+            (Node { height: Val::Px(80.0), ..default() }, text("", 13.0), Counters),
+            // Fixed height: new events never push anything else about.
+            (
+                Node { height: Val::Px(150.0), overflow: Overflow::clip(), ..default() },
+                children![(text("", 11.0), EventLog)]
+            )
+        ],
     ));
     commands.spawn((panel(Val::Auto, Some(8.0), Some(8.0), Some(4.0), 1264.0), children![text(hints(), 11.0)]));
     for l in [LandmarkName::FemoralNerve, LandmarkName::FemoralArtery, LandmarkName::FemoralVein, LandmarkName::Lfcn] {
@@ -79,6 +91,8 @@ fn spawn(mut commands: Commands) {
             ),
             StructureLabel(l),
             SceneUi,
+            // A label must not catch the click meant for the skin under it.
+            Pickable::IGNORE,
         ));
     }
 }
@@ -121,8 +135,66 @@ fn counters(sim: Res<Sim>, mut q: Query<&mut Text, With<Counters>>) {
     }
 }
 
-fn needle_info(sim: Res<Sim>, answers: Res<super::procedure_keys::Answers>, mut q: Query<&mut Text, With<NeedleInfo>>) {
+/// Volumes injected so far, per fluid (ml), from the session's events.
+pub fn injected_by_fluid(s: &Session) -> [(Fluid, f64); 3] {
+    let mut out = [(Fluid::LocalAnaesthetic, 0.0), (Fluid::Contrast, 0.0), (Fluid::DrugMix, 0.0)];
+    for e in s.state().events {
+        if let EventKind::Injected { fluid, volume_ml, .. } = e.kind
+            && let Some(slot) = out.iter_mut().find(|(f, _)| *f == fluid)
+        {
+            slot.1 += volume_ml;
+        }
+    }
+    out
+}
+
+/// The case's expected volumes: what its expert reference pushes, per fluid (ml).
+pub fn expected_by_fluid(s: &Session) -> [(Fluid, f64); 3] {
+    let mut out = [(Fluid::LocalAnaesthetic, 0.0), (Fluid::Contrast, 0.0), (Fluid::DrugMix, 0.0)];
+    for a in assessment::expert_actions(s.scenario()) {
+        if let Action::Inject { fluid, volume_ml, .. } = a
+            && let Some(slot) = out.iter_mut().find(|(f, _)| *f == fluid)
+        {
+            slot.1 += volume_ml;
+        }
+    }
+    out
+}
+
+/// The contrast has gone in and the trainee has not yet said what it shows.
+pub fn contrast_question_open(s: &Session) -> bool {
+    let done = |step: Step| s.steps().iter().any(|(d, _)| *d == step);
+    done(Step::ContrastInjected) && coach::read_pattern(s).is_none()
+}
+
+/// The closest near-miss of the needle now in (structure, mm), from its events.
+fn near_miss_this_needle(s: &Session) -> Option<(String, f64)> {
+    let events = s.state().events;
+    let since = events.iter().rposition(|e| matches!(e.kind, EventKind::NeedleInserted { .. }))?;
+    events[since..]
+        .iter()
+        .filter_map(|e| match e.kind {
+            EventKind::Needle(NeedleEvent::NearMiss { structure, distance_mm }) => {
+                Some((structure.label().to_string(), distance_mm))
+            }
+            _ => None,
+        })
+        .min_by(|a, b| a.1.total_cmp(&b.1))
+}
+
+fn needle_info(
+    sim: Res<Sim>,
+    answers: Res<Answers>,
+    aim: Res<Aim>,
+    pick: Res<PickMode>,
+    push: Res<PushSettings>,
+    mut q: Query<&mut Text, With<NeedleInfo>>,
+    mut expected: Local<(u64, Option<[(Fluid, f64); 3]>)>,
+) {
     let Some(s) = sim.session() else { return };
+    if !(sim.is_changed() || answers.is_changed() || aim.is_changed() || pick.is_changed() || push.is_changed()) {
+        return;
+    }
     let st = s.state();
     let learning = s.scenario().mode == Mode::Learning;
     let mut out = format!(
@@ -144,8 +216,14 @@ fn needle_info(sim: Res<Sim>, answers: Res<super::procedure_keys::Answers>, mut 
                 n.redirections,
                 gauge
             );
+            // Learning mode names the tissue at the tip, except while the contrast waits
+            // to be read: the reading is the trainee's own.
             if learning {
-                out += &format!("\ntip in: {}", tissue.label());
+                if contrast_question_open(s) {
+                    out += "\ntip in: (hidden until you read the contrast)";
+                } else {
+                    out += &format!("\ntip in: {}", tissue.label());
+                }
             }
             if n.blood_in_hub {
                 out += "\nBLOOD IN THE HUB";
@@ -153,16 +231,45 @@ fn needle_info(sim: Res<Sim>, answers: Res<super::procedure_keys::Answers>, mut 
         }
         None => {
             out += &format!(
-                "needle on the tray: {}\n(click the skin to choose the entry, N to insert)",
-                st.selected_needle.spec().label
+                "tray: {} (T changes)\n{}",
+                st.selected_needle.spec().label,
+                match aim.entry {
+                    Some(_) => "entry chosen (cyan ring): aim, N inserts",
+                    None => "click the skin to choose the entry, N",
+                }
             )
         }
     }
+    out += &format!("\n{}", aim_readout(s, &aim));
+    // Safety distances: the closest near-miss of this needle; in learning mode, the
+    // nearest structure at risk from the tip now.
+    if let Some((what, mm)) = near_miss_this_needle(s) {
+        out += &format!("\nNEAR-MISS: {what} at {mm:.1} mm");
+    }
+    if learning && let Some((t, d)) = coach::nearest_at_risk(s) {
+        out += &format!("\nnearest at risk: {} {d:.1} mm", t.label());
+    }
+    if *pick == PickMode::Pulse {
+        out += "\n>> CLICK THE SKIN OVER THE FEMORAL PULSE\n   (F5 again: cancel)";
+    }
+    // Volumes: what one press pushes, what has gone in, and in learning mode the case's own.
     out += &format!(
-        "\nkeyed answers: contrast {} (G, F7), block {:?} (H, F10)",
-        answers.pattern.as_str().replace('_', " "),
-        answers.reading
+        "\npush {:.1} ml at {:.1} ml/s (- + and , .)\ngiven ml: {}",
+        push.volume_ml,
+        push.rate_ml_s,
+        injected_by_fluid(s).iter().map(|(f, v)| format!("{} {v:.1}", fluid_name(*f))).collect::<Vec<_>>().join(", ")
     );
+    if learning {
+        if expected.0 != sim.generation || expected.1.is_none() {
+            *expected = (sim.generation, Some(expected_by_fluid(s)));
+        }
+        if let Some(e) = expected.1 {
+            out += &format!(
+                "\ncase ml: {}",
+                e.iter().map(|(f, v)| format!("{} {v:.1}", fluid_name(*f))).collect::<Vec<_>>().join(", ")
+            );
+        }
+    }
     if let Some(e) = &sim.last_error {
         out += &format!("\nrefused: {e}");
     }
@@ -171,7 +278,45 @@ fn needle_info(sim: Res<Sim>, answers: Res<super::procedure_keys::Answers>, mut 
     }
 }
 
-fn event_log(sim: Res<Sim>, mut q: Query<&mut Text, With<EventLog>>) {
+/// An event in words for the window. The procedure never shows where an injection went
+/// (the image is the trainee's to read); in assessment mode neither is a reading's
+/// answer. The replay, after the debrief, shows everything.
+pub fn event_line(kind: &EventKind, mode: Mode, replay: bool) -> Option<String> {
+    if replay {
+        return assessment::describe(kind).map(|(w, _)| w);
+    }
+    Some(match kind {
+        EventKind::Injected { fluid, volume_ml, resistance, .. } => format!(
+            "injected {volume_ml:.1} ml {}, {} resistance",
+            fluid_name(*fluid),
+            if *resistance > crate::sim::session::HIGH_RESISTANCE {
+                "HIGH"
+            } else if *resistance > 2.0 {
+                "firm"
+            } else {
+                "low"
+            }
+        ),
+        EventKind::ContrastReadAs { read, .. } if mode == Mode::Assessment => {
+            format!("contrast read as {}", read.as_str().replace('_', "-"))
+        }
+        EventKind::ReadingGiven { reading, .. } if mode == Mode::Assessment => {
+            format!("block read as {reading:?}").to_lowercase()
+        }
+        other => {
+            let (what, level) = assessment::describe(other)?;
+            if level == "critical" { format!("!! {what}") } else { what }
+        }
+    })
+}
+
+fn event_log(sim: Res<Sim>, state: Res<State<AppState>>, mut q: Query<&mut Text, With<EventLog>>) {
+    if !sim.is_changed() {
+        return;
+    }
+    let Some(s) = sim.session() else { return };
+    let mode = s.scenario().mode;
+    let replay = *state.get() == AppState::Replay;
     let lines: Vec<String> = sim
         .recent
         .iter()
@@ -179,8 +324,8 @@ fn event_log(sim: Res<Sim>, mut q: Query<&mut Text, With<EventLog>>) {
             !matches!(e.kind, EventKind::TimePassed { .. } | EventKind::NeedleMoved { .. } | EventKind::ImagingChanged)
         })
         .rev()
-        .take(7)
-        .filter_map(|e| assessment::describe(&e.kind).map(|(what, _)| format!("{:>6.0} s  {what}", e.time_s)))
+        .filter_map(|e| event_line(&e.kind, mode, replay).map(|what| format!("{:>6.0} s  {what}", e.time_s)))
+        .take(9)
         .collect();
     for mut t in &mut q {
         set(&mut t, if lines.is_empty() { "events appear here".into() } else { lines.join("\n") });
@@ -199,15 +344,57 @@ fn labels(
     for (k, (l, mut node, mut vis)) in q.iter_mut().enumerate() {
         // Above the structure, staggered so neighbouring labels do not overlap.
         let p: DVec3 = s.patient().landmarks.get(l.0) + DVec3::new(0.0, 0.0, 40.0 + 14.0 * k as f64);
-        match camera.world_to_viewport(cam_t, to_world(p, pos)) {
-            Ok(v) => {
+        let size = camera.logical_viewport_size().unwrap_or(Vec2::new(1280.0, 720.0));
+        // Only in the clear middle of the view: never over the checklist, the monitor, its
+        // events or the answers and hints along the bottom.
+        let clear = |v: Vec2| {
+            v.x > super::checklist::LEFT_PX + 16.0
+                && v.x < size.x - MONITOR_PX - 16.0 - LABEL_PX
+                && v.y > BANNER_HEIGHT_PX + 8.0
+                && v.y < size.y - 170.0
+        };
+        match camera.world_to_viewport(cam_t, to_world(p, pos)).ok().filter(|v| clear(*v)) {
+            Some(v) => {
                 node.left = Val::Px(v.x);
                 node.top = Val::Px(v.y);
                 vis.set_if_neq(Visibility::Inherited);
             }
-            Err(_) => {
+            None => {
                 vis.set_if_neq(Visibility::Hidden);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::Scenario;
+
+    /// The expert run in assessment mode: no event line during the procedure says where
+    /// an injection went, what the contrast really was, or what the block should read.
+    #[test]
+    fn assessment_event_lines_never_give_the_answer_away() {
+        let scenario = Scenario { mode: Mode::Assessment, ..Scenario::default() };
+        let mut s = Session::new(scenario.clone(), 3).unwrap();
+        for a in assessment::expert_actions(&scenario) {
+            s.apply(a).unwrap();
+        }
+        let lines: Vec<String> =
+            s.state().events.iter().filter_map(|e| event_line(&e.kind, Mode::Assessment, false)).collect();
+        assert!(lines.iter().any(|l| l.starts_with("injected 2.0 ml contrast")), "{lines:#?}");
+        for l in &lines {
+            for leak in ["intraarticular", "extraarticular", "intravascular", "bursal", "it was", "supports"] {
+                assert!(!l.to_lowercase().contains(leak), "{l:?} gives away {leak:?}");
+            }
+            // The trainee's own read may be shown; no injection line says where it went.
+            if l.starts_with("injected") {
+                assert!(!l.contains("articular"), "{l}");
+            }
+        }
+        // Learning mode says what it was once read; the replay shows it all.
+        let learning: Vec<String> =
+            s.state().events.iter().filter_map(|e| event_line(&e.kind, Mode::Learning, false)).collect();
+        assert!(learning.iter().any(|l| l.contains("(it was intra_articular)")), "{learning:#?}");
     }
 }

@@ -7,6 +7,7 @@
 // arguments; naming or bundling each would hide what a system reads and writes.
 #![allow(clippy::type_complexity, clippy::too_many_arguments)]
 
+mod alarm;
 mod banner;
 mod camera;
 mod carm;
@@ -17,12 +18,16 @@ mod debrief;
 mod demo;
 mod fluoro_view;
 mod hud;
+mod keys;
 mod needle;
 mod notice;
 mod procedure_keys;
 mod replay;
 mod scene;
 mod sim;
+mod testing;
+#[cfg(test)]
+mod tests_ecs;
 mod ui;
 
 use std::path::PathBuf;
@@ -87,9 +92,10 @@ pub enum AppState {
 #[derive(Resource, Default)]
 pub struct Paused(pub bool);
 
-/// Run condition: the trainee is doing the procedure and it is not paused.
-pub fn live(state: Res<State<AppState>>, paused: Res<Paused>) -> bool {
-    *state.get() == AppState::Procedure && !paused.0
+/// Run condition: the trainee is doing the procedure, it is not paused, and no safety
+/// alarm is waiting to be acknowledged.
+pub fn live(state: Res<State<AppState>>, paused: Res<Paused>, sim: Res<sim::Sim>) -> bool {
+    *state.get() == AppState::Procedure && !paused.0 && sim.alarm.is_none()
 }
 
 /// Run condition: the 3D scene and its panels are on screen (procedure or replay).
@@ -156,7 +162,10 @@ pub fn run(options: AppOptions) -> AppExit {
     app.add_plugins(DefaultPlugins.set(WindowPlugin {
         primary_window: Some(Window { title, resolution: (1280, 720).into(), ..default() }),
         ..default()
-    }));
+    }))
+    // Only the skin is pickable (scene.rs requires markers): clicking it chooses the entry
+    // and marks the pulse. DefaultPlugins bring the picking core, not the mesh backend.
+    .add_plugins(MeshPickingPlugin);
     // FLUOROHIP_FRAME_TIMES=1 logs frame times (for the performance notes).
     if std::env::var_os("FLUOROHIP_FRAME_TIMES").is_some() {
         app.add_plugins((
@@ -187,6 +196,7 @@ pub fn run(options: AppOptions) -> AppExit {
             procedure_keys::plugin,
             demo::plugin,
         ))
+        .add_plugins((keys::plugin, alarm::plugin, testing::plugin))
         .run()
 }
 

@@ -153,23 +153,23 @@ fn spawn_patient(
     ));
 }
 
-fn toggle_layers(keys: Res<ButtonInput<KeyCode>>, mut layers: ResMut<Layers>) {
-    if keys.just_pressed(KeyCode::Digit4) {
+fn toggle_layers(keys: Res<super::keys::KeyPresses>, mut layers: ResMut<Layers>) {
+    if keys.just(KeyCode::Digit4) {
         layers.skin = !layers.skin;
     }
-    if keys.just_pressed(KeyCode::Digit5) {
+    if keys.just(KeyCode::Digit5) {
         layers.fat = !layers.fat;
     }
-    if keys.just_pressed(KeyCode::Digit6) {
+    if keys.just(KeyCode::Digit6) {
         layers.muscle = !layers.muscle;
     }
-    if keys.just_pressed(KeyCode::Digit7) {
+    if keys.just(KeyCode::Digit7) {
         layers.bone = !layers.bone;
     }
-    if keys.just_pressed(KeyCode::BracketLeft) {
+    if keys.just(KeyCode::BracketLeft) {
         layers.soft_opacity = (layers.soft_opacity - 0.25).max(0.25);
     }
-    if keys.just_pressed(KeyCode::BracketRight) {
+    if keys.just(KeyCode::BracketRight) {
         layers.soft_opacity = (layers.soft_opacity + 0.25).min(4.0);
     }
 }

@@ -8,7 +8,8 @@ use bevy::tasks::{AsyncComputeTaskPool, Task, futures::check_ready};
 
 use crate::sim::Session;
 use crate::sim::autosave::Autosave;
-use crate::sim::session::{Action, ActionError, ActionLog, Event, SessionError};
+use crate::sim::needle::NeedleEvent;
+use crate::sim::session::{Action, ActionError, ActionLog, Event, EventKind, SessionError, UnsafeAct};
 
 type ShotResult = (Session, Result<Vec<Event>, ActionError>);
 
@@ -30,6 +31,49 @@ pub struct Sim {
     /// Actions the autosave has on disk.
     saved_actions: usize,
     pub autosave_error: Option<String>,
+    /// A hit, paraesthesia, blood in the hub or an intravascular or intraneural injection
+    /// happened: the window shows it until the trainee acknowledges it.
+    pub alarm: Option<Alarm>,
+    /// Alarms are raised for the trainee's own actions only, not for a replay or a resume.
+    alarms_on: bool,
+    /// Logged actions still to be applied again (a resume): no alarm, nothing dropped.
+    resuming: usize,
+}
+
+/// A safety event the trainee must acknowledge.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Alarm {
+    pub title: String,
+    pub detail: String,
+    /// Simulated time of the event (s).
+    pub time_s: f64,
+    /// Queued needle moves and injections dropped when it happened.
+    pub dropped: usize,
+}
+
+/// The alarm an event raises, if it is one: (title, what to do).
+pub fn alarm_for(kind: &EventKind) -> Option<(String, String)> {
+    Some(match kind {
+        EventKind::Needle(NeedleEvent::Paraesthesia { structure }) => (
+            format!("PARAESTHESIA: the needle is on the {}", structure.label()),
+            "The patient feels a sharp, shooting pain down the thigh. Stop: do not advance or inject. \
+             Withdraw a few millimetres and redirect away from the nerve."
+                .into(),
+        ),
+        EventKind::Needle(NeedleEvent::BloodInHub { structure }) => (
+            format!("BLOOD IN THE HUB: the tip is in the {}", structure.label()),
+            "Stop: do not inject. Withdraw, press on the site, and re-check the position under fluoroscopy.".into(),
+        ),
+        EventKind::Needle(NeedleEvent::Hit { structure }) => (
+            format!("HIT: the needle touched the {}", structure.label()),
+            "Stop advancing. Withdraw and redirect away from it; check the position with a shot.".into(),
+        ),
+        EventKind::Unsafe { what: what @ (UnsafeAct::InjectedIntravascular | UnsafeAct::InjectedIntraneural) } => (
+            format!("UNSAFE: {}", what.label()),
+            "Stop the injection. Withdraw the needle and reassess before anything more goes in.".into(),
+        ),
+        _ => return None,
+    })
 }
 
 impl Sim {
@@ -59,6 +103,7 @@ impl Sim {
         self.restart(session);
         self.autosave = autosave;
         self.saved_actions = usize::MAX;
+        self.alarms_on = true;
     }
 
     /// Pick up a logged session: a fresh one on the same patient, then the logged actions
@@ -69,6 +114,7 @@ impl Sim {
         session.set_trainee(&log.trainee);
         self.start(session, autosave);
         self.queue.extend(log.actions.iter().cloned());
+        self.resuming = log.actions.len();
         Ok(())
     }
 
@@ -82,7 +128,17 @@ impl Sim {
         self.autosave = None;
         self.last_error = None;
         self.autosave_error = None;
+        self.alarm = None;
+        self.alarms_on = false;
+        self.resuming = 0;
         self.version += 1;
+    }
+
+    /// The trainee acknowledged the alarm.
+    pub fn acknowledge(&mut self) {
+        if self.alarm.take().is_some() {
+            self.version += 1;
+        }
     }
 
     /// The session is over: no more autosaves; hand the session over (for scoring).
@@ -114,8 +170,29 @@ impl Sim {
     }
 
     fn record(&mut self, result: Result<Vec<Event>, ActionError>) {
+        let resumed = self.resuming > 0;
+        self.resuming = self.resuming.saturating_sub(1);
         match result {
             Ok(events) => {
+                if self.alarms_on
+                    && !resumed
+                    && let Some((e, (title, detail))) = events.iter().find_map(|e| alarm_for(&e.kind).map(|a| (e, a)))
+                {
+                    // Whatever was queued behind the event (key repeats of Up, a second
+                    // push) does not happen: the needle stops where the alarm found it.
+                    let before = self.queue.len();
+                    self.queue.retain(|a| {
+                        !matches!(
+                            a,
+                            Action::Advance { .. }
+                                | Action::AdvanceUntil { .. }
+                                | Action::Inject { .. }
+                                | Action::PlaceNeedle { .. }
+                        )
+                    });
+                    let dropped = before - self.queue.len() + self.alarm.as_ref().map_or(0, |a| a.dropped);
+                    self.alarm = Some(Alarm { title, detail, time_s: e.time_s, dropped });
+                }
                 self.recent.extend(events);
                 let excess = self.recent.len().saturating_sub(200);
                 self.recent.drain(..excess);
@@ -127,20 +204,28 @@ impl Sim {
     }
 }
 
+impl Default for Sim {
+    fn default() -> Self {
+        Sim {
+            session: None,
+            queue: VecDeque::new(),
+            task: None,
+            version: 1,
+            recent: Vec::new(),
+            last_error: None,
+            generation: 0,
+            autosave: None,
+            saved_actions: 0,
+            autosave_error: None,
+            alarm: None,
+            alarms_on: false,
+            resuming: 0,
+        }
+    }
+}
+
 pub fn plugin(app: &mut App) {
-    app.insert_resource(Sim {
-        session: None,
-        queue: VecDeque::new(),
-        task: None,
-        version: 1,
-        recent: Vec::new(),
-        last_error: None,
-        generation: 0,
-        autosave: None,
-        saved_actions: 0,
-        autosave_error: None,
-    })
-    .add_systems(PreUpdate, drive);
+    app.insert_resource(Sim::default()).add_systems(PreUpdate, drive);
 }
 
 /// Apply queued actions; a shot goes to the compute pool and the rest wait for it.

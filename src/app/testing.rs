@@ -1,0 +1,103 @@
+//! What the window shows, written to a JSON file for a test that drives the window with
+//! real X events (tests/gui.rs): the screen, the session's progress, where landmarks and
+//! buttons are on screen, and every visible text. Only when `FLUOROHIP_UI_STATE` names the
+//! file; the window behaves the same either way. The test waits on this file instead of
+//! sleeping, and checks from it that no visible text gives an answer away.
+
+use std::path::PathBuf;
+
+use bevy::prelude::*;
+use bevy::ui::UiGlobalTransform;
+use serde::Serialize;
+
+use super::needle::{Aim, PickMode};
+use super::sim::Sim;
+use super::{AppState, Paused, to_world};
+use crate::sim::anatomy::LandmarkName;
+
+#[derive(Resource)]
+struct StateFile(PathBuf);
+
+#[derive(Serialize)]
+struct Shown {
+    frame: u64,
+    screen: String,
+    paused: bool,
+    alarm: Option<String>,
+    /// Actions the session has taken; none before a case starts.
+    actions: Option<usize>,
+    idle: bool,
+    mode: Option<String>,
+    entry_chosen: bool,
+    pick_mode: String,
+    needle_depth_mm: Option<f64>,
+    steps_done: Vec<String>,
+    /// Landmarks on screen (window pixels), when in view.
+    points: Vec<(String, [f32; 2])>,
+    /// Visible buttons: label, centre (window pixels), drawn as the current choice.
+    buttons: Vec<(String, [f32; 2], bool)>,
+    /// Every visible text, as drawn.
+    texts: Vec<String>,
+}
+
+pub fn plugin(app: &mut App) {
+    if let Some(path) = std::env::var_os("FLUOROHIP_UI_STATE") {
+        app.insert_resource(StateFile(PathBuf::from(path))).add_systems(Last, write);
+    }
+}
+
+fn write(
+    file: Res<StateFile>,
+    state: Res<State<AppState>>,
+    paused: Res<Paused>,
+    sim: Res<Sim>,
+    aim: Res<Aim>,
+    pick: Res<PickMode>,
+    camera: Query<(&Camera, &GlobalTransform), With<Camera3d>>,
+    texts: Query<(Entity, &Text, &InheritedVisibility)>,
+    buttons: Query<(&UiGlobalTransform, &InheritedVisibility, &Children, Has<super::ui::Selected>), With<Button>>,
+    mut frame: Local<u64>,
+) {
+    *frame += 1;
+    let session = sim.session();
+    let mut points = Vec::new();
+    if let (Some(s), Ok((cam, cam_t))) = (session, camera.single()) {
+        let pos = s.scenario().position;
+        for l in [LandmarkName::FemoralPulse, LandmarkName::AnteriorEntry, LandmarkName::Target] {
+            if let Ok(v) = cam.world_to_viewport(cam_t, to_world(s.patient().landmarks.get(l), pos)) {
+                points.push((l.as_str().to_string(), [v.x, v.y]));
+            }
+        }
+    }
+    let label = |children: &Children| {
+        children.iter().find_map(|c| texts.get(c).ok().map(|(_, t, _)| t.0.clone())).unwrap_or_default()
+    };
+    let buttons = buttons
+        .iter()
+        .filter(|(_, v, _, _)| v.get())
+        .map(|(t, _, children, on)| (label(children), [t.translation.x, t.translation.y], on))
+        .collect();
+    let texts =
+        texts.iter().filter(|(_, _, v)| v.get()).map(|(_, t, _)| t.0.clone()).filter(|t| !t.is_empty()).collect();
+    let shown = Shown {
+        frame: *frame,
+        screen: format!("{:?}", state.get()),
+        paused: paused.0,
+        alarm: sim.alarm.as_ref().map(|a| a.title.clone()),
+        actions: session.map(|s| s.action_count()),
+        idle: sim.idle(),
+        mode: session.map(|s| format!("{:?}", s.scenario().mode)),
+        entry_chosen: aim.entry.is_some(),
+        pick_mode: format!("{:?}", *pick),
+        needle_depth_mm: session.and_then(|s| s.state().needle.map(|n| n.depth_mm())),
+        steps_done: session.map(|s| s.steps().iter().map(|(st, _)| format!("{st:?}")).collect()).unwrap_or_default(),
+        points,
+        buttons,
+        texts,
+    };
+    let Ok(json) = serde_json::to_vec_pretty(&shown) else { return };
+    let tmp = file.0.with_extension("tmp");
+    if std::fs::write(&tmp, json).is_ok() {
+        let _ = std::fs::rename(&tmp, &file.0);
+    }
+}

@@ -1,0 +1,164 @@
+//! The window's rules that need no pixels, tested on the real systems in a headless
+//! `App`: keyboard messages in, actions on the session out.
+
+use bevy::input::ButtonState;
+use bevy::input::keyboard::{Key, KeyboardInput};
+use bevy::prelude::*;
+use bevy::state::app::StatesPlugin;
+use glam::DVec3;
+
+use super::needle::{Aim, PushSettings};
+use super::procedure_keys::Answers;
+use super::sim::Sim;
+use super::{AppState, Paused, alarm, keys, needle, procedure_keys, sim};
+use crate::sim::anatomy::LandmarkName;
+use crate::sim::injection::ContrastPattern;
+use crate::sim::session::Action;
+use crate::sim::{Mode, Scenario, Session};
+
+fn app(mode: Mode) -> App {
+    let mut app = App::new();
+    app.add_plugins((MinimalPlugins, StatesPlugin, bevy::input::InputPlugin))
+        .init_state::<AppState>()
+        .init_resource::<Paused>()
+        .add_plugins((sim::plugin, keys::plugin, procedure_keys::plugin, alarm::plugin));
+    needle::input(&mut app);
+    let scenario = Scenario { mode, ..Scenario::default() };
+    app.world_mut().resource_mut::<Sim>().start(Session::new(scenario, 3).unwrap(), None);
+    app.world_mut().resource_mut::<NextState<AppState>>().set(AppState::Procedure);
+    app.update();
+    app.update();
+    app
+}
+
+fn key(app: &mut App, code: KeyCode, down: bool, repeat: bool) {
+    app.world_mut().write_message(KeyboardInput {
+        key_code: code,
+        logical_key: Key::Unidentified(bevy::input::keyboard::NativeKey::Unidentified),
+        state: if down { ButtonState::Pressed } else { ButtonState::Released },
+        text: None,
+        repeat,
+        window: Entity::PLACEHOLDER,
+    });
+}
+
+/// Press and release, all before the next frame.
+fn tap(app: &mut App, code: KeyCode) {
+    key(app, code, true, false);
+    key(app, code, false, false);
+}
+
+/// Two frames: the key systems queue actions, the next frame applies them.
+fn frames(app: &mut App) {
+    app.update();
+    app.update();
+}
+
+fn session(app: &App) -> &Session {
+    app.world().resource::<Sim>().session().unwrap()
+}
+
+fn depth(app: &App) -> f64 {
+    session(app).state().needle.map(|n| n.depth_mm()).unwrap_or(0.0)
+}
+
+#[test]
+fn a_quick_shift_up_between_two_frames_advances_5_mm() {
+    let mut app = app(Mode::Assessment);
+    tap(&mut app, KeyCode::KeyN);
+    frames(&mut app);
+    assert!(session(&app).state().needle.is_some(), "N inserts the needle");
+    let d0 = depth(&app);
+    // Shift down, Up down and up, Shift up: all between two frames, as at 1 frame a second.
+    key(&mut app, KeyCode::ShiftLeft, true, false);
+    tap(&mut app, KeyCode::ArrowUp);
+    key(&mut app, KeyCode::ShiftLeft, false, false);
+    frames(&mut app);
+    let d1 = depth(&app);
+    assert!((d1 - d0 - 5.0).abs() < 0.3, "Shift+Up should advance 5 mm, went {:.2}", d1 - d0);
+    // Without Shift: 1 mm. Two quick presses in one frame: both count.
+    tap(&mut app, KeyCode::ArrowUp);
+    tap(&mut app, KeyCode::ArrowUp);
+    frames(&mut app);
+    assert!((depth(&app) - d1 - 2.0).abs() < 0.3, "two Up presses: 2 mm, went {:.2}", depth(&app) - d1);
+}
+
+#[test]
+fn no_answer_is_submitted_that_the_trainee_did_not_choose() {
+    let mut app = app(Mode::Assessment);
+    assert_eq!(app.world().resource::<Answers>().pattern, None, "nothing is preselected");
+    assert_eq!(app.world().resource::<Answers>().reading, None, "nothing is preselected");
+    let n = session(&app).action_count();
+    tap(&mut app, KeyCode::F7);
+    tap(&mut app, KeyCode::F10);
+    frames(&mut app);
+    assert_eq!(session(&app).action_count(), n, "F7/F10 with nothing chosen must not answer");
+    assert!(app.world().resource::<Answers>().note.is_some(), "and say why nothing happened");
+    // G chooses the first pattern, G again the next; F7 submits the one shown.
+    tap(&mut app, KeyCode::KeyG);
+    tap(&mut app, KeyCode::KeyG);
+    tap(&mut app, KeyCode::F7);
+    frames(&mut app);
+    let log = session(&app).log();
+    assert_eq!(log.actions.last(), Some(&Action::ReadContrast { pattern: ContrastPattern::ExtraArticular }));
+    assert_eq!(app.world().resource::<Answers>().pattern, None, "a submitted choice is cleared");
+}
+
+#[test]
+fn the_volume_the_trainee_sets_is_the_volume_pushed() {
+    let mut app = app(Mode::Learning);
+    tap(&mut app, KeyCode::KeyN);
+    frames(&mut app);
+    // 1 ml -> 2 -> 3 ml; rate 0.5 -> 1 ml/s.
+    tap(&mut app, KeyCode::Equal);
+    tap(&mut app, KeyCode::Equal);
+    tap(&mut app, KeyCode::Period);
+    tap(&mut app, KeyCode::KeyK);
+    frames(&mut app);
+    assert_eq!(*app.world().resource::<PushSettings>(), PushSettings { volume_ml: 3.0, rate_ml_s: 1.0 });
+    let log = session(&app).log();
+    assert!(
+        matches!(log.actions.last(), Some(Action::Inject { volume_ml, rate_ml_s: Some(r), .. }) if *volume_ml == 3.0 && *r == 1.0),
+        "{:?}",
+        log.actions.last()
+    );
+    let given = super::hud::injected_by_fluid(session(&app));
+    assert_eq!(given[1].1, 3.0, "{given:?}");
+}
+
+#[test]
+fn a_nerve_or_vessel_alarm_stops_the_advance_and_holds_the_needle_until_acknowledged() {
+    let mut app = app(Mode::Assessment);
+    // Straight down over the femoral nerve.
+    let entry = {
+        let p = session(&app).patient();
+        let nerve = p.landmarks.get(LandmarkName::FemoralNerve);
+        DVec3::new(nerve.x, p.skin.front_y(nerve.x), nerve.z)
+    };
+    app.world_mut().resource_mut::<Aim>().entry = Some(entry);
+    tap(&mut app, KeyCode::KeyN);
+    frames(&mut app);
+    // Up held: the press, then 79 key repeats, all waiting in one frame.
+    key(&mut app, KeyCode::ArrowUp, true, false);
+    for _ in 0..79 {
+        key(&mut app, KeyCode::ArrowUp, true, true);
+    }
+    frames(&mut app);
+    let alarm = app.world().resource::<Sim>().alarm.clone().expect("an alarm on the way down to the nerve");
+    let advances =
+        |app: &App| session(app).log().actions.iter().filter(|a| matches!(a, Action::Advance { .. })).count();
+    let done = advances(&app);
+    assert!(done < 80 && alarm.dropped == 80 - done, "the rest of the held key is dropped: {done} done, {alarm:?}");
+    // Nothing moves the needle until the alarm is acknowledged.
+    let n = session(&app).action_count();
+    tap(&mut app, KeyCode::ArrowUp);
+    tap(&mut app, KeyCode::KeyK);
+    frames(&mut app);
+    assert_eq!(session(&app).action_count(), n, "keys reach the needle during the alarm");
+    tap(&mut app, KeyCode::Enter);
+    frames(&mut app);
+    assert!(app.world().resource::<Sim>().alarm.is_none(), "Enter acknowledges");
+    tap(&mut app, KeyCode::ArrowDown);
+    frames(&mut app);
+    assert_eq!(session(&app).action_count(), n + 1, "after it, the needle can be withdrawn");
+}
