@@ -643,3 +643,92 @@ fn a_trainee_clicks_and_types_through_an_assessment_in_the_real_window() {
         eprintln!("screenshots kept in {}", w.dir.display());
     }
 }
+
+#[test]
+fn a_needle_driven_onto_the_nerve_stops_with_an_alarm_that_must_be_acknowledged() {
+    use trainee::{has_text, texts};
+    if !have("xvfb-run") || !have("xdotool") {
+        assert!(!in_ci(), "xvfb-run or xdotool is missing: .ci/run must install xvfb and xdotool");
+        eprintln!("skipping: needs xvfb-run and xdotool");
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("fluorohip-gui-alarm-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let data = dir.join("data");
+    let mut w = trainee::Window::open(
+        &dir,
+        &["--scenario", "routine_anterior", "--mode", "learning", "--data-dir", data.to_str().unwrap()],
+    );
+    w.wait("the notice", |v| v["screen"] == "Notice");
+    w.keys(&["Return"]);
+    w.wait("the chooser", |v| v["screen"] == "Chooser");
+    w.keys(&["Return"]);
+    let v = w.wait("the procedure", |v| v["screen"] == "Procedure");
+    assert_eq!(v["mode"], "Learning");
+    // Learning mode: the coach, and the case's own volumes.
+    assert!(has_text(&v, "Next: identity and consent") && has_text(&v, "case ml:"), "{:#?}", texts(&v));
+
+    // The entry straight over the femoral nerve, then Up pressed 60 times in a burst,
+    // faster than the frames come: far more than the depth of the nerve.
+    w.keys(&["1"]);
+    w.frames(3);
+    let (x, y) = w.point("skin_over_femoral_nerve");
+    w.click(x, y);
+    w.wait("the entry chosen", |v| v["entry_chosen"] == true);
+    w.keys(&["n"]);
+    w.settle();
+    let ups = vec!["Up"; 60];
+    w.keys(&ups);
+    let v = w.wait("the alarm", |v| !v["alarm"].is_null());
+    let title = v["alarm"].as_str().unwrap().to_string();
+    assert!(title.contains("nerve") || title.contains("artery") || title.contains("vein"), "{title}");
+    let v = w.settle();
+    let depth = v["needle_depth_mm"].as_f64().unwrap();
+    assert!(depth < 55.0, "the advance should stop at the alarm, not go on to {depth} mm");
+    assert!(has_text(&v, "STOP") && has_text(&v, "acknowledge"), "{:#?}", texts(&v));
+    let shot = w.screenshot("alarm");
+    if let Some(shot) = shot {
+        // The alert: a big red box in the middle of the window.
+        let p = Picture::load(&shot);
+        let red = p.count(400, 200, 880, 500, |[r, g, b]| r > 120 && g < 30 && b < 30);
+        assert!(red > 40_000, "no red alert in the middle of the window ({red} px)");
+    }
+    // Keys do not reach the needle until it is acknowledged.
+    w.keys(&["Up", "Up", "k"]);
+    let v = w.frames(4);
+    assert_eq!(v["needle_depth_mm"].as_f64().unwrap(), depth, "the needle moved under the alarm");
+    w.keys(&["Return"]);
+    let v = w.wait("the alarm acknowledged", |v| v["alarm"].is_null());
+    // The coach puts the danger first.
+    let coach = texts(&v).into_iter().find(|t| t.contains("Next:")).expect("the coach");
+    let first = coach.lines().next().unwrap();
+    assert!(
+        first.contains("nerve") || first.contains("vessel") || first.contains("mm from"),
+        "the coach's first line should be the danger: {coach}"
+    );
+    w.keys(&["shift+Down"]);
+    let v = w.settle();
+    assert!(v["needle_depth_mm"].as_f64().unwrap() < depth - 4.0, "withdrawing works after the alarm");
+    w.screenshot("after-alarm");
+
+    // The monitor: a shot, Tab enlarges it (600 px), Z zooms 2x, two clicks 300 px apart
+    // measure: 300/596 of the 128 image pixels in view, at 230/256 mm a pixel on the
+    // detector, over the magnification 1000/530, is 30.6 mm at the isocentre.
+    w.keys(&["space", "Tab", "z"]);
+    w.settle();
+    w.wait("the zoomed monitor", |v| has_text(v, "zoom 2x"));
+    let (x0, y0) = (1280.0 - 8.0 - 600.0 + 2.0, 26.0 + 8.0 + 2.0);
+    w.click(x0 + 150.0, y0 + 300.0);
+    w.wait("the first point", |v| has_text(v, "2nd point?"));
+    w.click(x0 + 450.0, y0 + 300.0);
+    let v = w.wait("a distance", |v| has_text(v, "mm (isocentre)"));
+    let text = texts(&v).into_iter().find(|t| t.contains("mm (isocentre)")).unwrap();
+    let mm: f64 = text.split(" mm").next().unwrap().trim().parse().unwrap();
+    assert!((mm - 30.6).abs() < 1.0, "measured {mm} mm");
+    w.screenshot("monitor-measured");
+    if std::env::var_os("FLUOROHIP_KEEP_SCREENSHOTS").is_none() {
+        drop(w);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}

@@ -187,7 +187,8 @@ fn spawn(mut commands: Commands) {
             });
         });
     // Answers and the rest clock, centre bottom above the control hints.
-    let answer_box = |marker: Node| (SceneUi, marker, BackgroundColor(Color::srgba(0.05, 0.08, 0.12, 0.9)));
+    let answer_box =
+        |marker: Node| (SceneUi, ui::ProcedureOnly, marker, BackgroundColor(Color::srgba(0.05, 0.08, 0.12, 0.9)));
     let bottom = |b: f32| Node {
         position_type: PositionType::Absolute,
         bottom: Val::Px(b),

@@ -1,11 +1,19 @@
-//! The fluoroscopy monitor beside the 3D view: the last image held between shots.
+//! The fluoroscopy monitor beside the 3D view: the last image held between shots, with
+//! the patient's orientation on its edges (R/L, H head / F feet). Tab enlarges it, Z
+//! zooms into its centre (1x, 2x, 3x), and two clicks on it measure a distance, in mm
+//! at the isocentre (the detector's pixel size divided by the magnification).
 
 use bevy::asset::RenderAssetUsages;
 use bevy::prelude::*;
 use bevy::render::render_resource::{Extent3d, TextureDimension, TextureFormat};
+use bevy::ui::RelativeCursorPosition;
 
 use super::banner::BANNER_HEIGHT_PX;
+use super::keys::KeyPresses;
 use super::sim::Sim;
+use super::{in_scene, live};
+use crate::sim::Session;
+use crate::sim::imaging::geometry::Geometry;
 
 /// The monitor's texture, reused for every image.
 #[derive(Resource)]
@@ -14,11 +22,35 @@ pub struct Monitor {
     shown_version: u64,
 }
 
+/// How the trainee looks at the monitor.
+#[derive(Resource, Default, Debug, PartialEq)]
+pub struct MonitorView {
+    pub large: bool,
+    /// 1, 2 or 3.
+    pub zoom: u32,
+    /// Measuring points, in image pixels (column, row from the top), at most two.
+    pub points: Vec<Vec2>,
+}
+
 /// Size of the monitor on screen (px).
 pub const MONITOR_PX: f32 = 340.0;
+/// Size of the enlarged monitor (px).
+pub const MONITOR_LARGE_PX: f32 = 600.0;
+
+#[derive(Component)]
+struct MonitorNode;
+/// An orientation letter on an edge of the monitor: 0 left, 1 right, 2 top, 3 bottom.
+#[derive(Component)]
+struct Edge(u8);
+#[derive(Component)]
+struct MeasureDot(usize);
+#[derive(Component)]
+struct MeasureText;
 
 pub fn plugin(app: &mut App) {
-    app.add_systems(Startup, spawn).add_systems(Update, update);
+    app.insert_resource(MonitorView { zoom: 1, ..default() })
+        .add_systems(Startup, spawn)
+        .add_systems(Update, (update, (keys, measure).run_if(live), show.run_if(in_scene)).chain());
 }
 
 fn blank(pixels: u32) -> Image {
@@ -34,21 +66,65 @@ fn blank(pixels: u32) -> Image {
 fn spawn(mut commands: Commands, mut images: ResMut<Assets<Image>>) {
     let image = images.add(blank(256));
     commands.insert_resource(Monitor { image: image.clone(), shown_version: 0 });
-    commands.spawn((
-        Node {
-            position_type: PositionType::Absolute,
-            top: Val::Px(BANNER_HEIGHT_PX + 8.0),
-            right: Val::Px(8.0),
-            width: Val::Px(MONITOR_PX),
-            height: Val::Px(MONITOR_PX),
-            border: UiRect::all(Val::Px(2.0)),
-            ..default()
-        },
-        BorderColor::all(Color::srgb(0.4, 0.4, 0.45)),
-        BackgroundColor(Color::BLACK),
-        ImageNode::new(image),
-        super::ui::SceneUi,
-    ));
+    let letter = |edge: u8| {
+        let mut node = Node { position_type: PositionType::Absolute, ..default() };
+        match edge {
+            0 => (node.left, node.top) = (Val::Px(1.0), Val::Percent(47.0)),
+            1 => (node.right, node.top) = (Val::Px(1.0), Val::Percent(47.0)),
+            2 => (node.top, node.left) = (Val::Px(2.0), Val::Percent(48.0)),
+            _ => (node.bottom, node.left) = (Val::Px(2.0), Val::Percent(48.0)),
+        }
+        (node, super::ui::colored("", 16.0, Color::srgb(1.0, 0.85, 0.2)), Edge(edge), Pickable::IGNORE)
+    };
+    let dot = |k: usize| {
+        (
+            Node {
+                position_type: PositionType::Absolute,
+                width: Val::Px(7.0),
+                height: Val::Px(7.0),
+                border_radius: BorderRadius::all(Val::Px(4.0)),
+                ..default()
+            },
+            BackgroundColor(Color::srgb(1.0, 0.3, 0.9)),
+            Visibility::Hidden,
+            MeasureDot(k),
+            Pickable::IGNORE,
+        )
+    };
+    commands
+        .spawn((
+            MonitorNode,
+            Node {
+                position_type: PositionType::Absolute,
+                top: Val::Px(BANNER_HEIGHT_PX + 8.0),
+                right: Val::Px(8.0),
+                width: Val::Px(MONITOR_PX),
+                height: Val::Px(MONITOR_PX),
+                border: UiRect::all(Val::Px(2.0)),
+                ..default()
+            },
+            BorderColor::all(Color::srgb(0.4, 0.4, 0.45)),
+            BackgroundColor(Color::BLACK),
+            ImageNode::new(image),
+            // Clicks on the image measure; it sits over the 3D view when enlarged.
+            Interaction::default(),
+            RelativeCursorPosition::default(),
+            GlobalZIndex(40),
+            super::ui::SceneUi,
+        ))
+        .with_children(|m| {
+            for e in 0..4 {
+                m.spawn(letter(e));
+            }
+            m.spawn(dot(0));
+            m.spawn(dot(1));
+            m.spawn((
+                Node { position_type: PositionType::Absolute, left: Val::Px(4.0), bottom: Val::Px(1.0), ..default() },
+                super::ui::colored("", 12.0, Color::srgb(1.0, 0.5, 0.95)),
+                MeasureText,
+                Pickable::IGNORE,
+            ));
+        });
 }
 
 /// Copy the session's last image into the texture when a new one arrives.
@@ -74,5 +150,155 @@ fn update(sim: Res<Sim>, mut monitor: ResMut<Monitor>, mut images: ResMut<Assets
         for (px, g) in data.chunks_exact_mut(4).zip(&frame.gray) {
             px.copy_from_slice(&[*g, *g, *g, 255]);
         }
+    }
+}
+
+fn keys(keys: Res<KeyPresses>, mut view: ResMut<MonitorView>) {
+    for p in keys.presses.iter().filter(|p| !p.repeat) {
+        match p.key {
+            KeyCode::Tab => view.large = !view.large,
+            KeyCode::KeyZ => {
+                view.zoom = view.zoom % 3 + 1;
+                view.points.clear();
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The image pixel under a point of the monitor (`rel`: −0.5..0.5 across it), at `zoom`.
+pub fn image_pixel(rel: Vec2, zoom: u32, pixels: f32) -> Vec2 {
+    (Vec2::splat(0.5) + rel / zoom as f32) * pixels
+}
+
+/// Millimetres at the isocentre between two image pixels.
+pub fn distance_mm(g: &Geometry, field_mm: f64, pixels: usize, a: Vec2, b: Vec2) -> f64 {
+    (a - b).length() as f64 * field_mm / pixels as f64 / g.magnification()
+}
+
+/// Orientation letters for the left, right, top and bottom edges of the image.
+pub fn edge_letters(g: &Geometry) -> [&'static str; 4] {
+    // Patient +x is the patient's left; +z is the head.
+    let (lr, hf) = (g.e_u.x, g.e_v.z);
+    let side = |s: f64| if s >= 0.0 { "L" } else { "R" };
+    let end = |s: f64| if s >= 0.0 { "H" } else { "F" };
+    if lr.abs() >= g.e_u.z.abs() {
+        [side(-lr), side(lr), end(hf), end(-hf)]
+    } else {
+        // A steep oblique: the image's horizontal runs head to foot.
+        [end(-g.e_u.z), end(g.e_u.z), side(g.e_v.x), side(-g.e_v.x)]
+    }
+}
+
+fn image_size(s: &Session) -> Option<(usize, f64)> {
+    let f = s.state().fluoroscope;
+    f.last_image().map(|frame| (frame.pixels, f.settings.field.cm() * 10.0))
+}
+
+fn measure(
+    q: Query<(&Interaction, &RelativeCursorPosition), (With<MonitorNode>, Changed<Interaction>)>,
+    sim: Res<Sim>,
+    mut view: ResMut<MonitorView>,
+) {
+    let Some((pixels, _)) = sim.session().and_then(image_size) else { return };
+    for (i, cursor) in &q {
+        if *i == Interaction::Pressed
+            && let Some(rel) = cursor.normalized
+        {
+            if view.points.len() >= 2 {
+                view.points.clear();
+            }
+            let zoom = view.zoom.max(1);
+            view.points.push(image_pixel(rel, zoom, pixels as f32));
+        }
+    }
+}
+
+fn show(
+    sim: Res<Sim>,
+    view: Res<MonitorView>,
+    monitor: Res<Monitor>,
+    mut node: Query<(&mut Node, &mut ImageNode), With<MonitorNode>>,
+    mut letters: Query<(&Edge, &mut Text), Without<MeasureText>>,
+    mut dots: Query<(&MeasureDot, &mut Node, &mut Visibility), Without<MonitorNode>>,
+    mut readout: Query<&mut Text, (With<MeasureText>, Without<Edge>)>,
+    mut seen: Local<(u64, bool)>,
+) {
+    let Some(s) = sim.session() else { return };
+    if !view.is_changed() && seen.0 == sim.version && seen.1 {
+        return;
+    }
+    *seen = (sim.version, true);
+    let size = if view.large { MONITOR_LARGE_PX } else { MONITOR_PX };
+    let zoom = view.zoom.max(1);
+    let pixels = image_size(s).map(|(p, _)| p).unwrap_or(256) as f32;
+    for (mut n, mut img) in &mut node {
+        n.width = Val::Px(size);
+        n.height = Val::Px(size);
+        let side = pixels / zoom as f32;
+        let min = Vec2::splat((pixels - side) / 2.0);
+        img.rect = (zoom > 1).then(|| Rect::from_corners(min, min + Vec2::splat(side)));
+        if img.image != monitor.image {
+            img.image = monitor.image.clone();
+        }
+    }
+    let g = s.state().fluoroscope.geometry(s.scenario().position);
+    let names = edge_letters(&g);
+    for (Edge(e), mut t) in &mut letters {
+        super::ui::set(&mut t, names[*e as usize].to_string());
+    }
+    // The points back on screen, as fractions of the monitor.
+    let on_screen = |p: Vec2| (p / pixels - Vec2::splat(0.5)) * zoom as f32 + Vec2::splat(0.5);
+    for (MeasureDot(k), mut n, mut v) in &mut dots {
+        match view.points.get(*k) {
+            Some(p) => {
+                let f = on_screen(*p);
+                n.left = Val::Percent(f.x * 100.0 - 1.0);
+                n.top = Val::Percent(f.y * 100.0 - 1.0);
+                v.set_if_neq(Visibility::Inherited);
+            }
+            None => {
+                v.set_if_neq(Visibility::Hidden);
+            }
+        }
+    }
+    let text = match (view.points.as_slice(), image_size(s)) {
+        ([a, b], Some((n, field))) => {
+            format!("{:.1} mm (isocentre)", distance_mm(&g, field, n, *a, *b))
+        }
+        ([_], _) => "2nd point?".to_string(),
+        _ if zoom > 1 => format!("zoom {zoom}x"),
+        _ => String::new(),
+    };
+    for mut t in &mut readout {
+        super::ui::set(&mut t, text.clone());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::Position;
+    use crate::sim::imaging::geometry::CArmPose;
+
+    #[test]
+    fn the_anteroposterior_image_shows_the_patients_right_on_the_viewers_left_and_head_up() {
+        let g = Geometry::new(&CArmPose::default(), Position::Supine, 230.0, 256);
+        // An AP image of a supine patient is read as if facing the patient: their right on
+        // the viewer's left, head at the top.
+        assert_eq!(edge_letters(&g), ["R", "L", "H", "F"]);
+    }
+
+    #[test]
+    fn a_measurement_is_in_mm_at_the_isocentre() {
+        let g = Geometry::new(&CArmPose::default(), Position::Supine, 230.0, 256);
+        // Half the image width at 1x: 115 mm on the detector, divided by the magnification.
+        let a = image_pixel(Vec2::new(-0.25, 0.0), 1, 256.0);
+        let b = image_pixel(Vec2::new(0.25, 0.0), 1, 256.0);
+        let d = distance_mm(&g, 230.0, 256, a, b);
+        assert!((d - 115.0 / g.magnification()).abs() < 0.01, "{d}");
+        // Zoomed 2x, the same span on screen is half the distance.
+        let (a2, b2) = (image_pixel(Vec2::new(-0.25, 0.0), 2, 256.0), image_pixel(Vec2::new(0.25, 0.0), 2, 256.0));
+        assert!((distance_mm(&g, 230.0, 256, a2, b2) - d / 2.0).abs() < 0.01);
     }
 }

@@ -8,6 +8,7 @@ use std::path::PathBuf;
 
 use bevy::prelude::*;
 use bevy::ui::UiGlobalTransform;
+use glam::DVec3;
 use serde::Serialize;
 
 use super::needle::{Aim, PickMode};
@@ -63,9 +64,15 @@ fn write(
     let mut points = Vec::new();
     if let (Some(s), Ok((cam, cam_t))) = (session, camera.single()) {
         let pos = s.scenario().position;
-        for l in [LandmarkName::FemoralPulse, LandmarkName::AnteriorEntry, LandmarkName::Target] {
-            if let Ok(v) = cam.world_to_viewport(cam_t, to_world(s.patient().landmarks.get(l), pos)) {
-                points.push((l.as_str().to_string(), [v.x, v.y]));
+        let p = s.patient();
+        let nerve = p.landmarks.get(LandmarkName::FemoralNerve);
+        let named = [LandmarkName::FemoralPulse, LandmarkName::AnteriorEntry, LandmarkName::Target]
+            .map(|l| (l.as_str().to_string(), p.landmarks.get(l)));
+        // The skin straight over the femoral nerve (the nerve itself lies deep).
+        let over_nerve = ("skin_over_femoral_nerve".to_string(), DVec3::new(nerve.x, p.skin.front_y(nerve.x), nerve.z));
+        for (name, at) in named.into_iter().chain([over_nerve]) {
+            if let Ok(v) = cam.world_to_viewport(cam_t, to_world(at, pos)) {
+                points.push((name, [v.x, v.y]));
             }
         }
     }

@@ -143,13 +143,23 @@ pub fn column(width: Val, gap: f32) -> Node {
     Node { flex_direction: FlexDirection::Column, width, row_gap: Val::Px(gap), ..default() }
 }
 
-fn scene_ui_visibility(state: Res<State<AppState>>, mut q: Query<&mut Visibility, With<SceneUi>>) {
+/// A scene panel that only the procedure shows (answers, rest, positioning): the replay
+/// has its own controls, and these must not show through there.
+#[derive(Component)]
+pub struct ProcedureOnly;
+
+fn scene_ui_visibility(
+    state: Res<State<AppState>>,
+    mut q: Query<(&mut Visibility, Has<ProcedureOnly>), With<SceneUi>>,
+) {
     if !state.is_changed() {
         return;
     }
     let shown = in_scene(state);
-    for mut v in &mut q {
-        v.set_if_neq(if shown { Visibility::Inherited } else { Visibility::Hidden });
+    for (mut v, procedure_only) in &mut q {
+        // Procedure-only panels start hidden: the procedure shows them when they apply.
+        let on = shown && !procedure_only;
+        v.set_if_neq(if on { Visibility::Inherited } else { Visibility::Hidden });
     }
 }
 
