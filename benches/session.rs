@@ -5,8 +5,9 @@ use std::hint::black_box;
 use std::path::Path;
 
 use criterion::{Criterion, criterion_group, criterion_main};
+use fluorohip::sim::assessment::export as report;
 use fluorohip::sim::autosave::Autosave;
-use fluorohip::sim::{Scenario, assessment, report, script};
+use fluorohip::sim::{Scenario, assessment, script};
 
 fn bench(c: &mut Criterion) {
     let scenario = Scenario::find("routine_anterior").unwrap();

@@ -256,12 +256,30 @@ fn a_competent_procedure_lands_near_the_published_dose() {
     assert!((d.fluoro_s - 26.0).abs() < 1e-9);
     assert!((0.12..=0.30).contains(&d.dap_gy_cm2), "DAP {} Gy·cm² (published ≈0.20)", d.dap_gy_cm2);
     assert!((1.5..=6.0).contains(&d.air_kerma_mgy), "air kerma {} mGy (published 1.9–5.6)", d.air_kerma_mgy);
-    // Pulsed at 3/s: at most 20% of continuous (Herrmann 1996).
-    let rate = |r| {
-        let mut f = Fluoroscope::new(pose, ImagingSettings { pulse_rate: r, ..Default::default() });
-        f.shoot(&p, Position::Supine, Radiopaque::default(), 1.0, 1).unwrap().air_kerma_mgy
-    };
-    assert!(rate(PulseRate::Pps3) <= 0.2 * rate(PulseRate::Continuous) + 1e-12);
+}
+
+/// Behaviour a dose record shows, not the calibration read back: the expert's
+/// dose-minimising session (pulsed, collimated) stays under the published mean of
+/// 0.20 Gy·cm² (FIDELITY.md §8, dose-minimising 0.19), and the same script on a BMI 41
+/// patient costs more (automatic exposure control; "BMI ≥ 30 raises time and dose").
+#[test]
+fn the_expert_session_is_low_dose_and_a_large_patient_costs_more() {
+    use fluorohip::sim::Scenario;
+    use fluorohip::sim::assessment::expert_reference;
+    let routine = Scenario::find("routine_anterior").unwrap();
+    let obese = Scenario::find("obese_long_needle").unwrap();
+    for seed in [1, 2, 3] {
+        let normal = expert_reference(&routine, seed).dose();
+        let large = expert_reference(&obese, seed).dose();
+        assert!(normal.dap_gy_cm2 < 0.19, "seed {seed}: {} Gy·cm²", normal.dap_gy_cm2);
+        assert!(normal.fluoro_s < 26.0 + 17.0, "seed {seed}: {} s", normal.fluoro_s);
+        assert!(
+            large.dap_gy_cm2 > 1.5 * normal.dap_gy_cm2,
+            "seed {seed}: {} vs {}",
+            large.dap_gy_cm2,
+            normal.dap_gy_cm2
+        );
+    }
 }
 
 #[test]

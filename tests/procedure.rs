@@ -2,9 +2,9 @@
 
 use std::path::Path;
 
-use fluorohip::sim::assessment::{self, Metrics};
+use fluorohip::sim::assessment::export as report;
+use fluorohip::sim::assessment::{self, Domain, Metrics};
 use fluorohip::sim::procedure::{PainSource, Reading};
-use fluorohip::sim::report;
 use fluorohip::sim::script;
 use fluorohip::sim::session::UnsafeAct;
 use fluorohip::sim::{Scenario, Session};
@@ -15,8 +15,11 @@ fn run_script(scenario: &Scenario, file: &str, seed: u64) -> Session {
     script::play(scenario.clone(), seed, "test trainee", actions, &lines, &path).unwrap()
 }
 
+/// The expert reference, judged by facts that do not depend on comparing it with
+/// itself: the drug is in the joint, the pattern was intra-articular, the block reads
+/// positive from ≥ 80% relief, every step is done, and nothing unsafe happened.
 #[test]
-fn the_expert_script_passes_every_hip_pain_scenario() {
+fn the_expert_reference_puts_the_drug_in_the_joint_on_every_hip_case() {
     for scenario in Scenario::shipped().into_iter().filter(|s| s.pain_source == PainSource::HipJoint) {
         let file = match scenario.position {
             fluorohip::sim::Position::Supine => "expert_anterior.ron",
@@ -24,12 +27,17 @@ fn the_expert_script_passes_every_hip_pain_scenario() {
         };
         for seed in [scenario.default_seed, 77] {
             let s = run_script(&scenario, file, seed);
-            let r = assessment::report(&s);
-            assert!(r.score.passed, "{} seed {seed}: {:#?}", scenario.name, r.score);
-            assert!(r.score.critical_errors.is_empty());
-            assert_eq!(r.metrics.contrast_pattern.as_str(), "intra_articular", "{}", scenario.name);
-            assert_eq!(r.metrics.reading, Some(Reading::Positive), "{}", scenario.name);
-            assert!(r.metrics.steps_missing.is_empty(), "{}: {:?}", scenario.name, r.metrics.steps_missing);
+            let m = Metrics::of(&s);
+            assert!(m.joint_drug_ml >= 4.0, "{} seed {seed}: {} mL in the joint", scenario.name, m.joint_drug_ml);
+            assert_eq!(m.contrast_pattern.as_str(), "intra_articular", "{}", scenario.name);
+            assert!(m.contrast_confirmed_before_drug);
+            assert!(m.relief_pct.unwrap() >= 80.0, "{}: relief {:?}", scenario.name, m.relief_pct);
+            assert_eq!(m.reading, Some(Reading::Positive), "{}", scenario.name);
+            assert!(m.steps_missing.is_empty(), "{}: {:?}", scenario.name, m.steps_missing);
+            assert!(m.steps_wrong.is_empty(), "{}: {:?}", scenario.name, m.steps_wrong);
+            assert!(m.unsafe_acts.is_empty(), "{}: {:?}", scenario.name, m.unsafe_acts);
+            assert_eq!(m.hits, 0);
+            assert!(m.target_error_mm.unwrap() <= 6.0, "{}: {:?} mm off target", scenario.name, m.target_error_mm);
         }
     }
 }
@@ -38,7 +46,15 @@ fn the_expert_script_passes_every_hip_pain_scenario() {
 fn the_obese_case_needs_the_long_needle() {
     let scenario = Scenario::find("obese_long_needle").unwrap();
     let s = run_script(&scenario, "expert_anterior.ron", scenario.default_seed);
-    assert!(s.needles().any(|n| n.kind == fluorohip::sim::needle::NeedleKind::Quincke22G127));
+    let long = |s: &Session| {
+        s.needles().any(|n| {
+            matches!(
+                n.kind,
+                fluorohip::sim::needle::NeedleKind::Quincke22G127 | fluorohip::sim::needle::NeedleKind::Quincke22G178
+            )
+        })
+    };
+    assert!(long(&s));
     assert!(s.patient().skin_to_target_mm() > 89.0 - 10.0);
 }
 
@@ -100,7 +116,7 @@ fn a_replayed_log_writes_a_byte_identical_report() {
     assert_eq!(std::fs::read(&first.html).unwrap(), std::fs::read(&second.html).unwrap());
     let json = std::fs::read_to_string(&first.json).unwrap();
     assert!(json.contains("NOT FOR CLINICAL USE"));
-    assert!(json.contains("\"schema_version\": 1"));
+    assert!(json.contains("\"schema_version\": 2"));
     std::fs::remove_dir_all(&base).unwrap();
 }
 
@@ -146,6 +162,7 @@ fn steps_out_of_order_are_logged_not_refused() {
 
 mod random_sessions {
     use fluorohip::sim::anatomy::LandmarkName;
+    use fluorohip::sim::assessment::Domain;
     use fluorohip::sim::injection::{ContrastPattern, Fluid};
     use fluorohip::sim::procedure::ReadingAnswer;
     use fluorohip::sim::session::{PointRef, StopAt};
@@ -171,7 +188,9 @@ mod random_sessions {
             (landmark(), landmark()).prop_map(|(entry, toward)| Action::InsertNeedle { entry, toward }),
             (0.0..60.0f64).prop_map(|mm| Action::Advance { mm }),
             (0.0..60.0f64).prop_map(|mm| Action::Withdraw { mm }),
-            (0.0..130.0f64).prop_map(|max_mm| Action::AdvanceUntil { stop: StopAt::Bone, max_mm, steer_toward: None }),
+            (0.0..130.0f64, prop::option::of(2.0..30.0f64)).prop_map(|(max_mm, image_every_mm)| {
+                Action::AdvanceUntil { stop: StopAt::Bone, max_mm, steer_toward: None, image_every_mm }
+            }),
             landmark().prop_map(|toward| Action::Redirect { toward, withdraw_mm: None }),
             (-360.0..360.0f64).prop_map(|deg| Action::RotateBevel { deg }),
             (-90.0..90.0f64, -45.0..45.0f64).prop_map(|(lao_deg, cranial_deg)| Action::SetCArm {
@@ -187,6 +206,8 @@ mod random_sessions {
             }),
             (0.0..40.0f64).prop_map(|minutes| Action::Rest { minutes }),
             Just(Action::ReadContrast { pattern: ContrastPattern::Mixed }),
+            Just(Action::ReadContrast { pattern: ContrastPattern::IntraArticular }),
+            Just(Action::Position { position: Position::Supine }),
             Just(Action::DiagnosticReading { reading: ReadingAnswer::ByRule }),
         ]
     }
@@ -194,8 +215,9 @@ mod random_sessions {
     proptest! {
         #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
 
-        /// Whatever a trainee does, the session neither panics nor refuses to report,
-        /// and volume injected is always accounted for.
+        /// Whatever a trainee does: no panic; volume injected is accounted for; the log
+        /// replays to the same report; and a session that did not put the drug in the
+        /// joint (or rightly withhold it) never passes.
         #[test]
         fn random_action_sequences_always_give_a_valid_report(seed in 0u64..1000, actions in prop::collection::vec(action(), 0..25)) {
             let mut s = Session::new(Scenario::default(), seed).unwrap();
@@ -205,8 +227,14 @@ mod random_sessions {
             let v = s.state().volumes;
             prop_assert!((v.injected_ml - v.accounted_ml()).abs() < 1e-6);
             let r = assessment::report(&s);
-            prop_assert!(r.score.total >= 0.0 && r.score.total <= r.score.max);
-            prop_assert!(serde_json::to_string(&r).is_ok());
+            let again = assessment::report(&Session::replay(&s.log()).unwrap());
+            prop_assert_eq!(serde_json::to_string(&r).unwrap(), serde_json::to_string(&again).unwrap());
+            if r.metrics.joint_drug_ml < 1.0 && !r.metrics.drug_rightly_withheld {
+                prop_assert!(!r.score.passed, "{:#?}", r.score);
+            }
+            if !r.metrics.injected {
+                prop_assert!(r.score.domain(Domain::Technique).unwrap().points == 0.0);
+            }
         }
     }
 }
@@ -239,4 +267,118 @@ fn thousand_sessions_keep_memory_flat() {
     let at_1000 = rss_kb();
     println!("resident memory: {at_10} kB after 10 sessions, {at_1000} kB after 1000");
     assert!(at_1000 < at_10 + 50_000, "memory grew by {} kB", at_1000 - at_10);
+}
+
+fn domain(r: &assessment::Report, d: Domain) -> &assessment::DomainVerdict {
+    r.score.domain(d).unwrap()
+}
+
+/// The instructor's example: every step done, but the needle drawn back 12 mm off the
+/// bone; the pooled contrast read as intra-articular and the drug given. Before the
+/// domains it passed with 75/100.
+#[test]
+fn drug_after_a_misread_blob_fails_outcome_interpretation_and_safety() {
+    let scenario = Scenario::find("routine_anterior").unwrap();
+    let s = run_script(&scenario, "novice_withdrawn_off_bone.ron", scenario.default_seed);
+    let r = assessment::report(&s);
+    assert!(r.metrics.joint_drug_ml < 1.0, "{} mL in the joint", r.metrics.joint_drug_ml);
+    assert!(!r.score.passed);
+    assert!(r.score.critical_errors.contains(&UnsafeAct::DrugAfterMisreadContrast), "{:?}", r.score.critical_errors);
+    for d in [Domain::Safety, Domain::Outcome, Domain::Interpretation] {
+        assert!(!domain(&r, d).passed, "{} should fail: {:#?}", d.as_str(), r.score.domains);
+    }
+    assert!(domain(&r, Domain::Checklist).passed, "the steps were all done: {:?}", domain(&r, Domain::Checklist));
+    assert!(domain(&r, Domain::Interpretation).failed_because.iter().any(|w| w.contains("misread")));
+    assert!(r.practise_next[0].contains("outline"), "advice starts with the critical error: {:?}", r.practise_next);
+}
+
+/// The other example: a perfect injection on the case whose pain is not from the hip,
+/// read "positive" after no relief. Before the domains it passed with 95/100.
+#[test]
+fn a_positive_reading_of_the_lumbar_case_fails_interpretation_only() {
+    let scenario = Scenario::find("lumbar_referred_pain").unwrap();
+    let s = run_script(&scenario, "novice_calls_lumbar_positive.ron", scenario.default_seed);
+    let r = assessment::report(&s);
+    assert!(r.metrics.relief_pct.unwrap() < 30.0);
+    assert!(!r.score.passed);
+    let failed: Vec<&str> = r.score.failed_domains();
+    assert_eq!(failed, ["interpretation"], "{:#?}", r.score.domains);
+    let why = &domain(&r, Domain::Interpretation).failed_because;
+    assert!(why.iter().any(|w| w.contains("positive") && w.contains("negative")), "{why:?}");
+}
+
+/// Stopping after the preparation, nothing injected: technique and safety are not earned.
+#[test]
+fn a_session_with_no_injection_earns_no_technique_or_safety_points() {
+    let scenario = Scenario::find("routine_anterior").unwrap();
+    let s = run_script(&scenario, "novice_stops_early.ron", scenario.default_seed);
+    let r = assessment::report(&s);
+    assert_eq!(domain(&r, Domain::Technique).points, 0.0);
+    assert_eq!(domain(&r, Domain::Safety).points, 0.0);
+    assert!(r.score.total < 20.0, "score {}", r.score.total);
+    assert!(domain(&r, Domain::Technique).failed_because.iter().any(|w| w.contains("nothing was injected")));
+}
+
+/// A step done wrongly is marked wrong with why, not ticked.
+#[test]
+fn reading_contrast_that_was_never_injected_and_the_wrong_position_are_marked_wrong() {
+    use fluorohip::sim::Action;
+    use fluorohip::sim::injection::ContrastPattern;
+    use fluorohip::sim::procedure::Step;
+    use fluorohip::sim::session::StepFault;
+    let mut s = Session::new(Scenario::find("routine_anterior").unwrap(), 3).unwrap();
+    s.apply(Action::Position { position: fluorohip::sim::Position::Prone }).unwrap();
+    s.apply(Action::ReadContrast { pattern: ContrastPattern::IntraArticular }).unwrap();
+    let m = Metrics::of(&s);
+    assert!(!s.steps().iter().any(|(st, _)| matches!(st, Step::Positioning | Step::ContrastRead)));
+    let faults: Vec<(Step, StepFault)> = m.steps_wrong.iter().map(|w| (w.step, w.fault)).collect();
+    assert_eq!(
+        faults,
+        [(Step::Positioning, StepFault::WrongPosition), (Step::ContrastRead, StepFault::NoContrastToRead)]
+    );
+    assert!(!m.contrast_confirmed_before_drug);
+    // Done rightly later, the step is ticked and no longer wrong.
+    s.apply(Action::Position { position: fluorohip::sim::Position::Supine }).unwrap();
+    assert!(s.steps().iter().any(|(st, _)| *st == Step::Positioning));
+    assert_eq!(Metrics::of(&s).steps_wrong.len(), 1);
+    let r = assessment::report(&s);
+    assert!(domain(&r, Domain::Checklist).failed_because.iter().any(|w| w.contains("read with no contrast")));
+}
+
+/// Advancing 94 mm blind toward the femoral nerve: the hand stops in the nerve, the hit
+/// is a critical error, and the few shots earn nothing.
+#[test]
+fn a_blind_advance_into_the_femoral_nerve_stops_there_and_earns_no_shot_credit() {
+    let scenario = Scenario::find("routine_anterior").unwrap();
+    let s = run_script(&scenario, "novice_blind_advance.ron", scenario.default_seed);
+    let hit_at = s
+        .state()
+        .events
+        .iter()
+        .position(|e| matches!(e.kind, fluorohip::sim::EventKind::Unsafe { what: UnsafeAct::HitFemoralNerve }))
+        .expect("the nerve was hit");
+    let depth_after = s.state().events[hit_at..].iter().find_map(|e| match e.kind {
+        fluorohip::sim::EventKind::NeedleMoved { depth_mm, .. } => Some(depth_mm),
+        _ => None,
+    });
+    assert!(depth_after.unwrap() < 90.0, "the advance went on to {depth_after:?} mm");
+    let r = assessment::report(&s);
+    assert!(r.score.critical_errors.contains(&UnsafeAct::HitFemoralNerve));
+    assert!(r.metrics.blind_past_structure);
+    let shots = r.score.items.iter().find(|i| i.item == "fluoroscopy shots").unwrap();
+    assert_eq!(shots.points, 0.0, "{}", shots.detail);
+}
+
+/// When the expert reference misses on a seed, the trainee is compared with the nominal
+/// expert figures, never with the failed run.
+#[test]
+fn a_failed_reference_run_is_replaced_by_the_nominal_expert() {
+    let scenario = Scenario::find("routine_anterior").unwrap();
+    let trainee = Metrics::of(&run_script(&scenario, "expert_anterior.ron", 5));
+    let failed_reference = Metrics::of(&run_script(&scenario, "novice_short_of_bone.ron", 5));
+    let s = assessment::score(&scenario, &trainee, &failed_reference);
+    assert!(!s.expert_reference_valid);
+    let shots = s.items.iter().find(|i| i.item == "fluoroscopy shots").unwrap();
+    assert!(shots.detail.contains("expert 4"), "{}", shots.detail);
+    assert!(s.passed, "{:#?}", s.domains);
 }

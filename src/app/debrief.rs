@@ -19,9 +19,9 @@ use glam::DVec3;
 use super::sim::Sim;
 use super::ui::{self, BAD, DIM, GOOD, WARN};
 use super::{AppOptions, AppState};
+use crate::sim::assessment::export::{key_shots, write_files};
 use crate::sim::assessment::{self, Metrics, Report};
 use crate::sim::autosave::{Autosave, report_dir};
-use crate::sim::report::{key_shots, write_files};
 use crate::sim::session::Session;
 
 /// The scored session, kept while the debrief and the replay are open.
@@ -226,8 +226,8 @@ fn build_page(commands: &mut Commands, f: &Finished, images: &mut Assets<Image>)
                 BackgroundColor(color.with_alpha(0.25)),
                 children![ui::colored(
                     format!(
-                        "{verdict}   {:.1} / {:.0}   (pass mark {:.1} = 75% of the expert's {:.1})",
-                        s.total, s.max, s.pass_threshold, s.expert_total
+                        "{verdict}   {:.1} / {:.0}   (expert {:.1}; a pass needs every domain passed)",
+                        s.total, s.max, s.expert_total
                     ),
                     20.0,
                     color
@@ -238,6 +238,27 @@ fn build_page(commands: &mut Commands, f: &Finished, images: &mut Assets<Image>)
             let list: Vec<String> = s.critical_errors.iter().map(|c| c.label().to_string()).collect();
             p.spawn(ui::colored(format!("Critical errors (fail whatever the score): {}", list.join(", ")), 15.0, BAD));
         }
+        p.spawn(ui::row(10.0)).with_children(|row| {
+            for d in &s.domains {
+                let color = if d.passed { GOOD } else { BAD };
+                let why = if d.passed { String::new() } else { format!("\n{}", d.failed_because.join("\n")) };
+                row.spawn((
+                    Node { padding: UiRect::axes(Val::Px(8.0), Val::Px(4.0)), max_width: Val::Px(240.0), ..default() },
+                    BackgroundColor(color.with_alpha(0.18)),
+                    children![ui::colored(
+                        format!(
+                            "{} {}  {:.0}/{:.0}{why}",
+                            d.domain.as_str(),
+                            if d.passed { "pass" } else { "FAIL" },
+                            d.points,
+                            d.max_points
+                        ),
+                        13.0,
+                        color
+                    )],
+                ));
+            }
+        });
         p.spawn(ui::row(8.0)).with_children(|r| {
             r.spawn(ui::button(Press::Save, "Save reports", 16.0));
             r.spawn(ui::button(Press::Replay, "Replay step by step", 16.0));

@@ -139,6 +139,16 @@ enum Command {
         #[arg(long)]
         csv: PathBuf,
     },
+    /// Construct validity: every shipped expert and novice script over N seeds of the
+    /// cases it serves, scored; experts should pass, novices fail. Exit 1 if a claim breaks.
+    Validity {
+        /// Seeds per case (0..N).
+        #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+        seeds: u64,
+        /// Print the rows as JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// Run the command line; returns the process exit code.
@@ -203,6 +213,7 @@ pub fn run() -> i32 {
             training::replay(&log, report.as_deref(), class_csv.as_deref())
         }
         Some(Command::Grade { dir, csv }) => training::grade(&dir, &csv),
+        Some(Command::Validity { seeds, json }) => training::validity(seeds, json),
     }
 }
 

@@ -5,9 +5,9 @@ use std::path::{Path, PathBuf};
 
 use fluorohip::DISCLAIMER;
 use fluorohip::sim::Scenario;
+use fluorohip::sim::assessment::export::{self as report, CSV_HEADER};
 use fluorohip::sim::assessment::{self, Report};
 use fluorohip::sim::files::write_atomically;
-use fluorohip::sim::report::{self, CSV_HEADER};
 use fluorohip::sim::script;
 
 use super::fail;
@@ -35,11 +35,21 @@ fn print_summary(r: &Report, dir: Option<&Path>) {
     let t = if r.trainee.is_empty() { "(anonymous)" } else { &r.trainee };
     println!("{} on {} (seed {}): {}", t, r.scenario, r.seed, if r.score.passed { "PASS" } else { "FAIL" });
     println!(
-        "  score {:.1} / {:.0} (pass mark {:.1}; expert {:.1})",
-        r.score.total, r.score.max, r.score.pass_threshold, r.score.expert_total
+        "  score {:.1} / {:.0} (expert {:.1}); a pass needs every domain passed",
+        r.score.total, r.score.max, r.score.expert_total
     );
+    for d in &r.score.domains {
+        println!(
+            "  {:<15} {:<4} {:>5.1} / {:<3.0} {}",
+            d.domain.as_str(),
+            if d.passed { "pass" } else { "FAIL" },
+            d.points,
+            d.max_points,
+            d.failed_because.join("; ")
+        );
+    }
     for c in &r.score.critical_errors {
-        println!("  critical error: {c:?}");
+        println!("  critical error: {}", c.label());
     }
     let m = &r.metrics;
     println!(
@@ -181,4 +191,36 @@ pub fn grade(dir: &Path, csv: &Path) -> i32 {
         }
     }
     0
+}
+
+/// `fluorohip validity`: the table of pass rates by script and case.
+pub fn validity(seeds: u64, json: bool) -> i32 {
+    use std::io::IsTerminal;
+    let bar = std::io::stderr().is_terminal();
+    let last = std::sync::Mutex::new(std::time::Instant::now());
+    let rows = fluorohip::sim::validity::sweep(seeds, &|done, total| {
+        if !bar {
+            return;
+        }
+        // At most ten redraws a second, and always the last.
+        let mut t = last.lock().unwrap_or_else(|e| e.into_inner());
+        if done == total || t.elapsed().as_millis() >= 100 {
+            *t = std::time::Instant::now();
+            progress(done, total, "runs");
+        }
+    });
+    if bar {
+        eprintln!();
+    }
+    if json {
+        let out = serde_json::json!({ "disclaimer": DISCLAIMER, "seeds": seeds, "rows": rows });
+        match serde_json::to_string_pretty(&out) {
+            Ok(s) => println!("{s}"),
+            Err(e) => return fail(e, 1),
+        }
+    } else {
+        println!("*** {DISCLAIMER} ***\n");
+        print!("{}", fluorohip::sim::validity::table(&rows, seeds));
+    }
+    if rows.iter().all(|r| r.ok) { 0 } else { 1 }
 }

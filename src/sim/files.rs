@@ -52,10 +52,14 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let target = dir.join("report.json");
         write_atomically(&target, b"old").unwrap();
-        // A directory where the temporary file should go makes the write fail.
-        let missing = dir.join("no-such-dir").join("report.json");
-        let e = write_atomically(&missing, b"new").unwrap_err();
-        assert!(e.to_string().contains("no-such-dir"), "{e}");
+        // A write that fails at the last moment (the rename onto a folder that is in the
+        // way) names the path, leaves what was there, and leaves no temporary file.
+        let blocked = dir.join("blocked");
+        std::fs::create_dir_all(blocked.join("inside")).unwrap();
+        let e = write_atomically(&blocked, b"new").unwrap_err();
+        assert!(e.to_string().contains("blocked"), "{e}");
+        assert!(blocked.join("inside").is_dir(), "the folder in the way is untouched");
+        std::fs::remove_dir_all(&blocked).unwrap();
         assert_eq!(std::fs::read(&target).unwrap(), b"old");
         write_atomically(&target, b"new").unwrap();
         assert_eq!(std::fs::read(&target).unwrap(), b"new");

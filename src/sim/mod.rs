@@ -10,11 +10,11 @@ pub mod imaging;
 pub mod injection;
 pub mod needle;
 pub mod procedure;
-pub mod report;
 pub mod rng;
 pub mod scenario;
 pub mod script;
 pub mod session;
+pub mod validity;
 
 pub use scenario::{Mode, Position, Scenario};
 pub use session::{Action, ActionError, ActionLog, Event, EventKind, Session, SessionState};

@@ -25,6 +25,8 @@ pub enum NeedleKind {
     Quincke22G89,
     /// 22G Quincke, 5 in (127 mm), for large patients.
     Quincke22G127,
+    /// 22G Quincke, 7 in (178 mm), for the largest patients.
+    Quincke22G178,
     /// 25G for the skin wheal of local anaesthetic.
     Anaesthetic25G,
     /// 22G pencil-point (Whitacre), 89 mm: almost no deflection.
@@ -54,6 +56,13 @@ impl NeedleKind {
             NeedleKind::Quincke22G127 => NeedleSpec {
                 label: "22G Quincke 127 mm",
                 length_mm: 127.0,
+                outer_diameter_mm: 0.718,
+                deflection_at_80mm: 8.9,
+            },
+            // The 7-inch 22G spinal needle sold for deep blocks; same shaft and bevel.
+            NeedleKind::Quincke22G178 => NeedleSpec {
+                label: "22G Quincke 178 mm",
+                length_mm: 177.8,
                 outer_diameter_mm: 0.718,
                 deflection_at_80mm: 8.9,
             },
@@ -232,16 +241,17 @@ impl Needle {
         u * a.cos() + v * a.sin()
     }
 
-    /// Advance the tip by `mm` (stopping at bone or the needle's length).
+    /// Advance the tip by `mm`, stopping at bone, at the needle's length, or where it enters
+    /// a structure at risk (blood in the hub, paraesthesia: the hand stops).
     pub fn advance(&mut self, patient: &Patient, mm: f64, time_s: f64) -> Vec<(f64, NeedleEvent)> {
-        self.advance_with(patient, mm, time_s, self.kind.curvature_per_mm())
+        self.advance_with(patient, mm, time_s, self.kind.curvature_per_mm(), true)
     }
 
     /// Instructor placement: straight (no deflection) from the current tip to `tip`.
     pub fn place_straight(&mut self, patient: &Patient, tip: DVec3, time_s: f64) -> Vec<NeedleEvent> {
         self.reaim(tip);
         let mm = (tip - self.tip()).length();
-        self.advance_with(patient, mm, time_s, 0.0).into_iter().map(|(_, e)| e).collect()
+        self.advance_with(patient, mm, time_s, 0.0, false).into_iter().map(|(_, e)| e).collect()
     }
 
     /// Aim the tip at `target` without moving it.
@@ -252,10 +262,20 @@ impl Needle {
         }
     }
 
-    fn advance_with(&mut self, patient: &Patient, mm: f64, time_s: f64, kappa: f64) -> Vec<(f64, NeedleEvent)> {
+    /// `stop_at_hit`: a trainee's hand stops when the needle enters a structure at risk;
+    /// an instructor's placement goes where it was told.
+    fn advance_with(
+        &mut self,
+        patient: &Patient,
+        mm: f64,
+        time_s: f64,
+        kappa: f64,
+        stop_at_hit: bool,
+    ) -> Vec<(f64, NeedleEvent)> {
         let mut events = Vec::new();
         let steps = (mm / STEP_MM).round() as usize;
         let radius = self.kind.spec().outer_diameter_mm / 2.0;
+        let mut stopping = false;
         for _ in 0..steps {
             if self.depth_mm() + STEP_MM > self.kind.spec().length_mm + 1e-9 {
                 events.push((time_s, NeedleEvent::FullyInserted));
@@ -286,7 +306,16 @@ impl Needle {
             {
                 events.push((time_s, NeedleEvent::CapsulePop { depth_mm: self.depth_mm() }));
             }
+            let before = events.len();
             self.check_structures(patient, next, radius, time_s, &mut events);
+            // A hit (blood in the hub, paraesthesia) stops the hand one step later, the tip
+            // just inside the structure: the advance ends there.
+            if stop_at_hit {
+                if stopping {
+                    break;
+                }
+                stopping = events[before..].iter().any(|(_, e)| matches!(e, NeedleEvent::Hit { .. }));
+            }
         }
         events
     }

@@ -7,7 +7,7 @@
 use glam::DVec3;
 use serde::{Deserialize, Serialize};
 
-use super::anatomy::{LandmarkName, ParamRangeError, Patient};
+use super::anatomy::{LandmarkName, ParamRangeError, Patient, Tissue};
 use super::imaging::{CArmPose, Dose, Fluoroscope, ImagingSettings, Radiopaque, SettingError};
 use super::injection::{ContrastPattern, Fluid, InjectionState, Site, VolumeSummary, site_at};
 use super::needle::{Compartment, Needle, NeedleEvent, NeedleKind};
@@ -86,13 +86,17 @@ pub enum Action {
     /// Push the needle in by `mm`.
     Advance { mm: f64 },
     /// Push the needle in 1 mm at a time until `stop` (bone by default), at most `max_mm`;
-    /// with `steer_toward`, turn the bevel as it goes so the curve bends toward that point.
+    /// with `steer_toward`, turn the bevel as it goes so the curve bends toward that point;
+    /// with `image_every_mm`, take a 1 s fluoroscopy shot after each such stretch of
+    /// advance (intermittent fluoroscopy) and when it stops.
     AdvanceUntil {
         #[serde(default)]
         stop: StopAt,
         max_mm: f64,
         #[serde(default)]
         steer_toward: Option<PointRef>,
+        #[serde(default)]
+        image_every_mm: Option<f64>,
     },
     /// Take the 22G spinal needle long enough for this patient's skin-to-target depth
     /// (89 mm, or 127 mm when the 89 mm needle would not reach with 10 mm to spare).
@@ -198,13 +202,14 @@ impl Action {
                 format!("needle placed from {} to {}", entry.describe(), tip.describe())
             }
             Action::Advance { mm } => format!("advance {mm:.0} mm"),
-            Action::AdvanceUntil { stop, max_mm, .. } => format!(
-                "advance until {} (at most {max_mm:.0} mm)",
+            Action::AdvanceUntil { stop, max_mm, image_every_mm, .. } => format!(
+                "advance until {} (at most {max_mm:.0} mm{})",
                 match stop {
                     StopAt::Bone => "bone",
                     StopAt::Blood => "blood",
                     StopAt::CapsulePop => "the capsule pops",
-                }
+                },
+                image_every_mm.map(|mm| format!(", a shot every {mm:.0} mm")).unwrap_or_default()
             ),
             Action::SelectNeedleForDepth => "take the spinal needle long enough for this patient".into(),
             Action::Withdraw { mm } => format!("withdraw {mm:.0} mm"),
@@ -255,7 +260,13 @@ impl Action {
         match self {
             Action::Wait { seconds } => check("seconds", *seconds, 0.0, 3600.0),
             Action::Advance { mm } | Action::Withdraw { mm } => check("mm", *mm, 0.0, 200.0),
-            Action::AdvanceUntil { max_mm, .. } => check("max_mm", *max_mm, 0.0, 200.0),
+            Action::AdvanceUntil { max_mm, image_every_mm, .. } => {
+                check("max_mm", *max_mm, 0.0, 200.0)?;
+                match image_every_mm {
+                    Some(mm) => check("image_every_mm", *mm, 2.0, 200.0),
+                    None => Ok(()),
+                }
+            }
             Action::Redirect { withdraw_mm: Some(mm), .. } => check("withdraw_mm", *mm, 0.0, 200.0),
             Action::RotateBevel { deg } => check("deg", *deg, -360.0, 360.0),
             Action::SetCArm { lao_deg, cranial_deg, .. } => {
@@ -357,6 +368,11 @@ pub enum EventKind {
     StepDone {
         step: Step,
     },
+    /// A step was attempted wrongly: it is not ticked, and `fault` says why.
+    StepWrong {
+        step: Step,
+        fault: StepFault,
+    },
     /// A step was done before one that should precede it.
     StepOutOfOrder {
         step: Step,
@@ -395,6 +411,28 @@ pub enum EventKind {
     },
 }
 
+/// Why a step attempted does not count as done.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StepFault {
+    /// The patient was placed other than the case needs.
+    WrongPosition,
+    /// The contrast was read with no contrast in the field.
+    NoContrastToRead,
+    /// The drug went in before an image had confirmed the contrast in the joint.
+    DrugBeforeContrastConfirmed,
+}
+
+impl StepFault {
+    pub fn label(self) -> &'static str {
+        match self {
+            StepFault::WrongPosition => "wrong position for this case",
+            StepFault::NoContrastToRead => "read with no contrast injected",
+            StepFault::DrugBeforeContrastConfirmed => "drug before the contrast was confirmed",
+        }
+    }
+}
+
 /// Unsafe acts the session records (they count in the score, never block).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -412,6 +450,14 @@ pub enum UnsafeAct {
     NeedleBeforeSkinPrep,
     /// A needle that is not on this case's tray.
     NeedleNotOnTray,
+    /// The drug went in although the last reading of the contrast was wrong.
+    DrugAfterMisreadContrast,
+    /// The needle went into the femoral nerve.
+    HitFemoralNerve,
+    /// The needle went into the femoral artery.
+    HitFemoralArtery,
+    /// The needle went into the sciatic nerve (posterior approach).
+    HitSciaticNerve,
 }
 
 impl UnsafeAct {
@@ -428,6 +474,10 @@ impl UnsafeAct {
             UnsafeAct::NeedleBeforeTimeOut => "needle in before the time-out",
             UnsafeAct::NeedleBeforeSkinPrep => "needle in before the skin prep",
             UnsafeAct::NeedleNotOnTray => "a needle not on this case's tray",
+            UnsafeAct::DrugAfterMisreadContrast => "drug injected after misreading the contrast",
+            UnsafeAct::HitFemoralNerve => "needle into the femoral nerve",
+            UnsafeAct::HitFemoralArtery => "needle into the femoral artery",
+            UnsafeAct::HitSciaticNerve => "needle into the sciatic nerve",
         }
     }
 }
@@ -494,6 +544,8 @@ pub struct Session {
     trainee: String,
     pain: PainProfile,
     steps: Vec<(Step, f64)>,
+    /// Steps attempted wrongly (and not since done rightly), with when and why.
+    wrong_steps: Vec<(Step, f64, StepFault)>,
     rest_min: f64,
     /// Where the drug had gone when the needle came out (or now).
     delivery: Option<DrugDelivery>,
@@ -532,6 +584,7 @@ impl Session {
             trainee: String::new(),
             pain: PainProfile::draw(seed),
             steps: Vec::new(),
+            wrong_steps: Vec::new(),
             rest_min: 0.0,
             delivery: None,
             time_limit_reported: false,
@@ -574,9 +627,11 @@ impl Session {
                 self.pass_time(pace::INSERT_S);
             }
             Action::Advance { mm } => self.move_needle(*mm, true),
-            Action::AdvanceUntil { stop, max_mm, steer_toward } => {
+            Action::AdvanceUntil { stop, max_mm, steer_toward, image_every_mm } => {
                 let steer = steer_toward.map(|p| p.resolve(&self.patient));
                 let mut moved = 0.0;
+                let mut since_image = 0.0;
+                let mut imaged_here = false;
                 while moved < *max_mm {
                     let Some(n) = self.needle.as_mut() else {
                         self.emit(EventKind::Unsafe { what: UnsafeAct::MovedNeedleWithNoNeedle });
@@ -602,19 +657,27 @@ impl Session {
                         )
                     });
                     let stuck = self.needle.as_ref().is_some_and(|n| n.depth_mm() == depth);
+                    since_image += step;
+                    imaged_here = false;
+                    if let Some(every) = image_every_mm
+                        && (since_image >= *every - 1e-9 || reached || stuck)
+                    {
+                        self.shoot(INTERMITTENT_SHOT_S);
+                        since_image = 0.0;
+                        imaged_here = true;
+                    }
                     if reached || stuck {
                         break;
                     }
+                }
+                if image_every_mm.is_some() && !imaged_here && moved > 0.0 {
+                    self.shoot(INTERMITTENT_SHOT_S);
                 }
             }
             Action::SelectNeedleForDepth => {
                 let (target, entry) = self.scenario.approach();
                 let depth = (self.patient.landmarks.get(target) - self.patient.landmarks.get(entry)).length();
-                let needle = if depth + NEEDLE_MARGIN_MM <= NeedleKind::Quincke22G89.spec().length_mm {
-                    NeedleKind::Quincke22G89
-                } else {
-                    NeedleKind::Quincke22G127
-                };
+                let needle = needle_for_depth(&self.scenario.needles, depth);
                 self.selected = needle;
                 self.emit(EventKind::NeedleSelected { needle });
             }
@@ -642,7 +705,7 @@ impl Session {
                 if let Some(n) = self.needle.take() {
                     self.spent_needles.push(n);
                     self.emit(EventKind::NeedleRemoved);
-                    if self.done(Step::DrugInjected) {
+                    if self.drug_given() {
                         if self.delivery.is_none() {
                             self.delivery = Some(DrugDelivery {
                                 joint: self.injection.in_joint(),
@@ -687,8 +750,10 @@ impl Session {
             Action::Position { position } => {
                 if *position != self.scenario.position {
                     self.emit(EventKind::WrongPosition { placed: *position, expected: self.scenario.position });
+                    self.step_wrong(Step::Positioning, StepFault::WrongPosition);
+                } else {
+                    self.step(Step::Positioning);
                 }
-                self.step(Step::Positioning);
                 self.pass_time(pace::POSITIONING_S);
             }
             Action::MarkPulse { at } => {
@@ -705,7 +770,11 @@ impl Session {
             Action::ReadContrast { pattern } => {
                 let actual = self.injection.contrast_pattern();
                 self.emit(EventKind::ContrastReadAs { read: *pattern, actual, correct: *pattern == actual });
-                self.step(Step::ContrastRead);
+                if self.contrast_injected() && actual != ContrastPattern::None {
+                    self.step(Step::ContrastRead);
+                } else {
+                    self.step_wrong(Step::ContrastRead, StepFault::NoContrastToRead);
+                }
                 self.pass_time(pace::READ_S);
             }
             Action::RecordDose => {
@@ -718,7 +787,7 @@ impl Session {
                 self.pass_time(minutes * 60.0);
             }
             Action::Provocation { test } => {
-                let after = self.done(Step::DrugInjected);
+                let after = self.drug_given();
                 let relief_pct = if after {
                     procedure::relief_pct(self.scenario.pain_source, &self.delivery(), &self.pain, self.rest_min)
                 } else {
@@ -770,11 +839,37 @@ impl Session {
             self.emit(EventKind::StepOutOfOrder { step, before: later });
         }
         self.steps.push((step, self.clock_s));
+        self.wrong_steps.retain(|(s, _, _)| *s != step);
         self.emit(EventKind::StepDone { step });
+    }
+
+    /// `step` was attempted wrongly: not ticked; recorded with why, unless it is already done.
+    fn step_wrong(&mut self, step: Step, fault: StepFault) {
+        if self.done(step) {
+            return;
+        }
+        self.wrong_steps.retain(|(s, _, _)| *s != step);
+        self.wrong_steps.push((step, self.clock_s, fault));
+        self.emit(EventKind::StepWrong { step, fault });
     }
 
     fn done(&self, step: Step) -> bool {
         self.steps.iter().any(|(s, _)| *s == step)
+    }
+
+    /// Steps attempted wrongly and not since done rightly: when, and why.
+    pub fn wrong_steps(&self) -> &[(Step, f64, StepFault)] {
+        &self.wrong_steps
+    }
+
+    /// Some of the drug mix has been injected (rightly or not).
+    fn drug_given(&self) -> bool {
+        self.events.iter().any(|e| matches!(e.kind, EventKind::Injected { fluid: Fluid::DrugMix, .. }))
+    }
+
+    /// Some contrast has been injected through a needle.
+    fn contrast_injected(&self) -> bool {
+        self.events.iter().any(|e| matches!(e.kind, EventKind::Injected { fluid: Fluid::Contrast, .. }))
     }
 
     /// Steps done, with the simulated time each was first done.
@@ -863,7 +958,16 @@ impl Session {
     fn needle_events(&mut self, events: Vec<NeedleEvent>) {
         for e in events {
             let bony = matches!(e, NeedleEvent::BonyEndpoint { .. });
+            let hit = match e {
+                NeedleEvent::Hit { structure: Tissue::FemoralNerve } => Some(UnsafeAct::HitFemoralNerve),
+                NeedleEvent::Hit { structure: Tissue::FemoralArtery } => Some(UnsafeAct::HitFemoralArtery),
+                NeedleEvent::Hit { structure: Tissue::SciaticNerve } => Some(UnsafeAct::HitSciaticNerve),
+                _ => None,
+            };
             self.emit(EventKind::Needle(e));
+            if let Some(what) = hit {
+                self.emit(EventKind::Unsafe { what });
+            }
             if bony && self.needle.as_ref().is_some_and(|n| n.kind != NeedleKind::Anaesthetic25G) {
                 self.step(Step::NeedleToBone);
             }
@@ -937,8 +1041,16 @@ impl Session {
             Site::Intraneural => self.emit(EventKind::Unsafe { what: UnsafeAct::InjectedIntraneural }),
             _ => {}
         }
-        if fluid == Fluid::DrugMix && !self.contrast_confirmed() {
+        let drug_unconfirmed = fluid == Fluid::DrugMix && !self.contrast_confirmed();
+        if drug_unconfirmed {
             self.emit(EventKind::Unsafe { what: UnsafeAct::DrugBeforeContrastConfirmation });
+        }
+        let last_read_wrong = self.events.iter().rev().find_map(|e| match e.kind {
+            EventKind::ContrastReadAs { correct, .. } => Some(!correct),
+            _ => None,
+        });
+        if fluid == Fluid::DrugMix && last_read_wrong == Some(true) {
+            self.emit(EventKind::Unsafe { what: UnsafeAct::DrugAfterMisreadContrast });
         }
         // Deliver in slices so the spread, washout and pressure evolve during the push.
         let duration = volume_ml / rate;
@@ -963,6 +1075,9 @@ impl Session {
         match fluid {
             Fluid::LocalAnaesthetic if depth <= LOCAL_ANAESTHETIC_MAX_DEPTH_MM => self.step(Step::LocalAnaesthetic),
             Fluid::Contrast => self.step(Step::ContrastInjected),
+            Fluid::DrugMix if drug_unconfirmed => {
+                self.step_wrong(Step::DrugInjected, StepFault::DrugBeforeContrastConfirmed)
+            }
             Fluid::DrugMix => self.step(Step::DrugInjected),
             _ => {}
         }
@@ -1066,6 +1181,10 @@ impl Session {
     }
 }
 
+/// Length of each shot of `advance_until`'s intermittent fluoroscopy (s). assumption:
+/// the 1 s taps of the shipped expert scripts.
+pub const INTERMITTENT_SHOT_S: f64 = 1.0;
+
 /// Local anaesthetic counts as the skin/track step up to this needle depth (mm).
 pub const LOCAL_ANAESTHETIC_MAX_DEPTH_MM: f64 = 40.0;
 
@@ -1083,6 +1202,23 @@ pub enum ReplayError {
 
 /// Needle length to keep outside the skin when choosing by depth (mm). assumption.
 pub const NEEDLE_MARGIN_MM: f64 = 10.0;
+
+/// The shortest 22G Quincke spinal needle on the tray that reaches `depth_mm` with
+/// [`NEEDLE_MARGIN_MM`] to spare; the longest one on the tray if none does.
+pub fn needle_for_depth(tray: &[NeedleKind], depth_mm: f64) -> NeedleKind {
+    let mut spinal: Vec<NeedleKind> = [NeedleKind::Quincke22G89, NeedleKind::Quincke22G127, NeedleKind::Quincke22G178]
+        .into_iter()
+        .filter(|k| tray.contains(k))
+        .collect();
+    if spinal.is_empty() {
+        spinal.push(NeedleKind::Quincke22G89);
+    }
+    spinal
+        .iter()
+        .copied()
+        .find(|k| depth_mm + NEEDLE_MARGIN_MM <= k.spec().length_mm)
+        .unwrap_or(spinal[spinal.len() - 1])
+}
 
 #[cfg(test)]
 mod tests {

@@ -581,7 +581,12 @@ mod tests {
     fn rotated_half_space_keeps_its_plane_through_the_pivot() {
         let h = Shape::half_space(DVec3::new(0.0, 0.0, 1.0), DVec3::Z);
         let r = h.rotated_about(DVec3::new(0.0, 0.0, 1.0), DMat3::from_rotation_x(std::f64::consts::FRAC_PI_2));
-        // The plane now contains the pivot and faces -y.
+        // The plane now contains the pivot and x, and its inside (was z < 1) is now y > 0:
+        // the rotation of +z about x by 90 degrees is +y.
         assert!(r.signed_distance(DVec3::new(0.0, 0.0, 1.0)).abs() < 1e-9);
+        assert!(r.contains(DVec3::new(3.0, 5.0, 1.0)), "a point the rotation carried inside");
+        assert!(!r.contains(DVec3::new(3.0, -5.0, 1.0)));
+        assert!((r.signed_distance(DVec3::new(0.0, -4.0, 40.0)) - 4.0).abs() < 1e-9, "4 mm outside, whatever z");
+        assert!(!h.contains(DVec3::new(0.0, 5.0, 3.0)) && r.contains(DVec3::new(0.0, 5.0, 3.0)), "it really moved");
     }
 }

@@ -10,16 +10,16 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 use serde_json::json;
 
-use super::assessment::{self, Report};
-use super::files::{WriteError, append_line, write_atomically};
-use super::imaging::Frame;
-use super::imaging::export::encode_png;
-use super::injection::Fluid;
-use super::session::{EventKind, Session, ShotImage};
+use super::{self as assessment, Domain, Report};
+use crate::sim::files::{WriteError, append_line, write_atomically};
+use crate::sim::imaging::Frame;
+use crate::sim::imaging::export::encode_png;
+use crate::sim::injection::Fluid;
+use crate::sim::session::{EventKind, Session, ShotImage};
 
 /// Columns of the class CSV.
-pub const CSV_HEADER: &str = "trainee,scenario,seed,score,max,passed,critical_errors,fluoro_s,dap_gy_cm2,shots,\
-needle_passes,redirections,target_error_mm,near_misses,hits,contrast_pattern,reading_correct,total_time_min,disclaimer";
+pub const CSV_HEADER: &str = "trainee,scenario,seed,score,max,passed,failed_domains,checklist,safety,technique,outcome,\
+interpretation,critical_errors,fluoro_s,dap_gy_cm2,shots,needle_passes,redirections,target_error_mm,near_misses,hits,contrast_pattern,reading_correct,total_time_min,disclaimer";
 
 /// A report could not be written.
 #[derive(Debug, thiserror::Error)]
@@ -121,6 +121,15 @@ pub fn csv_field(s: &str) -> String {
     if s.contains([',', '"', '\n', '\r']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s }
 }
 
+/// A domain's cell in the class CSV: `pass` or `fail`.
+fn domain_cell(r: &Report, d: Domain) -> String {
+    match r.score.domain(d) {
+        Some(v) if v.passed => "pass".into(),
+        Some(_) => "fail".into(),
+        None => String::new(),
+    }
+}
+
 /// One row of the class CSV.
 pub fn csv_row(r: &Report) -> String {
     let m = &r.metrics;
@@ -132,6 +141,12 @@ pub fn csv_row(r: &Report) -> String {
         format!("{:.1}", r.score.total),
         format!("{:.0}", r.score.max),
         r.score.passed.to_string(),
+        csv_field(&r.score.failed_domains().join(";")),
+        domain_cell(r, Domain::Checklist),
+        domain_cell(r, Domain::Safety),
+        domain_cell(r, Domain::Technique),
+        domain_cell(r, Domain::Outcome),
+        domain_cell(r, Domain::Interpretation),
         csv_field(&crit.join(";")),
         format!("{:.1}", m.fluoro_s),
         format!("{:.4}", m.dap_gy_cm2),
@@ -190,6 +205,13 @@ pub fn xapi_statements(r: &Report) -> Vec<serde_json::Value> {
                 "urn:fluorohip:fluoro_s": r.metrics.fluoro_s,
                 "urn:fluorohip:dap_gy_cm2": r.metrics.dap_gy_cm2,
                 "urn:fluorohip:target_error_mm": r.metrics.target_error_mm,
+                "urn:fluorohip:domains": r.score.domains.iter().map(|d| json!({
+                    "domain": d.domain.as_str(),
+                    "passed": d.passed,
+                    "points": d.points,
+                    "max": d.max_points,
+                    "failed_because": d.failed_because,
+                })).collect::<Vec<_>>(),
             },
         },
     }));
@@ -234,16 +256,36 @@ figure{{display:inline-block;margin:.5em}}img{{width:256px;image-rendering:pixel
     let verdict = if r.score.passed { ("pass", "PASS") } else { ("fail", "FAIL") };
     let _ = write!(
         h,
-        "<h2>Summary</h2>\n<p class=\"{}\">{}: {:.1} / {:.0} (pass mark {:.1}, expert {:.1})</p>\n",
-        verdict.0, verdict.1, r.score.total, r.score.max, r.score.pass_threshold, r.score.expert_total
+        "<h2>Summary</h2>\n<p class=\"{}\">{}: {:.1} / {:.0} (expert {:.1}); a pass needs every domain passed</p>\n",
+        verdict.0, verdict.1, r.score.total, r.score.max, r.score.expert_total
     );
+    if !r.score.expert_reference_valid {
+        h.push_str(
+            "<p>The expert reference missed the joint on this seed: compared with the nominal expert figures.</p>\n",
+        );
+    }
+    h.push_str("<h2>Domains</h2>\n<table><tr><th>domain</th><th>verdict</th><th>points</th><th>pass rule</th><th>what failed it</th></tr>\n");
+    for d in &r.score.domains {
+        let _ = writeln!(
+            h,
+            "<tr><td>{}</td><td class=\"{}\">{}</td><td>{:.1} / {:.0}</td><td>{}</td><td>{}</td></tr>",
+            d.domain.as_str(),
+            if d.passed { "pass" } else { "fail" },
+            if d.passed { "pass" } else { "FAIL" },
+            d.points,
+            d.max_points,
+            e(&d.rule),
+            e(&d.failed_because.join("; "))
+        );
+    }
+    h.push_str("</table>\n");
     if !r.score.critical_errors.is_empty() {
         h.push_str("<p class=\"fail\">Critical errors: ");
-        let names: Vec<String> = r.score.critical_errors.iter().map(|c| e(&format!("{c:?}"))).collect();
+        let names: Vec<String> = r.score.critical_errors.iter().map(|c| e(c.label())).collect();
         h.push_str(&names.join(", "));
         h.push_str("</p>\n");
     }
-    h.push_str("<h2>Rubric</h2>\n<table><tr><th>group</th><th>item</th><th>points</th><th>detail</th></tr>\n");
+    h.push_str("<h2>Rubric</h2>\n<table><tr><th>domain</th><th>item</th><th>points</th><th>detail</th></tr>\n");
     for i in &r.score.items {
         let _ = writeln!(
             h,
