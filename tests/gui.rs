@@ -7,6 +7,14 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+/// One window at a time: software rendering on a small machine is slow enough alone, and
+/// a first screen taken while two other windows compile their shaders comes out blank.
+static ONE_WINDOW: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn one_window() -> std::sync::MutexGuard<'static, ()> {
+    ONE_WINDOW.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 fn have(cmd: &str) -> bool {
     Command::new("sh").arg("-c").arg(format!("command -v {cmd}")).output().is_ok_and(|o| o.status.success())
 }
@@ -137,6 +145,7 @@ fn near(c: [u8; 3], want: [u8; 3], tol: u8) -> bool {
 
 #[test]
 fn a_scripted_session_goes_from_the_chooser_through_the_procedure_to_the_debrief_and_replay() {
+    let _window = one_window();
     let Some(shots) = demo_session("session") else { return };
 
     // The chooser: the first case selected (blue button), the banner.
@@ -462,6 +471,7 @@ fn choose_needle(w: &trainee::Window, which: &str) {
 
 #[test]
 fn a_trainee_clicks_and_types_through_an_assessment_in_the_real_window() {
+    let _window = one_window();
     use trainee::{button, has_text, step_done, texts};
     if !have("xvfb-run") || !have("xdotool") {
         assert!(!in_ci(), "xvfb-run or xdotool is missing: .ci/run must install xvfb and xdotool");
@@ -512,7 +522,11 @@ fn a_trainee_clicks_and_types_through_an_assessment_in_the_real_window() {
     let (x, y) = w.point("femoral_pulse");
     w.click(x, y);
     let v = w.wait("the pulse marked", |v| step_done(v, "MarkFemoralPulse"));
-    let line = texts(&v).into_iter().find(|t| t.contains("femoral pulse marked")).expect("the event says so");
+    let line = texts(&v)
+        .iter()
+        .flat_map(|t| t.lines().map(str::to_string).collect::<Vec<_>>())
+        .find(|l| l.contains("mm from the artery"))
+        .expect("the event says how far from the artery");
     let mm: f64 = line
         .split("femoral pulse marked ")
         .nth(1)
@@ -602,7 +616,12 @@ fn a_trainee_clicks_and_types_through_an_assessment_in_the_real_window() {
     w.wait("the rest", |v| step_done(v, "Rest"));
     w.keys(&["F2"]);
     w.settle();
-    // The block: chosen by clicking, then submitted.
+    // The block: nothing chosen or said beforehand; chosen by clicking, then submitted.
+    let v = w.wait("the reading buttons", |v| button(v, "positive").is_some());
+    for r in ["positive", "negative", "indeterminate"] {
+        assert!(!button(&v, r).unwrap().2, "{r} is preselected");
+    }
+    assert!(!has_text(&v, "supports") && !has_text(&v, "keyed"), "{:#?}", texts(&v));
     w.click_button("positive");
     w.wait("the reading chosen", |v| button(v, "positive").is_some_and(|b| b.2));
     w.click_button("Submit (F10)");
@@ -618,7 +637,9 @@ fn a_trainee_clicks_and_types_through_an_assessment_in_the_real_window() {
         w.wait("the finish confirmation", |v| has_text(v, "confirm?"));
         w.keys(&["F12"]);
     }
-    let v = w.wait("the debrief", |v| v["screen"] == "Debrief" && has_text(v, "PASS"));
+    let v = w.wait("the debrief", |v| v["screen"] == "Debrief" && (has_text(v, "PASS ") || has_text(v, "NOT YET")));
+    // Done as the expert would, clicked and typed, the session passes.
+    assert!(texts(&v).iter().any(|t| t.starts_with("PASS ")), "{:#?}", texts(&v));
     w.screenshot("debrief");
     let all = texts(&v).join("\n");
     assert!(all.contains("femoral pulse"), "the debrief lists the pulse: {all}");
@@ -646,6 +667,7 @@ fn a_trainee_clicks_and_types_through_an_assessment_in_the_real_window() {
 
 #[test]
 fn a_needle_driven_onto_the_nerve_stops_with_an_alarm_that_must_be_acknowledged() {
+    let _window = one_window();
     use trainee::{has_text, texts};
     if !have("xvfb-run") || !have("xdotool") {
         assert!(!in_ci(), "xvfb-run or xdotool is missing: .ci/run must install xvfb and xdotool");

@@ -1,5 +1,5 @@
 //! Safety events are loud: a hit on a structure at risk, paraesthesia, blood in the hub,
-//! or an intravascular or intraneural injection puts a red alert in the middle of the
+//! or an intraneural injection (felt at once) puts a red alert in the middle of the
 //! window. Until the trainee acknowledges it (Enter or the button), no key or click
 //! reaches the needle (`live` is false), and whatever was queued behind the event was
 //! dropped (`Sim::record`), so a held Up key stops where the alarm found the needle.

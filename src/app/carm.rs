@@ -95,7 +95,8 @@ fn draw(mut gizmos: Gizmos, sim: Res<Sim>, mut cached: Local<Option<[Vec3; 8]>>)
         ]);
     }
     let Some([src, det, c1, c2, c3, c4, offset, _]) = *cached else { return };
-    let beam = Color::srgba(1.0, 0.9, 0.3, 0.6);
+    // Faint, so the beam shows where it goes without hiding the field under it.
+    let beam = Color::srgba(1.0, 0.9, 0.3, 0.22);
     for c in [c1, c2, c3, c4] {
         gizmos.line(src, c, beam);
     }

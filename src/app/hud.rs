@@ -16,7 +16,7 @@ use crate::sim::anatomy::LandmarkName;
 use crate::sim::injection::Fluid;
 use crate::sim::needle::{NeedleEvent, resistance};
 use crate::sim::procedure::Step;
-use crate::sim::session::{Action, EventKind};
+use crate::sim::session::{Action, EventKind, UnsafeAct};
 use crate::sim::{Mode, Session, assessment, coach};
 
 #[derive(Component)]
@@ -25,8 +25,13 @@ struct Counters;
 pub struct NeedleInfo;
 #[derive(Component)]
 struct EventLog;
+/// A name drawn in the 3D view: a structure at risk, or an orientation cue (an offset
+/// from the target, patient mm: +x the patient's left, +z the head).
 #[derive(Component)]
-struct StructureLabel(LandmarkName);
+enum StructureLabel {
+    At(LandmarkName),
+    Cue(DVec3),
+}
 /// Room kept for a label's text to the right of its anchor (px).
 const LABEL_PX: f32 = 200.0;
 
@@ -89,9 +94,24 @@ fn spawn(mut commands: Commands) {
                 },
                 13.0,
             ),
-            StructureLabel(l),
+            StructureLabel::At(l),
             SceneUi,
             // A label must not catch the click meant for the skin under it.
+            Pickable::IGNORE,
+        ));
+    }
+    // Which way the patient lies, so the 3D view and the monitor can be matched.
+    for (name, offset) in [
+        ("HEAD", DVec3::new(0.0, 0.0, 230.0)),
+        ("FEET", DVec3::new(0.0, 0.0, -230.0)),
+        ("patient's LEFT", DVec3::new(170.0, 0.0, 0.0)),
+        ("RIGHT", DVec3::new(-120.0, 0.0, 0.0)),
+    ] {
+        commands.spawn((
+            Node { position_type: PositionType::Absolute, ..default() },
+            super::ui::colored(name, 13.0, Color::srgb(1.0, 0.85, 0.2)),
+            StructureLabel::Cue(offset),
+            SceneUi,
             Pickable::IGNORE,
         ));
     }
@@ -279,8 +299,8 @@ fn needle_info(
 }
 
 /// An event in words for the window. The procedure never shows where an injection went
-/// (the image is the trainee's to read); in assessment mode neither is a reading's
-/// answer. The replay, after the debrief, shows everything.
+/// (the image is the trainee's to read), nor that it went into a vessel; in assessment
+/// mode neither is a reading's answer. The replay, after the debrief, shows everything.
 pub fn event_line(kind: &EventKind, mode: Mode, replay: bool) -> Option<String> {
     if replay {
         return assessment::describe(kind).map(|(w, _)| w);
@@ -297,6 +317,8 @@ pub fn event_line(kind: &EventKind, mode: Mode, replay: bool) -> Option<String> 
                 "low"
             }
         ),
+        // Where an injection went shows on the image (washout), not in words.
+        EventKind::Unsafe { what: UnsafeAct::InjectedIntravascular } => return None,
         EventKind::ContrastReadAs { read, .. } if mode == Mode::Assessment => {
             format!("contrast read as {}", read.as_str().replace('_', "-"))
         }
@@ -343,7 +365,10 @@ fn labels(
     let pos = s.scenario().position;
     for (k, (l, mut node, mut vis)) in q.iter_mut().enumerate() {
         // Above the structure, staggered so neighbouring labels do not overlap.
-        let p: DVec3 = s.patient().landmarks.get(l.0) + DVec3::new(0.0, 0.0, 40.0 + 14.0 * k as f64);
+        let p: DVec3 = match l {
+            StructureLabel::At(l) => s.patient().landmarks.get(*l) + DVec3::new(0.0, 0.0, 40.0 + 14.0 * k as f64),
+            StructureLabel::Cue(offset) => s.patient().landmarks.target + *offset,
+        };
         let size = camera.logical_viewport_size().unwrap_or(Vec2::new(1280.0, 720.0));
         // Only in the clear middle of the view: never over the checklist, the monitor, its
         // events or the answers and hints along the bottom.
@@ -396,5 +421,9 @@ mod tests {
         let learning: Vec<String> =
             s.state().events.iter().filter_map(|e| event_line(&e.kind, Mode::Learning, false)).collect();
         assert!(learning.iter().any(|l| l.contains("(it was intra_articular)")), "{learning:#?}");
+        // An injection into a vessel shows on the image; no line names it during the procedure.
+        let vessel = EventKind::Unsafe { what: UnsafeAct::InjectedIntravascular };
+        assert!(event_line(&vessel, Mode::Learning, false).is_none());
+        assert!(event_line(&vessel, Mode::Assessment, true).is_some(), "the replay shows it");
     }
 }

@@ -83,6 +83,7 @@ fn enter(mut commands: Commands, finished: Option<Res<Finished>>, mut sim: ResMu
                 position_type: PositionType::Absolute,
                 bottom: Val::Px(84.0),
                 left: Val::Px(super::checklist::LEFT_PX + 20.0),
+                width: Val::Px(super::checklist::ANSWERS_PX),
                 flex_direction: FlexDirection::Column,
                 padding: UiRect::all(Val::Px(6.0)),
                 ..default()
@@ -92,17 +93,14 @@ fn enter(mut commands: Commands, finished: Option<Res<Finished>>, mut sim: ResMu
         ))
         .with_children(|p| {
             p.spawn((ui::text("", 14.0), Caption));
-            p.spawn(ui::colored(
-                "Orange: your needle paths over the whole session.  Green: the expert's, on the same patient.",
-                12.0,
-                DIM,
-            ));
+            p.spawn(ui::colored("Orange: your needle paths.  Green: the expert's, same patient.", 12.0, DIM));
             p.spawn(ui::row(4.0)).with_children(|r| {
-                r.spawn(ui::button(Ctl::Restart, "|< Start", 13.0));
-                r.spawn(ui::button(Ctl::Back, "< Back (Left)", 13.0));
-                r.spawn(ui::button(Ctl::Next, "Next > (Right)", 13.0));
-                r.spawn(ui::button(Ctl::Play, "Play / pause (Space)", 13.0));
-                r.spawn(ui::button(Ctl::Debrief, "Back to the debrief (Esc)", 13.0));
+                // Short labels: the bar stays between the checklist and the monitor's column.
+                r.spawn(ui::button(Ctl::Restart, "|< Home", 13.0));
+                r.spawn(ui::button(Ctl::Back, "< Left", 13.0));
+                r.spawn(ui::button(Ctl::Next, "Right >", 13.0));
+                r.spawn(ui::button(Ctl::Play, "Play (Space)", 13.0));
+                r.spawn(ui::button(Ctl::Debrief, "Debrief (Esc)", 13.0));
             });
         });
 }

@@ -31,8 +31,8 @@ pub struct Sim {
     /// Actions the autosave has on disk.
     saved_actions: usize,
     pub autosave_error: Option<String>,
-    /// A hit, paraesthesia, blood in the hub or an intravascular or intraneural injection
-    /// happened: the window shows it until the trainee acknowledges it.
+    /// A hit, paraesthesia, blood in the hub or an intraneural injection happened: the
+    /// window shows it until the trainee acknowledges it.
     pub alarm: Option<Alarm>,
     /// Alarms are raised for the trainee's own actions only, not for a replay or a resume.
     alarms_on: bool,
@@ -68,9 +68,13 @@ pub fn alarm_for(kind: &EventKind) -> Option<(String, String)> {
             format!("HIT: the needle touched the {}", structure.label()),
             "Stop advancing. Withdraw and redirect away from it; check the position with a shot.".into(),
         ),
-        EventKind::Unsafe { what: what @ (UnsafeAct::InjectedIntravascular | UnsafeAct::InjectedIntraneural) } => (
-            format!("UNSAFE: {}", what.label()),
-            "Stop the injection. Withdraw the needle and reassess before anything more goes in.".into(),
+        // The patient feels an intraneural injection at once. An intravascular one shows only
+        // on the image, which is the trainee's to read: no alarm gives it away.
+        EventKind::Unsafe { what: UnsafeAct::InjectedIntraneural } => (
+            "UNSAFE: injected into a nerve".into(),
+            "Severe, shooting pain as the fluid goes in. Stop the injection; withdraw the needle and reassess \
+             before anything more goes in."
+                .into(),
         ),
         _ => return None,
     })
