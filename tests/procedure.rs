@@ -325,7 +325,7 @@ fn reading_contrast_that_was_never_injected_and_the_wrong_position_are_marked_wr
     use fluorohip::sim::Action;
     use fluorohip::sim::injection::ContrastPattern;
     use fluorohip::sim::procedure::Step;
-    use fluorohip::sim::session::StepFault;
+    use fluorohip::sim::procedure::StepFault;
     let mut s = Session::new(Scenario::find("routine_anterior").unwrap(), 3).unwrap();
     s.apply(Action::Position { position: fluorohip::sim::Position::Prone }).unwrap();
     s.apply(Action::ReadContrast { pattern: ContrastPattern::IntraArticular }).unwrap();

@@ -9,10 +9,9 @@ use super::needle::{Compartment, NeedleKind};
 use super::procedure::Step;
 use super::session::{EventKind, Session};
 
-/// Advancing the spinal needle further than this since the last image deserves a shot (mm).
-/// assumption: intermittent imaging every 1–2 cm of advance, as DOMAIN.md §1 describes
-/// "advanced under intermittent fluoroscopy".
-pub const ADVANCE_BETWEEN_SHOTS_MM: f64 = 15.0;
+/// Advancing the spinal needle further than this since the last image deserves a shot
+/// (mm): the same rule the rubric uses for a blind advance.
+pub use super::procedure::safety::ADVANCE_BETWEEN_SHOTS_MM;
 
 /// Why each step matters, in a line.
 pub fn why(step: Step) -> &'static str {

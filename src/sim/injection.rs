@@ -12,8 +12,10 @@
 use glam::DVec3;
 use serde::{Deserialize, Serialize};
 
-use crate::sim::anatomy::{Aabb, Patient, Shape, Tissue};
+use crate::sim::anatomy::{Patient, Shape, Tissue};
 use crate::sim::imaging::materials::IOHEXOL_300_MG_I_PER_ML;
+/// The contrast as the X-ray sees it (defined by imaging, provided here).
+pub use crate::sim::imaging::{ContrastBody, ContrastField};
 use crate::sim::needle::{Compartment, Needle};
 
 /// What is in the syringe.
@@ -560,50 +562,5 @@ fn vessel_flow(patient: &Patient, vessel: Tissue) -> (DVec3, f64, f64) {
         Tissue::FemoralVein => ((b.vein.0 - b.vein.1).normalize(), table::FEMORAL_VEIN_RADIUS_MM, VEIN_FLOW_MM_S),
         // The lateral circumflex branch runs laterally from the artery.
         _ => (DVec3::new(-1.0, 0.0, 0.0), table::CIRCUMFLEX_RADIUS_MM, BRANCH_FLOW_MM_S),
-    }
-}
-
-/// A region holding iodine at a uniform concentration.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct ContrastBody {
-    pub shape: Shape,
-    pub aabb: Aabb,
-    pub iodine_mg_per_ml: f64,
-}
-
-impl ContrastBody {
-    pub fn new(shape: Shape, iodine_mg_per_ml: f64) -> Self {
-        let aabb = shape.aabb();
-        ContrastBody { shape, aabb, iodine_mg_per_ml }
-    }
-
-    /// ∫ iodine concentration along `o + t d`, `t` in `[0, len]` (mg/mL × mm).
-    pub fn iodine_line_integral(&self, o: DVec3, d: DVec3, len: f64) -> f64 {
-        if self.iodine_mg_per_ml <= 0.0 {
-            return 0.0;
-        }
-        self.shape.ray_spans(o, d, 0.0, len).total() * self.iodine_mg_per_ml
-    }
-}
-
-/// All the contrast in the patient at one moment.
-#[derive(Clone, Debug, Default, Serialize)]
-pub struct ContrastField {
-    bodies: Vec<ContrastBody>,
-}
-
-impl ContrastField {
-    pub fn new(bodies: Vec<ContrastBody>) -> Self {
-        ContrastField { bodies }
-    }
-    pub fn bodies(&self) -> &[ContrastBody] {
-        &self.bodies
-    }
-    pub fn is_empty(&self) -> bool {
-        self.bodies.iter().all(|b| b.iodine_mg_per_ml <= 0.0)
-    }
-    /// Iodine concentration (mg/mL) at a point.
-    pub fn concentration_at(&self, p: DVec3) -> f64 {
-        self.bodies.iter().filter(|b| b.aabb.contains(p) && b.shape.contains(p)).map(|b| b.iodine_mg_per_ml).sum()
     }
 }

@@ -7,7 +7,9 @@
 use glam::DVec3;
 use serde::{Deserialize, Serialize};
 
-use crate::sim::anatomy::{Aabb, Patient, Primitive, Tissue};
+use crate::sim::anatomy::{Patient, Tissue};
+/// The needle as the X-ray sees it (defined by imaging, provided here).
+pub use crate::sim::imaging::NeedlePath;
 
 /// Distance (mm, needle surface to structure surface) under which an approach is a near-miss.
 pub const NEAR_MISS_MM: f64 = 5.0;
@@ -431,46 +433,5 @@ pub fn compartment_of(t: Tissue) -> Compartment {
         t if t.is_bone() => Compartment::BoneSurface,
         t if t.is_vessel() => Compartment::VesselLumen,
         _ => Compartment::Nerve,
-    }
-}
-
-/// The needle's centre line from hub to tip, with its outer radius.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct NeedlePath {
-    /// Points from the hub (first) to the tip (last), patient coordinates (mm).
-    pub points: Vec<DVec3>,
-    pub radius_mm: f64,
-}
-
-impl NeedlePath {
-    /// A straight needle from `hub` to `tip`.
-    pub fn straight(hub: DVec3, tip: DVec3, radius_mm: f64) -> Self {
-        NeedlePath { points: vec![hub, tip], radius_mm }
-    }
-
-    pub fn tip(&self) -> Option<DVec3> {
-        self.points.last().copied()
-    }
-
-    pub fn aabb(&self) -> Option<Aabb> {
-        let r = DVec3::splat(self.radius_mm);
-        let mut it = self.points.iter();
-        let first = *it.next()?;
-        Some(it.fold(Aabb { min: first - r, max: first + r }, |b, &p| b.union(Aabb { min: p - r, max: p + r })))
-    }
-
-    /// Length of steel (mm) crossed by the segment `o + t d`, `t` in `[0, len]`.
-    pub fn steel_length_mm(&self, o: DVec3, d: DVec3, len: f64) -> f64 {
-        self.points
-            .windows(2)
-            .filter_map(|w| {
-                if (w[1] - w[0]).length_squared() < 1e-12 {
-                    return None;
-                }
-                Primitive::Cylinder { a: w[0], b: w[1], radius_mm: self.radius_mm }
-                    .ray_span(o, d)
-                    .map(|(t0, t1)| (t1.min(len) - t0.max(0.0)).max(0.0))
-            })
-            .sum()
     }
 }

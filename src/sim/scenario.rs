@@ -10,26 +10,8 @@ use super::anatomy::{LandmarkName, Patient, PatientOverrides};
 use super::needle::NeedleKind;
 use super::procedure::PainSource;
 
-/// How the patient lies on the table.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Position {
-    /// Supine, for the anterior approach (the common one).
-    #[default]
-    Supine,
-    /// Prone, as the project's source text describes (posterior approach).
-    Prone,
-}
-
-impl Position {
-    /// The target and skin entry of the standard approach in this position.
-    pub fn approach(self) -> (LandmarkName, LandmarkName) {
-        match self {
-            Position::Supine => (LandmarkName::Target, LandmarkName::AnteriorEntry),
-            Position::Prone => (LandmarkName::PosteriorTarget, LandmarkName::PosteriorEntry),
-        }
-    }
-}
+/// How the patient lies on the table: defined with the patient, named here too.
+pub use super::anatomy::Position;
 
 /// Learning mode shows hints, the ghost path and the tissue at the tip; assessment mode does not.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -440,3 +440,24 @@ impl Patient {
         }
     }
 }
+
+/// How the patient lies on the table.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Position {
+    /// Supine, for the anterior approach (the common one).
+    #[default]
+    Supine,
+    /// Prone, as the project's source text describes (posterior approach).
+    Prone,
+}
+
+impl Position {
+    /// The target and skin entry of the standard approach in this position.
+    pub fn approach(self) -> (LandmarkName, LandmarkName) {
+        match self {
+            Position::Supine => (LandmarkName::Target, LandmarkName::AnteriorEntry),
+            Position::Prone => (LandmarkName::PosteriorTarget, LandmarkName::PosteriorEntry),
+        }
+    }
+}

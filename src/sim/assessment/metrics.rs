@@ -4,14 +4,16 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::sim::anatomy::Position;
 use crate::sim::anatomy::Tissue;
-use crate::sim::coach::ADVANCE_BETWEEN_SHOTS_MM;
 use crate::sim::imaging::Dose;
 use crate::sim::injection::{ContrastPattern, Fluid, Site};
 use crate::sim::needle::{NeedleEvent, NeedleKind};
+use crate::sim::procedure::safety::ADVANCE_BETWEEN_SHOTS_MM;
 use crate::sim::procedure::{Reading, Step};
-use crate::sim::scenario::{Position, Scenario};
-use crate::sim::session::{EventKind, Session, StepFault, UnsafeAct};
+use crate::sim::procedure::{StepFault, UnsafeAct};
+use crate::sim::scenario::Scenario;
+use crate::sim::session::{EventKind, Session};
 
 /// Everything measured about one session.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

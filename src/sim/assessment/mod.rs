@@ -12,11 +12,13 @@ pub mod rubric;
 use serde::{Deserialize, Serialize};
 
 use super::needle::NeedleEvent;
+use super::procedure::UnsafeAct;
 use super::scenario::{Mode, Position, Scenario};
-use super::session::{Action, EventKind, Session, UnsafeAct};
+use super::session::{Action, EventKind, Session};
 
+pub use super::procedure::safety::is_critical;
 pub use metrics::{Metrics, StepRecord, WrongStep, required_steps};
-pub use rubric::{COAXIAL_FULL_MARKS_DEG, Domain, DomainVerdict, RubricItem, Score, is_critical, score};
+pub use rubric::{COAXIAL_FULL_MARKS_DEG, Domain, DomainVerdict, RubricItem, Score, score};
 
 /// Version of the report's JSON schema (2: domains and their verdicts).
 pub const REPORT_SCHEMA_VERSION: u32 = 2;
@@ -116,7 +118,7 @@ pub fn describe(kind: &EventKind) -> Option<(String, &'static str)> {
         ),
         K::Injected { fluid, volume_ml, site, resistance, .. } => (
             format!("injected {volume_ml:.1} mL {fluid:?} ({site:?}, resistance {resistance:.1})").to_lowercase(),
-            if *resistance > super::session::HIGH_RESISTANCE { "warning" } else { "info" },
+            if *resistance > super::procedure::safety::HIGH_RESISTANCE { "warning" } else { "info" },
         ),
         K::Unsafe { what } => {
             (format!("unsafe: {}", what.label()), if is_critical(*what) { "critical" } else { "warning" })

@@ -5,8 +5,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::metrics::{Metrics, required_steps};
+use crate::sim::procedure::safety::{UnsafeAct, is_critical};
 use crate::sim::scenario::Scenario;
-use crate::sim::session::UnsafeAct;
 
 /// A needle within this angle of the beam counts as coaxial ("down the barrel"): full
 /// marks in the rubric, and no coaching. assumption: DOMAIN.md §1 asks for "as coaxial
@@ -117,23 +117,6 @@ impl Score {
     pub fn failed_domains(&self) -> Vec<&'static str> {
         self.domains.iter().filter(|d| !d.passed).map(|d| d.domain.as_str()).collect()
     }
-}
-
-/// Unsafe acts that fail the attempt whatever the score.
-pub fn is_critical(a: UnsafeAct) -> bool {
-    matches!(
-        a,
-        UnsafeAct::InjectedIntravascular
-            | UnsafeAct::InjectedIntraneural
-            | UnsafeAct::DrugBeforeContrastConfirmation
-            | UnsafeAct::DrugAfterMisreadContrast
-            | UnsafeAct::NeedleBeforeTimeOut
-            | UnsafeAct::HitFemoralNerve
-            | UnsafeAct::HitFemoralArtery
-            | UnsafeAct::HitSciaticNerve
-            | UnsafeAct::InjectedAgainstHighResistance
-            | UnsafeAct::ContinuedAfterBloodInHub
-    )
 }
 
 fn round1(x: f64) -> f64 {

@@ -12,8 +12,7 @@ use super::settings::{DetectorKind, ImagingSettings, PulseRate};
 /// 220 mm thick patient. assumption: 12 mGy/min, set so that 26 s at 15 pulses/s
 /// with the full field gives ≈0.2 Gy·cm² (DOMAIN.md §7, 1,362 cases).
 pub const CONTINUOUS_AIR_KERMA_MGY_PER_S: f64 = 0.20;
-/// Frames per second of continuous fluoroscopy.
-pub const CONTINUOUS_FRAMES_PER_S: f64 = 30.0;
+pub use super::settings::CONTINUOUS_FRAMES_PER_S;
 /// Patient thickness (mm) at which the reference rate applies.
 pub const REFERENCE_THICKNESS_MM: f64 = 220.0;
 /// Automatic exposure control raises output by this factor per mm of extra tissue

@@ -8,7 +8,7 @@
 use glam::DVec3;
 use serde::{Deserialize, Serialize};
 
-use crate::sim::scenario::Position;
+use crate::sim::anatomy::Position;
 
 /// Source-to-image distance, mm (DOMAIN.md §6: 97–102 cm).
 pub const SOURCE_TO_IMAGE_MM: f64 = 1000.0;

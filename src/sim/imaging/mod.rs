@@ -11,15 +11,17 @@ pub mod font;
 pub mod geometry;
 pub mod materials;
 pub mod projector;
+pub mod radiopaque;
 pub mod settings;
 
 pub use detector::Frame;
 pub use dose::Dose;
 pub use geometry::{CArmPose, Geometry};
 pub use projector::{Phantom, Projector, Radiopaque, XrayBody};
+pub use radiopaque::{ContrastBody, ContrastField, NeedlePath};
 pub use settings::{Collimation, DetectorKind, FieldSize, ImagingSettings, Polarity, PulseRate, SettingError};
 
-use crate::sim::scenario::Position;
+use crate::sim::anatomy::Position;
 
 /// The C-arm with its last image on the monitor and its running totals.
 #[derive(Debug, Default)]

@@ -10,9 +10,8 @@ use glam::DVec3;
 
 use super::geometry::Geometry;
 use super::materials::{self, BINS};
+use super::radiopaque::{ContrastBody, ContrastField, NeedlePath};
 use crate::sim::anatomy::{Aabb, Material, MaterialPath, Patient, Shape};
-use crate::sim::injection::ContrastField;
-use crate::sim::needle::NeedlePath;
 
 /// Anything X-rays pass through: the patient, or a test phantom.
 pub trait XrayBody: Sync {
@@ -71,7 +70,7 @@ pub struct Projector {
     /// with the list of pixels it touches.
     contrast: Vec<[f32; BINS]>,
     contrast_pixels: Vec<u32>,
-    contrast_key: Option<(Geometry, Vec<crate::sim::injection::ContrastBody>)>,
+    contrast_key: Option<(Geometry, Vec<ContrastBody>)>,
     /// Needle and contrast optical depth of this frame, zero outside `touched`.
     extra: Vec<[f32; BINS]>,
     touched: Vec<u32>,

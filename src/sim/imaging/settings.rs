@@ -2,6 +2,9 @@
 
 use serde::{Deserialize, Serialize};
 
+/// Frames per second of continuous fluoroscopy.
+pub const CONTINUOUS_FRAMES_PER_S: f64 = 30.0;
+
 /// Image-intensifier field (magnification mode), DOMAIN.md §6: 23/15/11 cm.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -48,7 +51,7 @@ pub enum PulseRate {
 impl PulseRate {
     pub fn frames_per_s(self) -> f64 {
         match self {
-            PulseRate::Continuous => super::dose::CONTINUOUS_FRAMES_PER_S,
+            PulseRate::Continuous => CONTINUOUS_FRAMES_PER_S,
             PulseRate::Pps15 => 15.0,
             PulseRate::Pps7_5 => 7.5,
             PulseRate::Pps3 => 3.0,

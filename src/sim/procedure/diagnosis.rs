@@ -1,91 +1,10 @@
-//! The procedure: its steps in the source text's order, and the patient's
-//! diagnostic response to the block.
-//!
-//! Steps are recognised from what the trainee does; out-of-order, skipped and
-//! unsafe acts are recorded as events, never refused.
+//! The diagnostic rule: the patient's pain, how much the block relieves it after rest,
+//! and the reading a careful clinician would make (DOMAIN.md §8).
 
 use serde::{Deserialize, Serialize};
 
-use super::injection::Contents;
-use super::rng::SimRng;
-
-/// The steps, in the order of DOMAIN.md §1 and the project's source text.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Step {
-    IdentityConsent,
-    IvAccess,
-    BaselineProvocation,
-    TimeOut,
-    Positioning,
-    MarkFemoralPulse,
-    LocalisationShot,
-    SkinPrep,
-    LocalAnaesthetic,
-    NeedleToBone,
-    ContrastInjected,
-    ContrastRead,
-    DrugInjected,
-    NeedleOut,
-    DoseRecorded,
-    Rest,
-    ProvocationAfterRest,
-    DiagnosticReading,
-    DischargeAdvice,
-}
-
-impl Step {
-    pub const ALL: [Step; 19] = [
-        Step::IdentityConsent,
-        Step::IvAccess,
-        Step::BaselineProvocation,
-        Step::TimeOut,
-        Step::Positioning,
-        Step::MarkFemoralPulse,
-        Step::LocalisationShot,
-        Step::SkinPrep,
-        Step::LocalAnaesthetic,
-        Step::NeedleToBone,
-        Step::ContrastInjected,
-        Step::ContrastRead,
-        Step::DrugInjected,
-        Step::NeedleOut,
-        Step::DoseRecorded,
-        Step::Rest,
-        Step::ProvocationAfterRest,
-        Step::DiagnosticReading,
-        Step::DischargeAdvice,
-    ];
-
-    /// Whether skipping the step loses its checklist item (IV access and sedation are optional).
-    pub fn required(self) -> bool {
-        !matches!(self, Step::IvAccess)
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            Step::IdentityConsent => "identity and consent",
-            Step::IvAccess => "IV access (optional sedation)",
-            Step::BaselineProvocation => "baseline pain score and provocation test",
-            Step::TimeOut => "time-out and site marking",
-            Step::Positioning => "positioning",
-            Step::MarkFemoralPulse => "femoral pulse marked",
-            Step::LocalisationShot => "collimated localisation image",
-            Step::SkinPrep => "antiseptic prep and drape",
-            Step::LocalAnaesthetic => "skin local anaesthetic",
-            Step::NeedleToBone => "needle to bone at the target under fluoroscopy",
-            Step::ContrastInjected => "contrast injected under imaging",
-            Step::ContrastRead => "contrast pattern read",
-            Step::DrugInjected => "anaesthetic and steroid injected",
-            Step::NeedleOut => "needle out, dressing",
-            Step::DoseRecorded => "fluoroscopy time and dose recorded",
-            Step::Rest => "rest (15–30 min)",
-            Step::ProvocationAfterRest => "provocation test and pain score after rest",
-            Step::DiagnosticReading => "diagnostic reading of the block",
-            Step::DischargeAdvice => "discharge advice",
-        }
-    }
-}
+use crate::sim::injection::Contents;
+use crate::sim::rng::SimRng;
 
 /// Where the case's pain really comes from.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -190,6 +109,19 @@ pub fn correct_reading(delivery: &DrugDelivery, relief_pct: f64) -> Reading {
     if delivery.joint.anaesthetic_equivalent_ml() < MIN_READABLE_ANAESTHETIC_ML {
         Reading::Indeterminate
     } else if relief_pct >= POSITIVE_RELIEF_PCT {
+        Reading::Positive
+    } else {
+        Reading::Negative
+    }
+}
+
+/// The published rule applied to what the trainee saw: contrast confirmed in the joint
+/// on an image, then ≥ 80% relief on provocation after rest is positive, less is
+/// negative; without that confirmation the block cannot be read.
+pub fn reading_by_rule(contrast_confirmed_in_joint: bool, last_relief_pct: Option<f64>) -> Reading {
+    if !contrast_confirmed_in_joint {
+        Reading::Indeterminate
+    } else if last_relief_pct.unwrap_or(0.0) >= POSITIVE_RELIEF_PCT {
         Reading::Positive
     } else {
         Reading::Negative

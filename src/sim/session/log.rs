@@ -1,0 +1,56 @@
+//! The session log: everything needed to replay a session, and the replay.
+
+use serde::{Deserialize, Serialize};
+
+use super::{Action, ActionError, Session, SessionError};
+use crate::sim::scenario::Scenario;
+
+/// Version of the action-log format.
+pub const LOG_VERSION: u32 = 1;
+
+/// Everything needed to replay a session: scenario, seed and actions in order.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ActionLog {
+    pub version: u32,
+    pub disclaimer: String,
+    /// Trainee name or ID, as entered.
+    #[serde(default)]
+    pub trainee: String,
+    pub scenario: Scenario,
+    pub seed: u64,
+    pub actions: Vec<Action>,
+}
+
+impl Session {
+    /// The log that replays this session.
+    pub fn log(&self) -> ActionLog {
+        ActionLog {
+            version: LOG_VERSION,
+            disclaimer: crate::DISCLAIMER.to_string(),
+            trainee: self.trainee.clone(),
+            scenario: self.scenario.clone(),
+            seed: self.seed,
+            actions: self.actions.clone(),
+        }
+    }
+
+    /// Rebuild a session from its log. Fails on the first action the session refuses,
+    /// naming its index.
+    pub fn replay(log: &ActionLog) -> Result<Session, ReplayError> {
+        let mut s = Session::new(log.scenario.clone(), log.seed).map_err(ReplayError::Start)?;
+        s.set_trainee(&log.trainee);
+        for (index, a) in log.actions.iter().enumerate() {
+            s.apply(a.clone()).map_err(|error| ReplayError::Action { index, error })?;
+        }
+        Ok(s)
+    }
+}
+
+/// A log that does not replay.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ReplayError {
+    #[error("cannot start the session: {0}")]
+    Start(SessionError),
+    #[error("action {index} refused: {error}")]
+    Action { index: usize, error: ActionError },
+}
