@@ -154,22 +154,23 @@ fn spawn_patient(
 }
 
 fn toggle_layers(keys: Res<super::keys::KeyPresses>, mut layers: ResMut<Layers>) {
-    if keys.just(KeyCode::Digit4) {
+    // Each press toggles, however many came between two frames.
+    if keys.count(KeyCode::Digit4) % 2 == 1 {
         layers.skin = !layers.skin;
     }
-    if keys.just(KeyCode::Digit5) {
+    if keys.count(KeyCode::Digit5) % 2 == 1 {
         layers.fat = !layers.fat;
     }
-    if keys.just(KeyCode::Digit6) {
+    if keys.count(KeyCode::Digit6) % 2 == 1 {
         layers.muscle = !layers.muscle;
     }
-    if keys.just(KeyCode::Digit7) {
+    if keys.count(KeyCode::Digit7) % 2 == 1 {
         layers.bone = !layers.bone;
     }
-    if keys.just(KeyCode::BracketLeft) {
+    for _ in 0..keys.count(KeyCode::BracketLeft) {
         layers.soft_opacity = (layers.soft_opacity - 0.25).max(0.25);
     }
-    if keys.just(KeyCode::BracketRight) {
+    for _ in 0..keys.count(KeyCode::BracketRight) {
         layers.soft_opacity = (layers.soft_opacity + 0.25).min(4.0);
     }
 }

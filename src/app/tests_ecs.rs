@@ -10,7 +10,7 @@ use glam::DVec3;
 use super::needle::{Aim, PushSettings};
 use super::procedure_keys::Answers;
 use super::sim::Sim;
-use super::{AppState, Paused, alarm, keys, needle, procedure_keys, sim};
+use super::{AppState, Paused, alarm, checklist, keys, needle, procedure_keys, sim};
 use crate::sim::anatomy::LandmarkName;
 use crate::sim::injection::ContrastPattern;
 use crate::sim::session::Action;
@@ -21,7 +21,7 @@ fn app(mode: Mode) -> App {
     app.add_plugins((MinimalPlugins, StatesPlugin, bevy::input::InputPlugin))
         .init_state::<AppState>()
         .init_resource::<Paused>()
-        .add_plugins((sim::plugin, keys::plugin, procedure_keys::plugin, alarm::plugin));
+        .add_plugins((sim::plugin, keys::plugin, procedure_keys::plugin, alarm::plugin, checklist::plugin));
     needle::input(&mut app);
     let scenario = Scenario { mode, ..Scenario::default() };
     app.world_mut().resource_mut::<Sim>().start(Session::new(scenario, 3).unwrap(), None);
@@ -161,4 +161,35 @@ fn a_nerve_or_vessel_alarm_stops_the_advance_and_holds_the_needle_until_acknowle
     tap(&mut app, KeyCode::ArrowDown);
     frames(&mut app);
     assert_eq!(session(&app).action_count(), n + 1, "after it, the needle can be withdrawn");
+}
+
+fn shows(app: &mut App, part: &str) -> bool {
+    let mut q = app.world_mut().query::<&Text>();
+    q.iter(app.world()).any(|t| t.0.contains(part))
+}
+
+fn screen(app: &App) -> AppState {
+    *app.world().resource::<State<AppState>>().get()
+}
+
+#[test]
+fn finish_with_steps_missing_is_confirmed_in_place_and_anything_else_disarms_it() {
+    let mut app = app(Mode::Assessment);
+    assert!(shows(&mut app, "Finish (F12)"));
+    tap(&mut app, KeyCode::F12);
+    frames(&mut app);
+    assert_eq!(screen(&app), AppState::Procedure, "steps are missing: the first press only asks");
+    assert!(shows(&mut app, "left: confirm?"), "the Finish button's own label asks");
+    // Something else happens: the question is withdrawn, and F12 asks again.
+    tap(&mut app, KeyCode::F1);
+    frames(&mut app);
+    assert!(shows(&mut app, "Finish (F12)") && !shows(&mut app, "confirm?"));
+    tap(&mut app, KeyCode::F12);
+    frames(&mut app);
+    assert_eq!(screen(&app), AppState::Procedure);
+    tap(&mut app, KeyCode::F12);
+    frames(&mut app);
+    // The state changes at the next frame's transition.
+    app.update();
+    assert_eq!(screen(&app), AppState::Debrief, "the second press in a row finishes");
 }
