@@ -748,6 +748,9 @@ fn a_needle_driven_onto_the_nerve_stops_with_an_alarm_that_must_be_acknowledged(
     let text = texts(&v).into_iter().find(|t| t.contains("mm (isocentre)")).unwrap();
     let mm: f64 = text.split(" mm").next().unwrap().trim().parse().unwrap();
     assert!((mm - 30.6).abs() < 1.0, "measured {mm} mm");
+    // Learning mode names the landmarks on the image; the target is at the isocentre.
+    w.keys(&["y"]);
+    w.wait("the landmarks named on the image", |v| has_text(v, "+ target"));
     w.screenshot("monitor-measured");
     if std::env::var_os("FLUOROHIP_KEEP_SCREENSHOTS").is_none() {
         drop(w);

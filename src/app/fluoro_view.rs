@@ -1,7 +1,8 @@
 //! The fluoroscopy monitor beside the 3D view: the last image held between shots, with
 //! the patient's orientation on its edges (R/L, H head / F feet). Tab enlarges it, Z
 //! zooms into its centre (1x, 2x, 3x), and two clicks on it measure a distance, in mm
-//! at the isocentre (the detector's pixel size divided by the magnification).
+//! at the isocentre (the detector's pixel size divided by the magnification). In learning
+//! mode Y names the target and the femoral nerve, artery and vein where they project.
 
 use bevy::asset::RenderAssetUsages;
 use bevy::prelude::*;
@@ -12,8 +13,9 @@ use super::banner::BANNER_HEIGHT_PX;
 use super::keys::KeyPresses;
 use super::sim::Sim;
 use super::{in_scene, live};
-use crate::sim::Session;
-use crate::sim::imaging::geometry::Geometry;
+use crate::sim::anatomy::LandmarkName;
+use crate::sim::imaging::geometry::{CArmPose, Geometry};
+use crate::sim::{Mode, Session};
 
 /// The monitor's texture, reused for every image.
 #[derive(Resource)]
@@ -30,7 +32,17 @@ pub struct MonitorView {
     pub zoom: u32,
     /// Measuring points, in image pixels (column, row from the top), at most two.
     pub points: Vec<Vec2>,
+    /// Learning mode: the target and the structures at risk named on the image (Y).
+    pub landmarks: bool,
 }
+
+/// What the landmark overlay names on the image.
+const ON_IMAGE: [(LandmarkName, &str); 4] = [
+    (LandmarkName::Target, "+ target"),
+    (LandmarkName::FemoralNerve, "+ nerve"),
+    (LandmarkName::FemoralArtery, "+ artery"),
+    (LandmarkName::FemoralVein, "+ vein"),
+];
 
 /// Size of the monitor on screen (px).
 pub const MONITOR_PX: f32 = 340.0;
@@ -46,6 +58,9 @@ struct Edge(u8);
 struct MeasureDot(usize);
 #[derive(Component)]
 struct MeasureText;
+/// A landmark's name on the image (index into `ON_IMAGE`).
+#[derive(Component)]
+struct OnImage(usize);
 
 pub fn plugin(app: &mut App) {
     app.insert_resource(MonitorView { zoom: 1, ..default() })
@@ -118,6 +133,15 @@ fn spawn(mut commands: Commands, mut images: ResMut<Assets<Image>>) {
             }
             m.spawn(dot(0));
             m.spawn(dot(1));
+            for (k, (_, name)) in ON_IMAGE.iter().enumerate() {
+                m.spawn((
+                    Node { position_type: PositionType::Absolute, ..default() },
+                    super::ui::colored(*name, 12.0, Color::srgb(0.4, 1.0, 0.5)),
+                    OnImage(k),
+                    Visibility::Hidden,
+                    Pickable::IGNORE,
+                ));
+            }
             m.spawn((
                 Node { position_type: PositionType::Absolute, left: Val::Px(4.0), bottom: Val::Px(1.0), ..default() },
                 super::ui::colored("", 12.0, Color::srgb(1.0, 0.5, 0.95)),
@@ -153,9 +177,12 @@ fn update(sim: Res<Sim>, mut monitor: ResMut<Monitor>, mut images: ResMut<Assets
     }
 }
 
-fn keys(keys: Res<KeyPresses>, mut view: ResMut<MonitorView>) {
+fn keys(keys: Res<KeyPresses>, mut view: ResMut<MonitorView>, sim: Res<Sim>) {
+    let learning = sim.session().is_some_and(|s| s.scenario().mode == Mode::Learning);
     for p in keys.presses.iter().filter(|p| !p.repeat) {
         match p.key {
+            // A learning aid: assessment mode has no overlay.
+            KeyCode::KeyY if learning => view.landmarks = !view.landmarks,
             KeyCode::Tab => view.large = !view.large,
             KeyCode::KeyZ => {
                 view.zoom = view.zoom % 3 + 1;
@@ -214,6 +241,16 @@ fn measure(
     }
 }
 
+/// The geometry the last image was taken with (its angles; the current isocentre, field
+/// and the image's own pixel count).
+fn shot_geometry(s: &Session) -> Option<Geometry> {
+    let shot = s.shot_images().last()?;
+    let f = s.state().fluoroscope;
+    let (pixels, field) = image_size(s)?;
+    let pose = CArmPose { lao_deg: shot.lao_deg, cranial_deg: shot.cranial_deg, isocentre: f.pose.isocentre };
+    Some(Geometry::new(&pose, s.scenario().position, field, pixels))
+}
+
 fn show(
     sim: Res<Sim>,
     view: Res<MonitorView>,
@@ -222,6 +259,7 @@ fn show(
     mut letters: Query<(&Edge, &mut Text), Without<MeasureText>>,
     mut dots: Query<(&MeasureDot, &mut Node, &mut Visibility), Without<MonitorNode>>,
     mut readout: Query<&mut Text, (With<MeasureText>, Without<Edge>)>,
+    mut on_image: Query<(&OnImage, &mut Node, &mut Visibility), (Without<MonitorNode>, Without<MeasureDot>)>,
     mut seen: Local<(u64, bool)>,
 ) {
     let Some(s) = sim.session() else { return };
@@ -255,6 +293,28 @@ fn show(
                 let f = on_screen(*p);
                 n.left = Val::Percent(f.x * 100.0 - 1.0);
                 n.top = Val::Percent(f.y * 100.0 - 1.0);
+                v.set_if_neq(Visibility::Inherited);
+            }
+            None => {
+                v.set_if_neq(Visibility::Hidden);
+            }
+        }
+    }
+    // The landmark overlay (learning mode, Y), where each projects on the last image.
+    let overlay = view.landmarks && s.scenario().mode == Mode::Learning;
+    let shot = shot_geometry(s);
+    for (OnImage(k), mut n, mut v) in &mut on_image {
+        let at = shot
+            .as_ref()
+            .filter(|_| overlay)
+            .and_then(|g| g.project_px(s.patient().landmarks.get(ON_IMAGE[*k].0)))
+            .map(|(col, row)| on_screen(Vec2::new(col as f32 + 0.5, row as f32 + 0.5)))
+            .filter(|f| (0.0..0.9).contains(&f.x) && (0.0..0.97).contains(&f.y));
+        match at {
+            Some(f) => {
+                // The "+" of the label sits on the point.
+                n.left = Val::Percent(f.x * 100.0 - 1.0);
+                n.top = Val::Percent(f.y * 100.0 - 2.0);
                 v.set_if_neq(Visibility::Inherited);
             }
             None => {
