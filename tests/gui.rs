@@ -562,23 +562,28 @@ fn a_trainee_clicks_and_types_through_an_assessment_in_the_real_window() {
     assert!(step_done(&v, "LocalAnaesthetic"), "{v:#}");
     assert!(has_text(&v, "given ml: anaesthetic 4.0, contrast 0.0"), "the running total: {:#?}", texts(&v));
 
-    // The spinal needle, in at the chosen entry, advanced 5 mm at a time until bone.
+    // The spinal needle, in at the chosen entry (Shift+Up: 5 mm a press).
     choose_needle(&w, "22G Quincke 89 mm");
     w.keys(&["n"]);
     w.settle();
-    let mut bone = false;
-    for _ in 0..30 {
-        w.keys(&["shift+Up"]);
+    // 10 mm at a time with an image after each (intermittent fluoroscopy), the bevel
+    // turned half round (B twice) at 30 mm so its deflection cancels, until bone.
+    let (mut bone, mut turned) = (false, false);
+    for _ in 0..16 {
+        w.keys(&["shift+Up", "shift+Up", "space"]);
         let v = w.settle();
         assert!(v["alarm"].is_null(), "a safety alarm on the way in: {}", v["alarm"]);
         if has_text(&v, "bony end-point") {
             bone = true;
             break;
         }
+        if !turned && v["needle_depth_mm"].as_f64().unwrap_or(0.0) >= 30.0 {
+            w.keys(&["b", "b"]);
+            w.settle();
+            turned = true;
+        }
     }
-    assert!(bone, "no bony end-point: {:#}", w.ui());
-    w.keys(&["space"]);
-    w.settle();
+    assert!(bone && turned, "no bony end-point: {:#}", w.ui());
     w.screenshot("needle-at-bone");
 
     // Contrast, 2 ml chosen (4 -> 3 -> 2), then an image of it.

@@ -65,7 +65,15 @@ struct OnImage(usize);
 pub fn plugin(app: &mut App) {
     app.insert_resource(MonitorView { zoom: 1, ..default() })
         .add_systems(Startup, spawn)
-        .add_systems(Update, (update, (keys, measure).run_if(live), show.run_if(in_scene)).chain());
+        .add_systems(Update, (reset, update, (keys, measure).run_if(live), show.run_if(in_scene)).chain());
+}
+
+/// A new case starts with the monitor small, unzoomed, nothing measured or named.
+fn reset(sim: Res<Sim>, mut view: ResMut<MonitorView>, mut seen: Local<u64>) {
+    if *seen != sim.generation {
+        *seen = sim.generation;
+        *view = MonitorView { zoom: 1, ..default() };
+    }
 }
 
 fn blank(pixels: u32) -> Image {
