@@ -11,6 +11,9 @@ fn main() {
             continue;
         }
         let mut fails = Vec::new();
+        let mut shots = Vec::new();
+        let mut fluoro = Vec::new();
+        let mut redirections = Vec::new();
         for seed in 0..n {
             let s = match &script {
                 None => assessment::expert_reference(&sc, seed),
@@ -23,6 +26,9 @@ fn main() {
                 }
             };
             let m = assessment::Metrics::of(&s);
+            shots.push(m.shots);
+            fluoro.push(m.fluoro_s);
+            redirections.push(m.redirections);
             if m.joint_drug_ml < 1.0 || m.contrast_read_correct != Some(true) {
                 let bone = s.state().events.iter().find_map(|e| match &e.kind {
                     fluorohip::sim::EventKind::Needle(fluorohip::sim::needle::NeedleEvent::BonyEndpoint {
@@ -40,6 +46,21 @@ fn main() {
                 ));
             }
         }
+        shots.sort();
+        fluoro.sort_by(f64::total_cmp);
+        redirections.sort();
+        let mid = shots.len() / 2;
         println!("{:24} {}/{} ok; fails: {:?}", sc.name, n - fails.len() as u64, n, &fails[..fails.len().min(6)]);
+        println!(
+            "{:24} shots median {} (range {}-{}), fluoroscopy median {:.1} s ({:.1}-{:.1}), redirections median {}",
+            "",
+            shots[mid],
+            shots[0],
+            shots[shots.len() - 1],
+            fluoro[mid],
+            fluoro[0],
+            fluoro[fluoro.len() - 1],
+            redirections[mid]
+        );
     }
 }

@@ -253,7 +253,6 @@ fn a_competent_procedure_lands_near_the_published_dose() {
         f.shoot(&p, Position::Supine, Radiopaque::default(), 2.0, k).unwrap();
     }
     let d = f.total;
-    assert!((d.fluoro_s - 26.0).abs() < 1e-9);
     assert!((0.12..=0.30).contains(&d.dap_gy_cm2), "DAP {} Gy·cm² (published ≈0.20)", d.dap_gy_cm2);
     assert!((1.5..=6.0).contains(&d.air_kerma_mgy), "air kerma {} mGy (published 1.9–5.6)", d.air_kerma_mgy);
 }
@@ -272,7 +271,8 @@ fn the_expert_session_is_low_dose_and_a_large_patient_costs_more() {
         let normal = expert_reference(&routine, seed).dose();
         let large = expert_reference(&obese, seed).dose();
         assert!(normal.dap_gy_cm2 < 0.19, "seed {seed}: {} Gy·cm²", normal.dap_gy_cm2);
-        assert!(normal.fluoro_s < 26.0 + 17.0, "seed {seed}: {} s", normal.fluoro_s);
+        // Published 26 ± 17 s (FIDELITY.md §8): an expert stays under the mean.
+        assert!(normal.fluoro_s < 26.0, "seed {seed}: {} s", normal.fluoro_s);
         assert!(
             large.dap_gy_cm2 > 1.5 * normal.dap_gy_cm2,
             "seed {seed}: {} vs {}",

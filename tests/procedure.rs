@@ -162,11 +162,12 @@ fn steps_out_of_order_are_logged_not_refused() {
 
 mod random_sessions {
     use fluorohip::sim::anatomy::LandmarkName;
-    use fluorohip::sim::assessment::Domain;
+    use fluorohip::sim::anatomy::Tissue;
     use fluorohip::sim::injection::{ContrastPattern, Fluid};
+    use fluorohip::sim::needle::NeedleEvent;
     use fluorohip::sim::procedure::ReadingAnswer;
     use fluorohip::sim::session::{PointRef, StopAt};
-    use fluorohip::sim::{Action, Position, Scenario, Session, assessment};
+    use fluorohip::sim::{Action, EventKind, Position, Scenario, Session, assessment};
     use proptest::prelude::*;
 
     fn landmark() -> impl Strategy<Value = PointRef> {
@@ -189,7 +190,13 @@ mod random_sessions {
             (0.0..60.0f64).prop_map(|mm| Action::Advance { mm }),
             (0.0..60.0f64).prop_map(|mm| Action::Withdraw { mm }),
             (0.0..130.0f64, prop::option::of(2.0..30.0f64)).prop_map(|(max_mm, image_every_mm)| {
-                Action::AdvanceUntil { stop: StopAt::Bone, max_mm, steer_toward: None, image_every_mm }
+                Action::AdvanceUntil {
+                    stop: StopAt::Bone,
+                    max_mm,
+                    steer_toward: None,
+                    image_every_mm,
+                    on_contact: Default::default(),
+                }
             }),
             landmark().prop_map(|toward| Action::Redirect { toward, withdraw_mm: None }),
             (-360.0..360.0f64).prop_map(|deg| Action::RotateBevel { deg }),
@@ -229,11 +236,35 @@ mod random_sessions {
             let r = assessment::report(&s);
             let again = assessment::report(&Session::replay(&s.log()).unwrap());
             prop_assert_eq!(serde_json::to_string(&r).unwrap(), serde_json::to_string(&again).unwrap());
-            if r.metrics.joint_drug_ml < 1.0 && !r.metrics.drug_rightly_withheld {
-                prop_assert!(!r.score.passed, "{:#?}", r.score);
-            }
-            if !r.metrics.injected {
-                prop_assert!(r.score.domain(Domain::Technique).unwrap().points == 0.0);
+            // A pass is checked against the events themselves, not the rubric's metrics:
+            // no nerve or artery entered, the drug only after a right intra-articular
+            // reading, a full rest, and the last block reading right.
+            if r.score.passed {
+                let events = s.state().events;
+                let entered = events.iter().any(|e| {
+                    matches!(
+                        e.kind,
+                        EventKind::Needle(NeedleEvent::Hit { structure: Tissue::FemoralNerve | Tissue::FemoralArtery })
+                    )
+                });
+                prop_assert!(!entered, "a pass with the femoral nerve or artery entered");
+                let first_drug =
+                    events.iter().position(|e| matches!(e.kind, EventKind::Injected { fluid: Fluid::DrugMix, .. }));
+                if let Some(d) = first_drug {
+                    let read_right = events[..d].iter().any(|e| {
+                        matches!(
+                            e.kind,
+                            EventKind::ContrastReadAs { read: ContrastPattern::IntraArticular, correct: true, .. }
+                        )
+                    });
+                    prop_assert!(read_right, "a pass with the drug given before a right reading");
+                }
+                prop_assert!(s.steps().iter().any(|(st, _)| *st == fluorohip::sim::procedure::Step::Rest));
+                let last_reading = events.iter().rev().find_map(|e| match e.kind {
+                    EventKind::ReadingGiven { correct, .. } => Some(correct),
+                    _ => None,
+                });
+                prop_assert_eq!(last_reading, Some(true));
             }
         }
     }
@@ -287,9 +318,15 @@ fn drug_after_a_misread_blob_fails_outcome_interpretation_and_safety() {
     for d in [Domain::Safety, Domain::Outcome, Domain::Interpretation] {
         assert!(!domain(&r, d).passed, "{} should fail: {:#?}", d.as_str(), r.score.domains);
     }
-    assert!(domain(&r, Domain::Checklist).passed, "the steps were all done: {:?}", domain(&r, Domain::Checklist));
+    // Every step was done, but the drug step wrongly: the misread did not confirm the joint.
+    let checklist = domain(&r, Domain::Checklist);
+    assert_eq!(checklist.failed_because, ["anaesthetic and steroid injected: drug before the contrast was confirmed"]);
     assert!(domain(&r, Domain::Interpretation).failed_because.iter().any(|w| w.contains("misread")));
-    assert!(r.practise_next[0].contains("outline"), "advice starts with the critical error: {:?}", r.practise_next);
+    assert!(
+        r.practise_next[..2].iter().any(|a| a.contains("outline")),
+        "advice starts with the critical errors: {:?}",
+        r.practise_next
+    );
 }
 
 /// The other example: a perfect injection on the case whose pain is not from the hip,
@@ -379,6 +416,107 @@ fn a_failed_reference_run_is_replaced_by_the_nominal_expert() {
     let s = assessment::score(&scenario, &trainee, &failed_reference);
     assert!(!s.expert_reference_valid);
     let shots = s.items.iter().find(|i| i.item == "fluoroscopy shots").unwrap();
-    assert!(shots.detail.contains("expert 4"), "{}", shots.detail);
+    assert!(shots.detail.contains("expert 8"), "{}", shots.detail);
     assert!(s.passed, "{:#?}", s.domains);
+}
+
+/// Advancing blind past a structure at risk costs the shot and fluoroscopy-time credit
+/// even when everything else is the expert's.
+#[test]
+fn a_blind_pass_by_a_structure_earns_no_credit_for_few_images() {
+    let scenario = Scenario::find("routine_anterior").unwrap();
+    let expert = Metrics::of(&run_script(&scenario, "expert_anterior.ron", 3));
+    let blind = Metrics { blind_past_structure: true, ..expert.clone() };
+    let s = assessment::score(&scenario, &blind, &expert);
+    let points = |name: &str| s.items.iter().find(|i| i.item == name).unwrap().points;
+    assert_eq!(points("fluoroscopy shots"), 0.0);
+    assert_eq!(points("fluoroscopy time"), 0.0);
+    assert!(!domain_of(&s, Domain::Technique).passed);
+    let seen = assessment::score(&scenario, &expert, &expert);
+    assert_eq!(seen.items.iter().find(|i| i.item == "fluoroscopy shots").unwrap().points, 5.0);
+}
+
+fn domain_of(s: &assessment::Score, d: Domain) -> &assessment::DomainVerdict {
+    s.domain(d).unwrap()
+}
+
+/// The block read too early: after a rest of 0 min the relief is the placebo's, and
+/// the only right reading is indeterminate (a false negative passed before).
+#[test]
+fn a_block_read_without_the_rest_is_indeterminate_and_the_rest_step_is_wrong() {
+    use fluorohip::sim::Action;
+    use fluorohip::sim::procedure::{ReadingAnswer, Step};
+    let scenario = Scenario::find("routine_anterior").unwrap();
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/scripts/expert_anterior.ron");
+    let (mut actions, _) = script::load_actions(&path).unwrap();
+    for a in &mut actions {
+        if let Action::Rest { minutes } = a {
+            *minutes = 0.0;
+        }
+        if let Action::DiagnosticReading { reading } = a {
+            *reading = ReadingAnswer::Negative;
+        }
+    }
+    let mut s = Session::new(scenario, 3).unwrap();
+    for a in actions {
+        s.apply(a).unwrap();
+    }
+    let r = assessment::report(&s);
+    assert_eq!(r.metrics.expected_reading, Reading::Indeterminate);
+    assert_eq!(r.metrics.reading_correct, Some(false));
+    assert!(s.wrong_steps().iter().any(|(st, _, _)| *st == Step::Rest));
+    assert!(!r.score.passed);
+}
+
+/// Recognise, redirect, re-confirm: a blob read rightly as extra-articular, the needle
+/// redirected to bone, a second push read as intra-articular, then the drug. The second
+/// reading is judged on the second push, so this is safe and passes its reading.
+#[test]
+fn a_redirect_after_a_recognised_blob_is_read_on_the_new_push() {
+    use fluorohip::sim::Action;
+    use fluorohip::sim::injection::{ContrastPattern, Fluid};
+    use fluorohip::sim::session::{PointRef, StopAt};
+    let scenario = Scenario::find("routine_anterior").unwrap();
+    let mut s = Session::new(scenario, 3).unwrap();
+    let target = PointRef::landmark(fluorohip::sim::anatomy::LandmarkName::Target);
+    let entry = PointRef::landmark(fluorohip::sim::anatomy::LandmarkName::AnteriorEntry);
+    for a in [
+        Action::Consent,
+        Action::TimeOut,
+        Action::SkinPrep,
+        Action::SelectNeedleForDepth,
+        Action::InsertNeedle { entry, toward: target },
+        Action::Advance { mm: 30.0 },
+        Action::Fluoro { seconds: 1.0 },
+        Action::Inject { fluid: Fluid::Contrast, volume_ml: 2.0, rate_ml_s: None },
+        Action::Fluoro { seconds: 1.0 },
+        Action::ReadContrast { pattern: ContrastPattern::ExtraArticular },
+        Action::AdvanceUntil {
+            stop: StopAt::Bone,
+            max_mm: 170.0,
+            steer_toward: Some(target),
+            image_every_mm: Some(12.0),
+            on_contact: Default::default(),
+        },
+        Action::Inject { fluid: Fluid::Contrast, volume_ml: 2.0, rate_ml_s: None },
+        Action::Fluoro { seconds: 1.0 },
+        Action::ReadContrast { pattern: ContrastPattern::IntraArticular },
+        Action::Inject { fluid: Fluid::DrugMix, volume_ml: 5.0, rate_ml_s: Some(1.0) },
+    ] {
+        s.apply(a).unwrap();
+    }
+    let reads: Vec<bool> = s
+        .state()
+        .events
+        .iter()
+        .filter_map(|e| match e.kind {
+            fluorohip::sim::EventKind::ContrastReadAs { correct, .. } => Some(correct),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(reads, [true, true], "both readings right");
+    let m = Metrics::of(&s);
+    assert!(m.unsafe_acts.is_empty(), "{:?}", m.unsafe_acts);
+    assert!(m.joint_drug_ml >= 4.0);
+    assert!(m.contrast_confirmed_before_drug);
 }

@@ -209,6 +209,10 @@ pub struct InjectionState {
     lost_outside: Contents,
     /// Capsule leaks so far (mL moved from joint to an extra-articular pool).
     pub leaked_ml: f64,
+    /// Contrast (mL) in each place (joint, capsule wall, pools, vessels, bursa) when the
+    /// needle last moved to a new place: the pattern is read from what came since.
+    #[serde(default)]
+    pattern_baseline: [f64; 5],
     /// The joint space's voxels, sampled once per patient.
     #[serde(skip)]
     joint_voxels: Vec<JointVoxel>,
@@ -428,13 +432,28 @@ impl InjectionState {
     }
 
     /// The contrast pattern, from where the contrast went (injected contrast only).
-    pub fn contrast_pattern(&self) -> ContrastPattern {
-        let joint = self.joint.contrast_ml;
+    /// Contrast (mL) in the joint, the capsule wall, extra-articular pools, vessels (with
+    /// what washed out) and the bursa.
+    fn contrast_by_place(&self) -> [f64; 5] {
         let wall: f64 = self.pools.iter().filter(|p| p.in_wall).map(|p| p.contents.contrast_ml).sum();
         let pool: f64 = self.pools.iter().filter(|p| !p.in_wall).map(|p| p.contents.contrast_ml).sum();
         let vascular: f64 =
             self.streaks.iter().map(|s| s.contents.contrast_ml).sum::<f64>() + self.washed_out.contrast_ml;
-        let bursa = self.bursa.contrast_ml;
+        [self.joint.contrast_ml, wall, pool, vascular, self.bursa.contrast_ml]
+    }
+
+    /// The needle has moved to a new place: from now on the pattern is read from the
+    /// contrast injected there, as a radiologist reads the new push against the old
+    /// stain (a redirected needle's outline is not "mixed" because of the first blob).
+    pub fn rebase_pattern(&mut self) {
+        self.pattern_baseline = self.contrast_by_place();
+    }
+
+    /// The pattern of the contrast injected since the needle last moved to a new place.
+    pub fn contrast_pattern(&self) -> ContrastPattern {
+        let now = self.contrast_by_place();
+        let [joint, wall, pool, vascular, bursa]: [f64; 5] =
+            std::array::from_fn(|i| (now[i] - self.pattern_baseline[i]).max(0.0));
         let total = joint + wall + pool + vascular + bursa;
         if total < 0.05 {
             return ContrastPattern::None;

@@ -19,7 +19,7 @@ use crate::sim::session::{EventKind, Session, ShotImage};
 
 /// Columns of the class CSV.
 pub const CSV_HEADER: &str = "trainee,scenario,seed,score,max,passed,failed_domains,checklist,safety,technique,outcome,\
-interpretation,critical_errors,fluoro_s,dap_gy_cm2,shots,needle_passes,redirections,target_error_mm,near_misses,hits,contrast_pattern,reading_correct,total_time_min,disclaimer";
+interpretation,failed_because,critical_errors,fluoro_s,dap_gy_cm2,shots,needle_passes,redirections,target_error_mm,near_misses,hits,contrast_pattern,reading_correct,total_time_min,disclaimer";
 
 /// A report could not be written.
 #[derive(Debug, thiserror::Error)]
@@ -28,6 +28,13 @@ pub enum ReportError {
     Write(#[from] WriteError),
     #[error("cannot create report folder {}: {source}", path.display())]
     Folder { path: PathBuf, source: std::io::Error },
+    #[error(
+        "{} has other columns than this version writes (an older fluorohip?): move it aside or name another class file",
+        path.display()
+    )]
+    CsvColumns { path: PathBuf },
+    #[error("cannot read {}: {source}", path.display())]
+    Read { path: PathBuf, source: std::io::Error },
     #[error("cannot encode {what}: {message}")]
     Encode { what: &'static str, message: String },
 }
@@ -130,6 +137,18 @@ fn domain_cell(r: &Report, d: Domain) -> String {
     }
 }
 
+/// What failed each failed domain, as `domain: why; why | domain: why`.
+fn failed_because(r: &Report) -> String {
+    let parts: Vec<String> = r
+        .score
+        .domains
+        .iter()
+        .filter(|d| !d.passed)
+        .map(|d| format!("{}: {}", d.domain.as_str(), d.failed_because.join("; ")))
+        .collect();
+    parts.join(" | ")
+}
+
 /// One row of the class CSV.
 pub fn csv_row(r: &Report) -> String {
     let m = &r.metrics;
@@ -147,6 +166,7 @@ pub fn csv_row(r: &Report) -> String {
         domain_cell(r, Domain::Technique),
         domain_cell(r, Domain::Outcome),
         domain_cell(r, Domain::Interpretation),
+        csv_field(&failed_because(r)),
         csv_field(&crit.join(";")),
         format!("{:.1}", m.fluoro_s),
         format!("{:.4}", m.dap_gy_cm2),
@@ -407,6 +427,17 @@ pub fn write_files(
     let new_file = std::fs::metadata(&written.csv).map(|m| m.len() == 0).unwrap_or(true);
     if new_file {
         append_line(&written.csv, CSV_HEADER)?;
+    } else {
+        // A class file from an older version has other columns: appending would mix them.
+        let first = std::fs::read_to_string(&written.csv)
+            .map_err(|source| ReportError::Read { path: written.csv.clone(), source })?
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .to_string();
+        if first != CSV_HEADER {
+            return Err(ReportError::CsvColumns { path: written.csv.clone() });
+        }
     }
     append_line(&written.csv, &csv_row(report))?;
     Ok(written)

@@ -46,7 +46,7 @@ pub struct Metrics {
     /// The contrast was read, correctly, as intra-articular before the first drug.
     pub contrast_confirmed_before_drug: bool,
     /// No drug was given after a correctly read extra-articular, vascular, bursal or mixed
-    /// pattern, and the needle was then withdrawn, redirected or removed.
+    /// pattern, and the needle was then redirected or removed.
     pub drug_rightly_withheld: bool,
     pub steps_done: Vec<StepRecord>,
     pub steps_missing: Vec<Step>,
@@ -198,12 +198,9 @@ impl Metrics {
                     )
                 })
                 .is_some_and(|i| {
-                    events[i..].iter().any(|e| {
-                        matches!(
-                            e.kind,
-                            EventKind::Redirected { .. } | EventKind::NeedleRemoved | EventKind::NeedleMoved { .. }
-                        )
-                    })
+                    events[i..]
+                        .iter()
+                        .any(|e| matches!(e.kind, EventKind::Redirected { .. } | EventKind::NeedleRemoved))
                 });
         let mut previous = 0.0;
         let steps_done = session

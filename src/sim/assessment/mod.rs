@@ -139,7 +139,7 @@ pub fn describe(kind: &EventKind) -> Option<(String, &'static str)> {
     })
 }
 
-/// What to practise next: the critical errors first, then the failed domains, then the
+/// What to practise next: the critical errors first, then the missing steps, then the
 /// rubric items in the order of the points they lost.
 fn advice(m: &Metrics, s: &Score) -> Vec<String> {
     let mut out = Vec::new();

@@ -23,10 +23,13 @@ pub const DRUG_IN_JOINT_ML: f64 = 1.0;
 pub const OUT_OF_ORDER_ALLOWED: u32 = 1;
 
 /// What a trainee is compared with when the expert reference on the same seed failed
-/// (it should not: the shipped references reach the joint on ≥ 99% of seeds, tested).
-/// The figures of the anterior reference on its usual run. assumption.
-pub const NOMINAL_EXPERT_SHOTS: u32 = 4;
-pub const NOMINAL_EXPERT_FLUORO_S: f64 = 5.0;
+/// (it should not: the shipped references reach the joint on ≥ 99% of seeds, tested), and
+/// what the validity table scores the expert scripts themselves against (so they are
+/// never compared with themselves). The medians of the anterior reference over seeds
+/// 0..40 of the routine case (`cargo run --release --example expert_sweep -- 40`:
+/// 8 shots, range 7-9; 9.0 s, range 8-10; 1 redirection).
+pub const NOMINAL_EXPERT_SHOTS: u32 = 8;
+pub const NOMINAL_EXPERT_FLUORO_S: f64 = 9.0;
 pub const NOMINAL_EXPERT_REDIRECTIONS: u32 = 1;
 
 /// The rubric's domains.
@@ -170,6 +173,33 @@ pub fn score(scenario: &Scenario, m: &Metrics, e: &Metrics) -> Score {
     }
 }
 
+/// Score `m` against the nominal expert figures alone, not against any run: how the
+/// validity table scores the expert scripts (`expert_total` is 0: there is no run).
+pub fn score_against_nominal(scenario: &Scenario, m: &Metrics) -> Score {
+    let reference = Reference {
+        shots: NOMINAL_EXPERT_SHOTS,
+        fluoro_s: NOMINAL_EXPERT_FLUORO_S,
+        redirections: NOMINAL_EXPERT_REDIRECTIONS,
+    };
+    let (items, domains) = rubric(scenario, m, &reference);
+    let mut critical: Vec<UnsafeAct> = Vec::new();
+    for a in m.unsafe_acts.iter().copied().filter(|a| is_critical(*a)) {
+        if !critical.contains(&a) {
+            critical.push(a);
+        }
+    }
+    Score {
+        total: round1(items.iter().map(|i| i.points).sum()),
+        max: items.iter().map(|i| i.max_points).sum(),
+        expert_total: 0.0,
+        expert_reference_valid: false,
+        passed: domains.iter().all(|d| d.passed),
+        critical_errors: critical,
+        domains,
+        items,
+    }
+}
+
 fn rubric(scenario: &Scenario, m: &Metrics, e: &Reference) -> (Vec<RubricItem>, Vec<DomainVerdict>) {
     let mut items = Vec::new();
     let mut add = |domain: Domain, item: &str, points: f64, max: f64, detail: String| {
@@ -215,7 +245,7 @@ fn rubric(scenario: &Scenario, m: &Metrics, e: &Reference) -> (Vec<RubricItem>, 
     let not_earned = if !m.injected {
         "not earned: nothing was injected through a spinal needle"
     } else {
-        "not earned: the needle never reached the joint"
+        "not earned: no injection reached the joint"
     };
     let earn = |points: f64| if earned { points } else { 0.0 };
     let ratio_points = |mine: f64, expert: f64, allowance: f64, max: f64| {

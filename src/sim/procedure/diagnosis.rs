@@ -104,9 +104,13 @@ pub fn relief_pct(source: PainSource, delivery: &DrugDelivery, profile: &PainPro
     (relief * 10.0).round() / 10.0
 }
 
-/// The reading a careful clinician would make from the relief and where the drug went.
-pub fn correct_reading(delivery: &DrugDelivery, relief_pct: f64) -> Reading {
-    if delivery.joint.anaesthetic_equivalent_ml() < MIN_READABLE_ANAESTHETIC_ML {
+/// The reading a careful clinician would make from the relief and where the drug went,
+/// given how long the patient had rested when provoked (`None`: never provoked after the
+/// drug). Provoked before the anaesthetic's full effect, the block cannot be read yet.
+pub fn correct_reading(delivery: &DrugDelivery, relief_pct: f64, rest_at_test_min: Option<f64>) -> Reading {
+    if delivery.joint.anaesthetic_equivalent_ml() < MIN_READABLE_ANAESTHETIC_ML
+        || rest_at_test_min.is_none_or(|r| r < FULL_EFFECT_REST_MIN)
+    {
         Reading::Indeterminate
     } else if relief_pct >= POSITIVE_RELIEF_PCT {
         Reading::Positive
@@ -118,8 +122,12 @@ pub fn correct_reading(delivery: &DrugDelivery, relief_pct: f64) -> Reading {
 /// The published rule applied to what the trainee saw: contrast confirmed in the joint
 /// on an image, then ≥ 80% relief on provocation after rest is positive, less is
 /// negative; without that confirmation the block cannot be read.
-pub fn reading_by_rule(contrast_confirmed_in_joint: bool, last_relief_pct: Option<f64>) -> Reading {
-    if !contrast_confirmed_in_joint {
+pub fn reading_by_rule(
+    contrast_confirmed_in_joint: bool,
+    last_relief_pct: Option<f64>,
+    rest_at_test_min: Option<f64>,
+) -> Reading {
+    if !contrast_confirmed_in_joint || rest_at_test_min.is_none_or(|r| r < FULL_EFFECT_REST_MIN) {
         Reading::Indeterminate
     } else if last_relief_pct.unwrap_or(0.0) >= POSITIVE_RELIEF_PCT {
         Reading::Positive
@@ -141,7 +149,7 @@ mod tests {
         let p = PainProfile { baseline_0_10: 7.0, placebo_pct: 10.0 };
         let r = relief_pct(PainSource::HipJoint, &joint(5.0), &p, 20.0);
         assert!(r >= POSITIVE_RELIEF_PCT);
-        assert_eq!(correct_reading(&joint(5.0), r), Reading::Positive);
+        assert_eq!(correct_reading(&joint(5.0), r, Some(20.0)), Reading::Positive);
         // Tested too soon, the block is only partial.
         assert!(relief_pct(PainSource::HipJoint, &joint(5.0), &p, 5.0) < POSITIVE_RELIEF_PCT);
     }
@@ -151,7 +159,18 @@ mod tests {
         let p = PainProfile { baseline_0_10: 7.0, placebo_pct: 10.0 };
         let r = relief_pct(PainSource::LumbarSpine, &joint(5.0), &p, 30.0);
         assert_eq!(r, 10.0);
-        assert_eq!(correct_reading(&joint(5.0), r), Reading::Negative);
+        assert_eq!(correct_reading(&joint(5.0), r, Some(20.0)), Reading::Negative);
+    }
+
+    #[test]
+    fn a_block_tested_before_the_anaesthetic_acts_cannot_be_read() {
+        let p = PainProfile { baseline_0_10: 7.0, placebo_pct: 10.0 };
+        let early = relief_pct(PainSource::HipJoint, &joint(5.0), &p, 0.0);
+        assert!(early < POSITIVE_RELIEF_PCT, "no effect yet: {early}%");
+        assert_eq!(correct_reading(&joint(5.0), early, Some(0.0)), Reading::Indeterminate);
+        assert_eq!(correct_reading(&joint(5.0), early, None), Reading::Indeterminate);
+        assert_eq!(reading_by_rule(true, Some(early), Some(0.0)), Reading::Indeterminate);
+        assert_eq!(reading_by_rule(true, Some(90.0), Some(20.0)), Reading::Positive);
     }
 
     #[test]
@@ -159,6 +178,6 @@ mod tests {
         let p = PainProfile { baseline_0_10: 7.0, placebo_pct: 10.0 };
         let r = relief_pct(PainSource::HipJoint, &joint(0.0), &p, 30.0);
         assert!(r < POSITIVE_RELIEF_PCT, "a false negative");
-        assert_eq!(correct_reading(&joint(0.0), r), Reading::Indeterminate);
+        assert_eq!(correct_reading(&joint(0.0), r, Some(30.0)), Reading::Indeterminate);
     }
 }

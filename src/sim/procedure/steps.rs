@@ -21,6 +21,8 @@ pub enum StepFault {
     NoContrastToRead,
     /// The drug went in before an image had confirmed the contrast in the joint.
     DrugBeforeContrastConfirmed,
+    /// The rest so far is shorter than the anaesthetic needs to act.
+    RestTooShort,
 }
 
 impl StepFault {
@@ -29,6 +31,7 @@ impl StepFault {
             StepFault::WrongPosition => "wrong position for this case",
             StepFault::NoContrastToRead => "read with no contrast injected",
             StepFault::DrugBeforeContrastConfirmed => "drug before the contrast was confirmed",
+            StepFault::RestTooShort => "rest shorter than 15 min",
         }
     }
 }
@@ -71,6 +74,15 @@ pub fn injection(fluid: Fluid, needle_depth_mm: f64, contrast_confirmed: bool) -
         Fluid::Contrast => Some(Recognised::Done(Step::ContrastInjected)),
         Fluid::DrugMix if contrast_confirmed => Some(Recognised::Done(Step::DrugInjected)),
         Fluid::DrugMix => Some(Recognised::Wrong(Step::DrugInjected, StepFault::DrugBeforeContrastConfirmed)),
+    }
+}
+
+/// Rest: done once the rest so far reaches the anaesthetic's full effect (15 min).
+pub fn rest(total_rest_min: f64) -> Recognised {
+    if total_rest_min >= super::diagnosis::FULL_EFFECT_REST_MIN {
+        Recognised::Done(Step::Rest)
+    } else {
+        Recognised::Wrong(Step::Rest, StepFault::RestTooShort)
     }
 }
 

@@ -91,6 +91,10 @@ pub enum Action {
         steer_toward: Option<PointRef>,
         #[serde(default)]
         image_every_mm: Option<f64>,
+        /// What to do when the needle enters a nerve or vessel: stop (the default), or
+        /// withdraw and redirect away from it as an expert does (at most twice).
+        #[serde(default)]
+        on_contact: OnContact,
     },
     /// Take the 22G spinal needle long enough for this patient's skin-to-target depth
     /// (89 mm, or 127 mm when the 89 mm needle would not reach with 10 mm to spare).
@@ -288,6 +292,26 @@ impl Action {
         }
     }
 }
+
+/// What an [`Action::AdvanceUntil`] does when the needle enters a nerve or a vessel
+/// (blood in the hub, paraesthesia).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OnContact {
+    /// The hand stops there.
+    #[default]
+    Stop,
+    /// Withdraw [`CONTACT_WITHDRAW_MM`], re-aim [`CONTACT_SIDESTEP_MM`] away from the
+    /// structure, and go on (at most [`CONTACT_REDIRECTS`] times; then stop).
+    Redirect,
+}
+
+/// How far an `on_contact: redirect` withdraws (mm). assumption.
+pub const CONTACT_WITHDRAW_MM: f64 = 5.0;
+/// How far from the structure it re-aims (mm). assumption.
+pub const CONTACT_SIDESTEP_MM: f64 = 5.0;
+/// How many times it redirects before stopping.
+pub const CONTACT_REDIRECTS: u32 = 2;
 
 /// What ends an [`Action::AdvanceUntil`].
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -5,8 +5,11 @@
 
 use glam::DVec3;
 
-use super::{Event, EventKind, INTERMITTENT_SHOT_S, PointRef, Session, ShotImage, StopAt, needle_for_depth, pace};
-use crate::sim::anatomy::Position;
+use super::action::{CONTACT_REDIRECTS, CONTACT_SIDESTEP_MM, CONTACT_WITHDRAW_MM, OnContact};
+use super::{
+    Event, EventKind, INTERMITTENT_SHOT_S, MIN_PUSH_ML, PointRef, Session, ShotImage, StopAt, needle_for_depth, pace,
+};
+use crate::sim::anatomy::{Position, Tissue};
 use crate::sim::imaging::{ImagingSettings, Radiopaque};
 use crate::sim::injection::{ContrastPattern, Fluid, site_at};
 use crate::sim::needle::{Needle, NeedleEvent, NeedleKind};
@@ -56,7 +59,13 @@ impl Session {
         max_mm: f64,
         steer: Option<DVec3>,
         image_every_mm: Option<f64>,
+        on_contact: OnContact,
     ) {
+        let mut steer = steer;
+        let mut redirects_left = match on_contact {
+            OnContact::Stop => 0,
+            OnContact::Redirect => CONTACT_REDIRECTS,
+        };
         let mut moved = 0.0;
         let mut since_image = 0.0;
         let mut imaged_here = false;
@@ -77,6 +86,22 @@ impl Session {
             self.move_needle(step, true);
             moved += step;
             let reached = self.events[first_new..].iter().any(|e| stopped_at(stop, e));
+            // Blood in the hub or paraesthesia stops the hand whatever the stop asked for,
+            // unless the expert's redirect away from the structure is asked for.
+            let hit = self.events[first_new..].iter().find_map(|e| match e.kind {
+                EventKind::Needle(NeedleEvent::Hit { structure }) => Some(structure),
+                _ => None,
+            });
+            if let Some(structure) = hit
+                && redirects_left > 0
+                && let Some(aim) = self.sidestep(structure, steer)
+            {
+                redirects_left -= 1;
+                self.redirect(&PointRef::Xyz(aim.to_array()), Some(CONTACT_WITHDRAW_MM));
+                steer = Some(aim);
+                continue;
+            }
+            let reached = reached || hit.is_some();
             let stuck = self.needle.as_ref().is_some_and(|n| n.depth_mm() == depth);
             since_image += step;
             imaged_here = false;
@@ -96,12 +121,33 @@ impl Session {
         }
     }
 
+    /// Where to re-aim after entering `structure`: the point aimed at (or straight ahead),
+    /// moved [`CONTACT_SIDESTEP_MM`] away from the structure (along its distance gradient at
+    /// the tip).
+    fn sidestep(&self, structure: Tissue, steer: Option<DVec3>) -> Option<DVec3> {
+        let n = self.needle.as_ref()?;
+        let tip = n.tip();
+        let h = 0.5;
+        let sd = |p: DVec3| self.patient.signed_distance(structure, p);
+        let grad = DVec3::new(
+            sd(tip + DVec3::X * h) - sd(tip - DVec3::X * h),
+            sd(tip + DVec3::Y * h) - sd(tip - DVec3::Y * h),
+            sd(tip + DVec3::Z * h) - sd(tip - DVec3::Z * h),
+        );
+        // Sideways only: along the needle would just mean deeper or shallower.
+        let dir = n.tip_direction();
+        let away = (grad - dir * grad.dot(dir)).try_normalize()?;
+        let aim = steer.unwrap_or(tip + dir * 30.0);
+        Some(aim + away * CONTACT_SIDESTEP_MM)
+    }
+
     pub(super) fn redirect(&mut self, toward: &PointRef, withdraw_mm: Option<f64>) {
         let target = toward.resolve(&self.patient);
         match self.needle.as_mut() {
             Some(n) => {
                 n.redirect(target, withdraw_mm);
                 let count = n.redirections;
+                self.moved_since_contrast = true;
                 self.emit(EventKind::Redirected { count });
                 self.emit_position();
             }
@@ -180,7 +226,7 @@ impl Session {
 
     pub(super) fn rest(&mut self, minutes: f64) {
         self.rest_min += minutes;
-        self.check_off(Step::Rest);
+        self.recognise(steps::rest(self.rest_min));
         self.pass_time(minutes * 60.0);
     }
 
@@ -193,6 +239,9 @@ impl Session {
         };
         let pain_0_10 = (self.pain.baseline_0_10 * (1.0 - relief_pct / 100.0) * 10.0).round() / 10.0;
         self.emit(EventKind::ProvocationResult { test, pain_0_10, relief_pct });
+        if after {
+            self.rest_at_test_min = Some(self.rest_min);
+        }
         self.check_off(steps::provocation(after, self.book.is_done(Step::Rest)));
         self.pass_time(pace::PROVOCATION_S);
     }
@@ -208,7 +257,7 @@ impl Session {
                     .events
                     .iter()
                     .any(|e| matches!(e.kind, EventKind::ContrastReadAs { read: ContrastPattern::IntraArticular, .. }));
-                reading_by_rule(confirmed, self.last_relief_pct())
+                reading_by_rule(confirmed, self.last_relief_pct(), self.rest_at_test_min)
             }
         };
         self.emit(EventKind::ReadingGiven { reading, expected, correct: reading == expected });
@@ -260,6 +309,7 @@ impl Session {
         }
         let (kind, entry) = (n.kind, n.entry.to_array());
         self.needle = Some(n);
+        self.moved_since_contrast = true;
         self.emit(EventKind::NeedleInserted { needle: kind, entry });
     }
 
@@ -269,6 +319,7 @@ impl Session {
             return;
         };
         let blood_before = n.blood_in_hub;
+        self.moved_since_contrast |= mm > 0.0;
         let events = if forward {
             n.advance(&self.patient, mm, self.clock_s)
         } else {
@@ -356,6 +407,9 @@ impl Session {
     }
 
     pub(super) fn inject(&mut self, fluid: Fluid, volume_ml: f64, rate: f64) {
+        if volume_ml < MIN_PUSH_ML {
+            return; // a push of nothing: nothing happens, and no step is done
+        }
         let Some(needle) = self.needle.as_ref() else {
             self.emit(EventKind::Unsafe { what: UnsafeAct::InjectedWithNoNeedle });
             return;
@@ -370,6 +424,10 @@ impl Session {
             Push { fluid, site, blood_in_hub: needle.blood_in_hub, contrast_confirmed: confirmed, last_read_wrong };
         for what in safety::on_push(push) {
             self.emit(EventKind::Unsafe { what });
+        }
+        if fluid == Fluid::Contrast && self.moved_since_contrast {
+            self.injection.rebase_pattern();
+            self.moved_since_contrast = false;
         }
         // Deliver in slices so the spread, washout and pressure evolve during the push.
         let duration = volume_ml / rate;
@@ -396,14 +454,26 @@ impl Session {
         }
     }
 
-    /// Contrast was injected and a shot taken after it, before now.
+    /// The joint is confirmed for the drug: since the latest contrast push an image was
+    /// taken, the contrast was read, rightly, as intra-articular, and the needle has not
+    /// moved.
     fn contrast_confirmed(&self) -> bool {
-        let injected_at = self.events.iter().find_map(|e| match e.kind {
-            EventKind::Injected { fluid: Fluid::Contrast, .. } => Some(e.time_s),
-            _ => None,
-        });
-        injected_at
-            .is_some_and(|t| self.events.iter().any(|e| e.time_s >= t && matches!(e.kind, EventKind::Shot { .. })))
+        let Some(push) =
+            self.events.iter().rposition(|e| matches!(e.kind, EventKind::Injected { fluid: Fluid::Contrast, .. }))
+        else {
+            return false;
+        };
+        let since = &self.events[push..];
+        since.iter().any(|e| matches!(e.kind, EventKind::Shot { .. }))
+            && since.iter().any(|e| {
+                matches!(e.kind, EventKind::ContrastReadAs { read: ContrastPattern::IntraArticular, correct: true, .. })
+            })
+            && !since.iter().any(|e| {
+                matches!(
+                    e.kind,
+                    EventKind::NeedleMoved { .. } | EventKind::Redirected { .. } | EventKind::NeedleInserted { .. }
+                )
+            })
     }
 
     /// Advance the clock, stepping the injected fluid finely while it still moves.

@@ -16,7 +16,7 @@ use super::needle::{Compartment, Needle, NeedleKind};
 use super::procedure::{self, DrugDelivery, PainProfile, Reading, Step, StepBook, StepFault};
 use super::scenario::Scenario;
 
-pub use action::{Action, ActionError, PointRef, StopAt, pace};
+pub use action::{Action, ActionError, OnContact, PointRef, StopAt, pace};
 pub use event::{Event, EventKind};
 pub use log::{ActionLog, LOG_VERSION, ReplayError};
 /// The safety and step rules' names, where the session's users look for them.
@@ -65,6 +65,11 @@ pub struct Session {
     /// Steps done and attempted wrongly.
     book: StepBook,
     rest_min: f64,
+    /// The needle went somewhere new since the last contrast push (the next push is read
+    /// on its own).
+    moved_since_contrast: bool,
+    /// The rest taken when the last provocation after the drug was done (min).
+    rest_at_test_min: Option<f64>,
     /// Where the drug had gone when the needle came out (or now).
     delivery: Option<DrugDelivery>,
     time_limit_reported: bool,
@@ -103,6 +108,8 @@ impl Session {
             pain: PainProfile::draw(seed),
             book: StepBook::default(),
             rest_min: 0.0,
+            rest_at_test_min: None,
+            moved_since_contrast: false,
             delivery: None,
             time_limit_reported: false,
             shot_images: Vec::new(),
@@ -130,9 +137,9 @@ impl Session {
             Action::InsertNeedle { entry, toward } => self.insert_needle(entry, toward),
             Action::PlaceNeedle { entry, tip } => self.place_needle(entry, tip),
             Action::Advance { mm } => self.move_needle(*mm, true),
-            Action::AdvanceUntil { stop, max_mm, steer_toward, image_every_mm } => {
+            Action::AdvanceUntil { stop, max_mm, steer_toward, image_every_mm, on_contact } => {
                 let steer = steer_toward.map(|p| p.resolve(&self.patient));
-                self.advance_until(*stop, *max_mm, steer, *image_every_mm)
+                self.advance_until(*stop, *max_mm, steer, *image_every_mm, *on_contact)
             }
             Action::Withdraw { mm } => self.move_needle(*mm, false),
             Action::Redirect { toward, withdraw_mm } => self.redirect(toward, *withdraw_mm),
@@ -194,9 +201,12 @@ impl Session {
     }
 
     /// The reading the case supports, given the drug's delivery and the relief so far.
+    /// The reading the case supports: from the relief at the last provocation after the
+    /// drug, with the rest taken by then (indeterminate if none, or before full effect).
     pub fn expected_reading(&self) -> Reading {
-        let relief = procedure::relief_pct(self.scenario.pain_source, &self.delivery(), &self.pain, self.rest_min);
-        procedure::correct_reading(&self.delivery(), relief)
+        let rest = self.rest_at_test_min.unwrap_or(self.rest_min);
+        let relief = procedure::relief_pct(self.scenario.pain_source, &self.delivery(), &self.pain, rest);
+        procedure::correct_reading(&self.delivery(), relief, self.rest_at_test_min)
     }
 
     pub fn pain_profile(&self) -> PainProfile {
@@ -250,6 +260,9 @@ impl Session {
         self.actions.len()
     }
 }
+
+/// A push smaller than this (mL) is no push: nothing is injected and no step is done.
+pub const MIN_PUSH_ML: f64 = 0.01;
 
 /// Length of each shot of `advance_until`'s intermittent fluoroscopy (s). assumption:
 /// the 1 s taps of the shipped expert scripts.
