@@ -303,19 +303,22 @@ fn clicks(
 }
 
 /// Up/Down move through the cases (the text fields take one line, so the arrows are free).
+/// Every press counts, held keys repeat, however slowly the frames come.
 fn keys(
-    keys: Res<ButtonInput<KeyCode>>,
+    keys: Res<super::keys::KeyPresses>,
     mut choice: ResMut<Choice>,
     mut seed: Query<&mut EditableText, With<SeedField>>,
 ) {
     let n = choice.cases.len();
-    let moved = if keys.just_pressed(KeyCode::ArrowDown) {
-        Some((choice.index + 1) % n)
-    } else if keys.just_pressed(KeyCode::ArrowUp) {
-        Some((choice.index + n - 1) % n)
-    } else {
-        None
-    };
+    let mut index = choice.index;
+    for p in &keys.presses {
+        match p.key {
+            KeyCode::ArrowDown => index = (index + 1) % n,
+            KeyCode::ArrowUp => index = (index + n - 1) % n,
+            _ => {}
+        }
+    }
+    let moved = (index != choice.index).then_some(index);
     if let Some(k) = moved {
         choice.index = k;
         choice.mode = choice.cases[k].mode;
