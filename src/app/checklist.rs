@@ -443,8 +443,17 @@ fn show_steps(
     let required = required_steps(s.scenario());
     for (StepLabel(step), mut text, mut color) in &mut labels {
         let done = s.steps().iter().find(|(d, _)| d == step).map(|(_, t)| *t);
+        // A step attempted wrongly is not ticked; learning mode says why (assessment
+        // mode keeps it unticked, and the debrief says why).
+        let wrong = s
+            .wrong_steps()
+            .iter()
+            .find(|(d, _, _)| d == step)
+            .map(|(_, _, f)| *f)
+            .filter(|_| s.scenario().mode == Mode::Learning);
         let (mark, c) = match done {
             Some(_) => ("[x]", GOOD),
+            None if wrong.is_some() => ("[!]", BAD),
             None if Some(*step) == next => (" > ", WARN),
             None if !required.contains(step) => ("[-]", DIM),
             None => ("[ ]", ui::TEXT_COLOR),
@@ -452,6 +461,8 @@ fn show_steps(
         let mut line = format!("{mark} {}", step.label());
         if let Some(t) = done {
             line += &format!("  {t:.0} s");
+        } else if let Some(f) = wrong {
+            line += &format!("  (wrong: {})", f.label());
         } else if !how(*step).is_empty() {
             line += &format!("  ({})", how(*step));
         }
