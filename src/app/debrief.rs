@@ -189,6 +189,9 @@ fn gray_image(gray: &[u8], n: usize) -> Image {
     )
 }
 
+/// Height of the "Practise next" box: what is left under the metrics at 720 px.
+const PRACTISE_BOX_PX: f32 = 84.0;
+
 fn scroll_box(height: f32) -> impl Bundle {
     (
         Scrollable,
@@ -302,13 +305,17 @@ fn build_page(commands: &mut Commands, f: &Finished, images: &mut Assets<Image>)
                     table += &format!("{name:<22} {you:>12} {expert:>12}\n");
                 }
                 c.spawn(ui::text(table, 11.5));
-                c.spawn(ui::text("Practise next", 15.0));
-                for a in &r.practise_next {
-                    c.spawn((
-                        ui::colored(format!("- {a}"), 12.0, WARN),
-                        Node { max_width: Val::Px(390.0), ..default() },
-                    ));
-                }
+                // Ordered by the points lost (critical errors first); a box of its own that
+                // scrolls, so a long list never runs off the window.
+                c.spawn(ui::text("Practise next (scroll)", 15.0));
+                c.spawn(scroll_box(PRACTISE_BOX_PX)).with_children(|b| {
+                    for a in &r.practise_next {
+                        b.spawn((
+                            ui::colored(format!("- {a}"), 12.0, WARN),
+                            Node { max_width: Val::Px(380.0), ..default() },
+                        ));
+                    }
+                });
             });
             // Key shots and the timeline.
             cols.spawn(ui::column(Val::Px(390.0), 4.0)).with_children(|c| {
