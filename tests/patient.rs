@@ -205,6 +205,13 @@ fn point_query_names_the_tissue_at_landmarks() {
     assert_eq!(p.tissue_at(DVec3::new(0.0, -1000.0, 0.0)), Tissue::Air);
     assert_eq!(p.tissue_at(p.landmarks.lfcn), Tissue::LateralFemoralCutaneousNerve);
     assert_eq!(p.tissue_at(p.landmarks.femoral_vein), Tissue::FemoralVein);
+    // The sciatic nerve's landmark is in the nerve, behind the hip, on every seed.
+    for seed in 0..50 {
+        let q = patient(seed);
+        let at = q.landmarks.sciatic_nerve;
+        assert!(q.signed_distance(Tissue::SciaticNerve, at) < 0.0, "seed {seed}: {at:?} outside the nerve");
+        assert!(at.y > q.landmarks.posterior_target.y, "seed {seed}: the nerve lies behind the posterior neck");
+    }
     let d = p.signed_distance(Tissue::FemoralArtery, DVec3::new(a.x, a.y - 10.0, 0.0));
     assert!((d - (10.0 - table::FEMORAL_ARTERY_RADIUS_MM)).abs() < 1e-9);
 }

@@ -135,7 +135,7 @@ fn fmt_opt(v: Option<f64>, unit: &str) -> String {
 }
 
 /// Metrics side by side: (name, trainee, expert).
-fn metric_rows(m: &Metrics, e: &Metrics) -> Vec<(String, String, String)> {
+fn metric_rows(m: &Metrics, e: &Metrics, position: crate::sim::Position) -> Vec<(String, String, String)> {
     let mut rows = vec![
         ("shots".into(), m.shots.to_string(), e.shots.to_string()),
         ("fluoroscopy time".into(), format!("{:.1} s", m.fluoro_s), format!("{:.1} s", e.fluoro_s)),
@@ -146,7 +146,13 @@ fn metric_rows(m: &Metrics, e: &Metrics) -> Vec<(String, String, String)> {
         ("target error".into(), fmt_opt(m.target_error_mm, "mm"), fmt_opt(e.target_error_mm, "mm")),
         ("needle-beam angle".into(), fmt_opt(m.needle_beam_angle_deg, "deg"), fmt_opt(e.needle_beam_angle_deg, "deg")),
     ];
-    for key in ["femoral_nerve", "femoral_artery", "femoral_vein"] {
+    // The structures at risk of the approach: the femoral bundle in front, the sciatic
+    // nerve behind.
+    let structures: &[&str] = match position {
+        crate::sim::Position::Supine => &["femoral_nerve", "femoral_artery", "femoral_vein"],
+        crate::sim::Position::Prone => &["sciatic_nerve", "femoral_nerve"],
+    };
+    for key in structures.iter().copied() {
         let get = |x: &Metrics| x.closest_mm.get(key).map(|v| format!("{v:.1} mm")).unwrap_or_else(|| "-".into());
         rows.push((format!("closest to {}", key.replace('_', " ")), get(m), get(e)));
     }
@@ -301,7 +307,7 @@ fn build_page(commands: &mut Commands, f: &Finished, images: &mut Assets<Image>)
             cols.spawn(ui::column(Val::Px(390.0), 4.0)).with_children(|c| {
                 c.spawn(ui::text("Metric                  you        expert", 15.0));
                 let mut table = String::new();
-                for (name, you, expert) in metric_rows(&r.metrics, &r.expert) {
+                for (name, you, expert) in metric_rows(&r.metrics, &r.expert, f.session.scenario().position) {
                     table += &format!("{name:<22} {you:>12} {expert:>12}\n");
                 }
                 c.spawn(ui::text(table, 11.5));

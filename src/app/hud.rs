@@ -83,7 +83,13 @@ fn spawn(mut commands: Commands) {
         ],
     ));
     commands.spawn((panel(Val::Auto, Some(8.0), Some(8.0), Some(4.0), 1264.0), children![text(hints(), 11.0)]));
-    for l in [LandmarkName::FemoralNerve, LandmarkName::FemoralArtery, LandmarkName::FemoralVein, LandmarkName::Lfcn] {
+    for l in [
+        LandmarkName::FemoralNerve,
+        LandmarkName::FemoralArtery,
+        LandmarkName::FemoralVein,
+        LandmarkName::Lfcn,
+        LandmarkName::SciaticNerve,
+    ] {
         commands.spawn((
             Node { position_type: PositionType::Absolute, ..default() },
             text(
@@ -363,10 +369,26 @@ fn labels(
     // Only when the camera moves.
     let Ok((camera, cam_t)) = cam.single() else { return };
     let pos = s.scenario().position;
-    for (k, (l, mut node, mut vis)) in q.iter_mut().enumerate() {
+    // Staggered by rank among the labels shown, so the one prone label sits low.
+    let mut k = 0usize;
+    for (l, mut node, mut vis) in q.iter_mut() {
+        // The sciatic nerve is the structure at risk of the prone approach only; the
+        // femoral bundle and the LFCN of the anterior one.
+        let relevant = match l {
+            StructureLabel::At(LandmarkName::SciaticNerve) => pos == crate::sim::Position::Prone,
+            StructureLabel::At(_) => pos == crate::sim::Position::Supine,
+            StructureLabel::Cue(_) => true,
+        };
+        if !relevant {
+            vis.set_if_neq(Visibility::Hidden);
+            continue;
+        }
         // Above the structure, staggered so neighbouring labels do not overlap.
         let p: DVec3 = match l {
-            StructureLabel::At(l) => s.patient().landmarks.get(*l) + DVec3::new(0.0, 0.0, 40.0 + 14.0 * k as f64),
+            StructureLabel::At(l) => {
+                k += 1;
+                s.patient().landmarks.get(*l) + DVec3::new(0.0, 0.0, 40.0 + 14.0 * (k - 1) as f64)
+            }
             StructureLabel::Cue(offset) => s.patient().landmarks.target + *offset,
         };
         let size = camera.logical_viewport_size().unwrap_or(Vec2::new(1280.0, 720.0));

@@ -303,7 +303,11 @@ pub(super) fn build(p: &PatientParams) -> Built {
         Shape::ellipsoid_aa(v(-25.0, 75.0, 20.0) * s, v(70.0, 40.0, 90.0) * s),
         body(muscle_in),
     ]);
-    let sciatic = Shape::capsule(v(5.0, 62.0, 90.0) * s, v(-15.0, 58.0, -160.0) * s, table::SCIATIC_RADIUS_MM);
+    let (sciatic_top, sciatic_bottom) = (v(5.0, 62.0, 90.0) * s, v(-15.0, 58.0, -160.0) * s);
+    let sciatic = Shape::capsule(sciatic_top, sciatic_bottom, table::SCIATIC_RADIUS_MM);
+    // Its centre line at the level of the target.
+    let sciatic_at_target = sciatic_top
+        + (sciatic_bottom - sciatic_top) * ((sciatic_top.z - target.z) / (sciatic_top.z - sciatic_bottom.z));
 
     let pulse_z = 25.0 * s;
     let landmarks = Landmarks {
@@ -317,6 +321,7 @@ pub(super) fn build(p: &PatientParams) -> Built {
         femoral_artery: v(artery_x, artery_y, target.z),
         femoral_vein: v(vein_x, vein_y, target.z),
         femoral_nerve: v(nerve_x, nerve_y, target.z),
+        sciatic_nerve: sciatic_at_target,
         iliopsoas_bursa: bursa_centre,
         lfcn: lfcn_top + (lfcn_bottom - lfcn_top) * 0.25,
         posterior_target,

@@ -44,8 +44,10 @@ pub struct Landmarks {
     pub lfcn: DVec3,
     /// Posterior femoral neck near the junction, on the bone surface, inside the capsule (prone approach).
     pub posterior_target: DVec3,
-    /// Skin point straight posterior to it: the prone approach's entry.
+    /// Skin point behind it, slightly lateral: the prone approach's entry.
     pub posterior_entry: DVec3,
+    /// Centre of the sciatic nerve at the level of the target (prone approach's structure at risk).
+    pub sciatic_nerve: DVec3,
 }
 
 /// A landmark by name, as scripts and the CLI refer to them.
@@ -66,10 +68,11 @@ pub enum LandmarkName {
     PosteriorTarget,
     PosteriorEntry,
     Lfcn,
+    SciaticNerve,
 }
 
 impl LandmarkName {
-    pub const ALL: [LandmarkName; 14] = [
+    pub const ALL: [LandmarkName; 15] = [
         LandmarkName::Target,
         LandmarkName::Asis,
         LandmarkName::PubicTubercle,
@@ -84,6 +87,7 @@ impl LandmarkName {
         LandmarkName::PosteriorTarget,
         LandmarkName::PosteriorEntry,
         LandmarkName::Lfcn,
+        LandmarkName::SciaticNerve,
     ];
     pub fn as_str(self) -> &'static str {
         match self {
@@ -101,6 +105,7 @@ impl LandmarkName {
             LandmarkName::PosteriorTarget => "posterior_target",
             LandmarkName::PosteriorEntry => "posterior_entry",
             LandmarkName::Lfcn => "lfcn",
+            LandmarkName::SciaticNerve => "sciatic_nerve",
         }
     }
     pub fn parse(s: &str) -> Option<LandmarkName> {
@@ -125,6 +130,7 @@ impl Landmarks {
             LandmarkName::PosteriorTarget => self.posterior_target,
             LandmarkName::PosteriorEntry => self.posterior_entry,
             LandmarkName::Lfcn => self.lfcn,
+            LandmarkName::SciaticNerve => self.sciatic_nerve,
         }
     }
 }
