@@ -24,20 +24,7 @@ pub fn plugin(app: &mut App) {
 
 fn spawn(mut commands: Commands) {
     commands
-        .spawn((
-            AlarmPanel,
-            Visibility::Hidden,
-            Node {
-                position_type: PositionType::Absolute,
-                width: Val::Percent(100.0),
-                height: Val::Percent(100.0),
-                justify_content: JustifyContent::Center,
-                align_items: AlignItems::Center,
-                ..default()
-            },
-            BackgroundColor(Color::srgba(0.3, 0.0, 0.0, 0.35)),
-            GlobalZIndex(850),
-        ))
+        .spawn((AlarmPanel, Visibility::Hidden, ui::tinted_overlay(Color::srgba(0.3, 0.0, 0.0, 0.35), 850)))
         .with_children(|p| {
             p.spawn((
                 Node {

@@ -119,6 +119,11 @@ pub fn page() -> impl Bundle {
 
 /// A dimmed layer over the whole window, its content centred (notice, pause).
 pub fn overlay(alpha: f32, z: i32) -> impl Bundle {
+    tinted_overlay(Color::srgba(0.0, 0.0, 0.0, alpha), z)
+}
+
+/// A layer of `color` over the whole window, its content centred (the safety alarm).
+pub fn tinted_overlay(color: Color, z: i32) -> impl Bundle {
     (
         Node {
             position_type: PositionType::Absolute,
@@ -128,7 +133,7 @@ pub fn overlay(alpha: f32, z: i32) -> impl Bundle {
             align_items: AlignItems::Center,
             ..default()
         },
-        BackgroundColor(Color::srgba(0.0, 0.0, 0.0, alpha)),
+        BackgroundColor(color),
         GlobalZIndex(z),
     )
 }

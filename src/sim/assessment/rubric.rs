@@ -141,63 +141,51 @@ pub fn reference_valid(e: &Metrics) -> bool {
         && !e.unsafe_acts.iter().any(|a| is_critical(*a))
 }
 
+/// The nominal expert figures as a reference.
+const NOMINAL: Reference = Reference {
+    shots: NOMINAL_EXPERT_SHOTS,
+    fluoro_s: NOMINAL_EXPERT_FLUORO_S,
+    redirections: NOMINAL_EXPERT_REDIRECTIONS,
+};
+
 /// Score `m` against the expert's metrics `e` on the same case and seed.
 pub fn score(scenario: &Scenario, m: &Metrics, e: &Metrics) -> Score {
     let valid = reference_valid(e);
-    let reference = if valid {
-        Reference { shots: e.shots, fluoro_s: e.fluoro_s, redirections: e.redirections }
-    } else {
-        Reference {
-            shots: NOMINAL_EXPERT_SHOTS,
-            fluoro_s: NOMINAL_EXPERT_FLUORO_S,
-            redirections: NOMINAL_EXPERT_REDIRECTIONS,
-        }
-    };
-    let (items, domains) = rubric(scenario, m, &reference);
+    let reference =
+        if valid { Reference { shots: e.shots, fluoro_s: e.fluoro_s, redirections: e.redirections } } else { NOMINAL };
     let expert_total = round1(rubric(scenario, e, &reference).0.iter().map(|i| i.points).sum());
-    let mut critical: Vec<UnsafeAct> = Vec::new();
-    for a in m.unsafe_acts.iter().copied().filter(|a| is_critical(*a)) {
-        if !critical.contains(&a) {
-            critical.push(a);
-        }
-    }
+    score_with(scenario, m, &reference, expert_total, valid)
+}
+
+/// Score `m` against the nominal expert figures alone, not against any run: how the
+/// validity table scores the expert scripts (`expert_total` is 0: there is no run).
+pub fn score_against_nominal(scenario: &Scenario, m: &Metrics) -> Score {
+    score_with(scenario, m, &NOMINAL, 0.0, false)
+}
+
+fn score_with(scenario: &Scenario, m: &Metrics, reference: &Reference, expert_total: f64, valid: bool) -> Score {
+    let (items, domains) = rubric(scenario, m, reference);
     Score {
         total: round1(items.iter().map(|i| i.points).sum()),
         max: items.iter().map(|i| i.max_points).sum(),
         expert_total,
         expert_reference_valid: valid,
         passed: domains.iter().all(|d| d.passed),
-        critical_errors: critical,
+        critical_errors: critical_errors(m),
         domains,
         items,
     }
 }
 
-/// Score `m` against the nominal expert figures alone, not against any run: how the
-/// validity table scores the expert scripts (`expert_total` is 0: there is no run).
-pub fn score_against_nominal(scenario: &Scenario, m: &Metrics) -> Score {
-    let reference = Reference {
-        shots: NOMINAL_EXPERT_SHOTS,
-        fluoro_s: NOMINAL_EXPERT_FLUORO_S,
-        redirections: NOMINAL_EXPERT_REDIRECTIONS,
-    };
-    let (items, domains) = rubric(scenario, m, &reference);
+/// The critical errors of a session, each once, in the order they happened.
+fn critical_errors(m: &Metrics) -> Vec<UnsafeAct> {
     let mut critical: Vec<UnsafeAct> = Vec::new();
     for a in m.unsafe_acts.iter().copied().filter(|a| is_critical(*a)) {
         if !critical.contains(&a) {
             critical.push(a);
         }
     }
-    Score {
-        total: round1(items.iter().map(|i| i.points).sum()),
-        max: items.iter().map(|i| i.max_points).sum(),
-        expert_total: 0.0,
-        expert_reference_valid: false,
-        passed: domains.iter().all(|d| d.passed),
-        critical_errors: critical,
-        domains,
-        items,
-    }
+    critical
 }
 
 fn rubric(scenario: &Scenario, m: &Metrics, e: &Reference) -> (Vec<RubricItem>, Vec<DomainVerdict>) {
@@ -321,7 +309,7 @@ fn rubric(scenario: &Scenario, m: &Metrics, e: &Reference) -> (Vec<RubricItem>, 
 
     // Safety (20).
     let non_critical = m.unsafe_acts.iter().filter(|a| !is_critical(**a)).count() as f64;
-    let critical: Vec<UnsafeAct> = m.unsafe_acts.iter().copied().filter(|a| is_critical(*a)).collect();
+    let critical = critical_errors(m);
     let safety = 20.0 - 5.0 * m.near_misses as f64 - 10.0 * m.hits as f64 - 3.0 * non_critical;
     add(
         Domain::Safety,
@@ -337,12 +325,8 @@ fn rubric(scenario: &Scenario, m: &Metrics, e: &Reference) -> (Vec<RubricItem>, 
             if earned { String::new() } else { format!("; {not_earned}") }
         ),
     );
-    let mut seen = Vec::new();
     for c in critical {
-        if !seen.contains(&c) {
-            seen.push(c);
-            failed.push((Domain::Safety, format!("critical: {}", c.label())));
-        }
+        failed.push((Domain::Safety, format!("critical: {}", c.label())));
     }
     if !earned {
         failed.push((Domain::Safety, not_earned.trim_start_matches("not earned: ").into()));

@@ -262,6 +262,7 @@ impl Session {
 }
 
 /// A push smaller than this (mL) is no push: nothing is injected and no step is done.
+/// assumption: a tenth of the smallest syringe graduation (0.1 mL).
 pub const MIN_PUSH_ML: f64 = 0.01;
 
 /// Length of each shot of `advance_until`'s intermittent fluoroscopy (s). assumption:
