@@ -520,3 +520,31 @@ fn a_redirect_after_a_recognised_blob_is_read_on_the_new_push() {
     assert!(m.joint_drug_ml >= 4.0);
     assert!(m.contrast_confirmed_before_drug);
 }
+
+/// A patient placed prone for a supine case lies prone: the AP shot then passes PA and the
+/// picture is the supine one mirrored left to right (what a radiographer would see), and
+/// placing them back restores it.
+#[test]
+fn a_patient_placed_wrongly_is_imaged_as_placed() {
+    use fluorohip::sim::Position;
+    use fluorohip::sim::session::Action;
+    let shot = |placed: Option<Position>| {
+        let mut s = Session::new(Scenario::default(), 5).unwrap();
+        if let Some(p) = placed {
+            s.apply(Action::Position { position: p }).unwrap();
+        }
+        assert_eq!(s.position(), placed.unwrap_or(Position::Supine));
+        s.apply(Action::Fluoro { seconds: 1.0 }).unwrap();
+        s.shot_images().last().unwrap().clone()
+    };
+    let supine = shot(Some(Position::Supine));
+    let prone = shot(Some(Position::Prone));
+    assert_eq!(shot(None).gray, supine.gray, "before positioning the patient lies as the case expects");
+    let n = supine.pixels;
+    let mirrored: Vec<u8> = (0..n * n).map(|i| supine.gray[(i / n) * n + (n - 1 - i % n)]).collect();
+    let diff =
+        |a: &[u8], b: &[u8]| a.iter().zip(b).map(|(x, y)| (*x as f64 - *y as f64).abs()).sum::<f64>() / a.len() as f64;
+    let to_mirror = diff(&prone.gray, &mirrored);
+    let to_same = diff(&prone.gray, &supine.gray);
+    assert!(to_mirror * 3.0 < to_same, "prone vs mirrored supine {to_mirror:.1}, vs supine {to_same:.1}");
+}

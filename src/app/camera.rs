@@ -93,7 +93,7 @@ fn presets(keys: Res<super::keys::KeyPresses>, sim: Res<Sim>, mut q: Query<&mut 
 /// The C-arm's eye: from the detector, back along the beam, turned so the screen's up and
 /// right are the image's, so the 3D view looks like the monitor.
 pub fn carm_view(session: &crate::sim::Session) -> Orbit {
-    let pos = session.scenario().position;
+    let pos = session.position();
     let g = session.state().fluoroscope.geometry(pos);
     let beam = dir_to_world(g.beam, pos);
     Orbit {

@@ -75,7 +75,7 @@ fn controls(keys: Res<super::keys::KeyPresses>, mut sim: ResMut<Sim>) {
 /// The C-arm as lines: source housing, detector ring, the arc between them, the beam cone.
 fn draw(mut gizmos: Gizmos, sim: Res<Sim>, mut cached: Local<Option<[Vec3; 8]>>) {
     if let Some(session) = sim.session() {
-        let pos = session.scenario().position;
+        let pos = session.position();
         let f = session.state().fluoroscope;
         let g = f.geometry(pos);
         let src = to_world(g.source, pos);

@@ -49,7 +49,7 @@ fn update(
         for e in &old {
             commands.entity(e).despawn();
         }
-        let position = sim.session().map(|s| s.scenario().position).unwrap_or(Position::Supine);
+        let position = sim.session().map(|s| s.position()).unwrap_or(Position::Supine);
         for (mesh, mg_ml) in result {
             if mesh.indices.is_empty() {
                 continue;

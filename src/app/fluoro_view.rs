@@ -256,7 +256,7 @@ fn shot_geometry(s: &Session) -> Option<Geometry> {
     let f = s.state().fluoroscope;
     let (pixels, field) = image_size(s)?;
     let pose = CArmPose { lao_deg: shot.lao_deg, cranial_deg: shot.cranial_deg, isocentre: f.pose.isocentre };
-    Some(Geometry::new(&pose, s.scenario().position, field, pixels))
+    Some(Geometry::new(&pose, s.position(), field, pixels))
 }
 
 fn show(
@@ -288,7 +288,7 @@ fn show(
             img.image = monitor.image.clone();
         }
     }
-    let g = s.state().fluoroscope.geometry(s.scenario().position);
+    let g = s.state().fluoroscope.geometry(s.position());
     let names = edge_letters(&g);
     for (Edge(e), mut t) in &mut letters {
         super::ui::set(&mut t, names[*e as usize].to_string());

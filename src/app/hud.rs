@@ -362,45 +362,56 @@ fn event_log(sim: Res<Sim>, state: Res<State<AppState>>, mut q: Query<&mut Text,
 
 fn labels(
     sim: Res<Sim>,
-    cam: Query<(&Camera, &GlobalTransform), Changed<GlobalTransform>>,
-    mut q: Query<(&StructureLabel, &mut Node, &mut Visibility)>,
+    cam: Query<(&Camera, &GlobalTransform), With<Camera3d>>,
+    moved: Query<(), (With<Camera3d>, Changed<GlobalTransform>)>,
+    mut q: Query<(&StructureLabel, &ComputedNode, &mut Node, &mut Visibility)>,
+    mut lying: Local<Option<crate::sim::Position>>,
 ) {
     let Some(s) = sim.session() else { return };
-    // Only when the camera moves.
+    let pos = s.position();
+    // Only when the camera moves or the patient is turned over.
+    if moved.is_empty() && *lying == Some(pos) {
+        return;
+    }
+    *lying = Some(pos);
     let Ok((camera, cam_t)) = cam.single() else { return };
-    let pos = s.scenario().position;
-    // Staggered by rank among the labels shown, so the one prone label sits low.
-    let mut k = 0usize;
-    for (l, mut node, mut vis) in q.iter_mut() {
+    let size = camera.logical_viewport_size().unwrap_or(Vec2::new(1280.0, 720.0));
+    // The clear middle of the view: never over the checklist, the monitor, its events or
+    // the answers and hints along the bottom.
+    let clear =
+        Rect::new(super::checklist::LEFT_PX + 16.0, BANNER_HEIGHT_PX + 8.0, size.x - MONITOR_PX - 16.0, size.y - 170.0);
+    let case = s.scenario().position;
+    // Structures first (they matter), then the orientation cues.
+    let mut wanted: Vec<(Mut<Node>, Mut<Visibility>, Option<Vec2>, Vec2, u8)> = Vec::new();
+    for (l, computed, node, mut vis) in q.iter_mut() {
         // The sciatic nerve is the structure at risk of the prone approach only; the
         // femoral bundle and the LFCN of the anterior one.
-        let relevant = match l {
-            StructureLabel::At(LandmarkName::SciaticNerve) => pos == crate::sim::Position::Prone,
-            StructureLabel::At(_) => pos == crate::sim::Position::Supine,
-            StructureLabel::Cue(_) => true,
+        let (relevant, rank) = match l {
+            StructureLabel::At(LandmarkName::SciaticNerve) => (case == crate::sim::Position::Prone, 0),
+            StructureLabel::At(_) => (case == crate::sim::Position::Supine, 0),
+            StructureLabel::Cue(_) => (true, 1),
         };
         if !relevant {
             vis.set_if_neq(Visibility::Hidden);
             continue;
         }
-        // Above the structure, staggered so neighbouring labels do not overlap.
+        // A little above the structure (cranially): the name sits just over its anchor.
         let p: DVec3 = match l {
-            StructureLabel::At(l) => {
-                k += 1;
-                s.patient().landmarks.get(*l) + DVec3::new(0.0, 0.0, 40.0 + 14.0 * (k - 1) as f64)
-            }
+            StructureLabel::At(l) => s.patient().landmarks.get(*l) + DVec3::new(0.0, 0.0, 15.0),
             StructureLabel::Cue(offset) => s.patient().landmarks.target + *offset,
         };
-        let size = camera.logical_viewport_size().unwrap_or(Vec2::new(1280.0, 720.0));
-        // Only in the clear middle of the view: never over the checklist, the monitor, its
-        // events or the answers and hints along the bottom.
-        let clear = |v: Vec2| {
-            v.x > super::checklist::LEFT_PX + 16.0
-                && v.x < size.x - MONITOR_PX - 16.0 - LABEL_PX
-                && v.y > BANNER_HEIGHT_PX + 8.0
-                && v.y < size.y - 170.0
-        };
-        match camera.world_to_viewport(cam_t, to_world(p, pos)).ok().filter(|v| clear(*v)) {
+        let anchor = camera.world_to_viewport(cam_t, to_world(p, pos)).ok();
+        // The text's laid-out size; before its first layout, an estimate.
+        let mut extent = computed.size() * computed.inverse_scale_factor();
+        if extent.x < 1.0 {
+            extent = Vec2::new(LABEL_PX, 17.0);
+        }
+        wanted.push((node, vis, anchor, extent, rank));
+    }
+    wanted.sort_by_key(|w| w.4);
+    let boxes: Vec<(Option<Vec2>, Vec2)> = wanted.iter().map(|w| (w.2, w.3)).collect();
+    for ((mut node, mut vis, ..), at) in wanted.into_iter().zip(place_labels(&boxes, clear)) {
+        match at {
             Some(v) => {
                 node.left = Val::Px(v.x);
                 node.top = Val::Px(v.y);
@@ -413,6 +424,38 @@ fn labels(
     }
 }
 
+/// Where each label's top-left corner goes: beside its anchor, moved to the nearest free
+/// spot so that no two labels overlap and none leaves the `clear` area; `None` hides a label
+/// with no free spot within reach of its anchor (or no anchor). Earlier labels win.
+pub fn place_labels(labels: &[(Option<Vec2>, Vec2)], clear: Rect) -> Vec<Option<Vec2>> {
+    const GAP: f32 = 2.0;
+    let mut taken: Vec<Rect> = Vec::new();
+    labels
+        .iter()
+        .map(|&(anchor, size)| {
+            let anchor = anchor?;
+            // Right of the anchor, then stepped up and down by a line, then to its left.
+            let line = size.y + GAP;
+            let mut candidates = vec![Vec2::new(4.0, -size.y * 0.5)];
+            for k in 1..=4 {
+                let dy = line * k as f32;
+                candidates.push(Vec2::new(4.0, -size.y * 0.5 - dy));
+                candidates.push(Vec2::new(4.0, -size.y * 0.5 + dy));
+            }
+            candidates.push(Vec2::new(-size.x - 4.0, -size.y * 0.5));
+            candidates.push(Vec2::new(-size.x - 4.0, -size.y * 0.5 - line));
+            candidates.push(Vec2::new(-size.x - 4.0, -size.y * 0.5 + line));
+            let spot = candidates.into_iter().map(|o| Rect::from_corners(anchor + o, anchor + o + size)).find(|r| {
+                clear.contains(r.min)
+                    && clear.contains(r.max)
+                    && taken.iter().all(|t| t.inflate(GAP * 0.5).intersect(*r).is_empty())
+            })?;
+            taken.push(spot);
+            Some(spot.min)
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -420,6 +463,38 @@ mod tests {
 
     /// The expert run in assessment mode: no event line during the procedure says where
     /// an injection went, what the contrast really was, or what the block should read.
+    /// Labels whose anchors crowd together are spread so none overlaps another, each stays
+    /// near its anchor, and none enters the panels; one with no room left is hidden.
+    #[test]
+    fn labels_never_overlap_each_other_or_the_panels() {
+        let clear = Rect::new(346.0, 34.0, 924.0, 550.0);
+        let size = Vec2::new(150.0, 17.0);
+        // Five names on nearly the same spot, as the femoral bundle seen end-on.
+        let crowd: Vec<(Option<Vec2>, Vec2)> =
+            (0..5).map(|i| (Some(Vec2::new(600.0 + i as f32, 300.0 + 2.0 * i as f32)), size)).collect();
+        let at = place_labels(&crowd, clear);
+        let rects: Vec<Rect> = at.iter().flatten().map(|p| Rect::from_corners(*p, *p + size)).collect();
+        assert_eq!(rects.len(), 5, "all five fit near their anchors: {at:?}");
+        for (i, a) in rects.iter().enumerate() {
+            assert!(clear.contains(a.min) && clear.contains(a.max), "{a:?} leaves the clear area");
+            for b in &rects[i + 1..] {
+                assert!(a.intersect(*b).is_empty(), "{a:?} overlaps {b:?}");
+            }
+            let anchor = Vec2::new(600.0, 300.0);
+            assert!(a.center().distance(anchor) < 200.0, "{a:?} strayed from its anchor");
+        }
+        // An anchor under the monitor (right of the clear area) moves left of it if it can,
+        // and one with no room at all is hidden rather than drawn over a panel.
+        let edge = place_labels(&[(Some(Vec2::new(900.0, 300.0)), size)], clear)[0].unwrap();
+        assert!(edge.x + size.x <= 924.0, "{edge:?}");
+        assert_eq!(place_labels(&[(Some(Vec2::new(1100.0, 300.0)), size)], clear), vec![None]);
+        assert_eq!(place_labels(&[(None, size)], clear), vec![None], "behind the camera");
+        // Twenty labels on one spot: the ones that find no room are hidden, never stacked.
+        let many: Vec<(Option<Vec2>, Vec2)> = (0..20).map(|_| (Some(Vec2::new(600.0, 300.0)), size)).collect();
+        let shown = place_labels(&many, clear).iter().flatten().count();
+        assert!((5..20).contains(&shown), "{shown}");
+    }
+
     #[test]
     fn assessment_event_lines_never_give_the_answer_away() {
         let scenario = Scenario { mode: Mode::Assessment, ..Scenario::default() };

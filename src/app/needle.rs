@@ -156,7 +156,7 @@ pub fn fluid_name(f: Fluid) -> &'static str {
 /// Angles of a needle direction (patient coordinates) to the C-arm's central ray and to
 /// the vertical, in degrees: 0 to the beam is "down the barrel".
 pub fn angles(session: &Session, dir: DVec3) -> (f64, f64) {
-    let pos = session.scenario().position;
+    let pos = session.position();
     let g = session.state().fluoroscope.geometry(pos);
     let d = dir.normalize_or_zero();
     let to_beam = d.dot(g.beam.normalize_or_zero()).abs().clamp(0.0, 1.0).acos().to_degrees();
@@ -173,7 +173,7 @@ pub fn aim_readout(session: &Session, aim: &Aim) -> String {
             format!("needle: {b:.0} deg to beam, {v:.0} deg to vertical")
         }
         None => {
-            let (b, v) = angles(session, aim.direction(session.scenario().position));
+            let (b, v) = angles(session, aim.direction(session.position()));
             format!(
                 "aim: {b:.0} deg to beam, {v:.0} deg to vertical\n  (tilt {:+.0} deg left, {:+.0} deg head)",
                 aim.medial_deg, aim.cranial_deg
@@ -191,7 +191,7 @@ fn ghost(mut gizmos: Gizmos, sim: Res<Sim>) {
     if s.scenario().mode != Mode::Learning {
         return;
     }
-    let pos = s.scenario().position;
+    let pos = s.position();
     let (target, entry) = s.scenario().approach();
     let (t, e) = (s.patient().landmarks.get(target), s.patient().landmarks.get(entry));
     // Dashed, and carried 30 mm out of the skin so the line can be sighted along.
@@ -223,7 +223,7 @@ pub fn pick_entry(
     }
     let Some(p) = click.hit.position else { return };
     let Some(session) = sim.session() else { return };
-    let p = to_patient(p, session.scenario().position);
+    let p = to_patient(p, session.position());
     let needle_in = session.state().needle.is_some();
     match *mode {
         PickMode::Pulse => {
@@ -243,7 +243,7 @@ pub(super) fn controls(
     mut push: ResMut<PushSettings>,
 ) {
     let Some(session) = sim.session() else { return };
-    let position = session.scenario().position;
+    let position = session.position();
     let mut actions = Vec::new();
     // Whether a needle is in once the actions queued so far have happened.
     let mut needle_in = session.state().needle.is_some();
@@ -306,7 +306,7 @@ pub(super) fn controls(
 /// entry, the needle held over it and the path it would take; the marked pulse.
 fn draw(mut gizmos: Gizmos, sim: Res<Sim>, aim: Res<Aim>, pulse: Res<PulseMark>, mut cached: Local<Vec<Vec3>>) {
     if let Some(session) = sim.session() {
-        let pos = session.scenario().position;
+        let pos = session.position();
         let up = dir_to_world(
             match pos {
                 Position::Supine => -DVec3::Y,

@@ -189,7 +189,7 @@ fn caption(r: Res<Replaying>, sim: Res<Sim>, mut q: Query<&mut Text, With<Captio
 
 fn draw_paths(mut expert: Gizmos<ExpertPaths>, mut trainee: Gizmos<TraineePaths>, finished: Option<Res<Finished>>) {
     let Some(f) = finished else { return };
-    let pos = f.session.scenario().position;
+    let pos = f.session.position();
     for p in &f.expert_paths {
         expert.linestrip(p.iter().map(|p| to_world(*p, pos)), EXPERT_COLOR);
         if let Some(t) = p.last() {

@@ -93,20 +93,23 @@ fn spawn_patient(
     mut meshes: ResMut<Assets<Mesh>>,
     mut materials: ResMut<Assets<StandardMaterial>>,
     old: Query<Entity, With<PatientPart>>,
-    mut built: Local<u64>,
+    mut built: Local<Option<(u64, Position)>>,
     mut layers: ResMut<Layers>,
 ) {
-    if *built == sim.generation {
+    let Some(session) = sim.session() else { return };
+    // Built again for each case, and when the trainee turns the patient over: the body
+    // lies as placed, even when that is wrong for the case.
+    let now = (sim.generation, session.position());
+    if *built == Some(now) {
         return;
     }
-    let Some(session) = sim.session() else { return };
-    *built = sim.generation;
+    *built = Some(now);
     for e in &old {
         commands.entity(e).despawn();
     }
     // Apply the layer settings to the new meshes.
     layers.set_changed();
-    let position = session.scenario().position;
+    let position = session.position();
     let mut triangles = 0;
     for m in session.patient().meshes() {
         let Some(tissue) = m.tissue else { continue };

@@ -63,7 +63,7 @@ fn write(
     let session = sim.session();
     let mut points = Vec::new();
     if let (Some(s), Ok((cam, cam_t))) = (session, camera.single()) {
-        let pos = s.scenario().position;
+        let pos = s.position();
         let p = s.patient();
         let nerve = p.landmarks.get(LandmarkName::FemoralNerve);
         let named = [LandmarkName::FemoralPulse, LandmarkName::AnteriorEntry, LandmarkName::Target]

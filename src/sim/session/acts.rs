@@ -201,8 +201,9 @@ impl Session {
         self.pass_time(seconds);
     }
 
-    pub(super) fn position(&mut self, placed: Position) {
+    pub(super) fn place_patient(&mut self, placed: Position) {
         let expected = self.scenario.position;
+        self.placed = Some(placed);
         if placed != expected {
             self.emit(EventKind::WrongPosition { placed, expected });
         }
@@ -364,7 +365,7 @@ impl Session {
         let contrast = self.injection.contrast_field(&self.patient);
         let noise_seed = self.seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ (self.fluoroscope.shots as u64 + 1);
         let extra = Radiopaque { needle: path.as_ref(), contrast: Some(&contrast) };
-        let position = self.scenario.position;
+        let position = self.position();
         let dose = self
             .fluoroscope
             .shoot(&self.patient, position, extra, seconds, noise_seed)

@@ -9,7 +9,7 @@ mod acts;
 pub mod event;
 pub mod log;
 
-use super::anatomy::{ParamRangeError, Patient};
+use super::anatomy::{ParamRangeError, Patient, Position};
 use super::imaging::{CArmPose, Dose, Fluoroscope, ImagingSettings};
 use super::injection::{ContrastPattern, InjectionState, VolumeSummary};
 use super::needle::{Compartment, Needle, NeedleKind};
@@ -74,6 +74,8 @@ pub struct Session {
     delivery: Option<DrugDelivery>,
     time_limit_reported: bool,
     shot_images: Vec<ShotImage>,
+    /// How the trainee last placed the patient (None before positioning).
+    placed: Option<Position>,
 }
 
 /// A shot as it was displayed, kept for the report's key images.
@@ -113,6 +115,7 @@ impl Session {
             delivery: None,
             time_limit_reported: false,
             shot_images: Vec::new(),
+            placed: None,
         })
     }
 
@@ -156,7 +159,7 @@ impl Session {
             Action::Consent => self.single_act(Step::IdentityConsent, pace::CONSENT_S),
             Action::IvAccess { .. } => self.single_act(Step::IvAccess, pace::IV_ACCESS_S),
             Action::TimeOut => self.single_act(Step::TimeOut, pace::TIME_OUT_S),
-            Action::Position { position } => self.position(*position),
+            Action::Position { position } => self.place_patient(*position),
             Action::MarkPulse { at } => self.mark_pulse(at),
             Action::SkinPrep => self.single_act(Step::SkinPrep, pace::SKIN_PREP_S),
             Action::ReadContrast { pattern } => self.read_contrast(*pattern),
@@ -234,6 +237,14 @@ impl Session {
 
     pub fn scenario(&self) -> &Scenario {
         &self.scenario
+    }
+
+    /// How the patient lies now: as the trainee last placed them, else as the case
+    /// expects. The images and the 3D view follow it; the needle's geometry is in the
+    /// patient's own frame, so a wrongly placed patient is imaged as placed (an AP beam
+    /// through a prone patient gives a mirrored PA view).
+    pub fn position(&self) -> Position {
+        self.placed.unwrap_or(self.scenario.position)
     }
 
     pub fn seed(&self) -> u64 {
