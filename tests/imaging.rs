@@ -79,7 +79,7 @@ fn bone_is_darker_than_soft_tissue_in_the_default_polarity_and_lighter_in_the_ot
         Geometry::new(&CArmPose { isocentre: p.landmarks.target, ..Default::default() }, Position::Supine, 230.0, 256);
     let bone_on_ray = |x: DVec3| {
         let path = p.path_lengths(g.source, g.source + (x - g.source) * 3.0);
-        path[Material::CorticalBone.index()] + path[Material::CancellousBone.index()]
+        Material::ALL.iter().filter(|m| m.is_bone()).map(|m| path[m.index()]).sum::<f64>()
     };
     assert!(bone_on_ray(neck) > 20.0, "the neck ray must cross bone");
     assert_eq!(bone_on_ray(soft), 0.0, "the soft-tissue ray must cross no bone");

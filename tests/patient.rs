@@ -199,7 +199,7 @@ fn every_display_mesh_is_closed_and_faces_out() {
 #[test]
 fn point_query_names_the_tissue_at_landmarks() {
     let p = patient(4);
-    assert_eq!(p.tissue_at(DVec3::ZERO), Tissue::FemurCancellous);
+    assert_eq!(p.tissue_at(DVec3::ZERO), Tissue::FemoralHeadCancellous);
     let (a, _) = p.bundle.artery;
     assert_eq!(p.tissue_at(DVec3::new(a.x, a.y, 0.0)), Tissue::FemoralArtery);
     assert_eq!(p.tissue_at(DVec3::new(0.0, -1000.0, 0.0)), Tissue::Air);

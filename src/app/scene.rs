@@ -55,6 +55,8 @@ pub fn look(t: Tissue) -> Option<Color> {
         Tissue::FemoralVein => Color::srgb(0.12, 0.25, 0.85),
         // Inside other solids: not drawn.
         Tissue::FemurCancellous
+        | Tissue::FemoralHeadCancellous
+        | Tissue::FemoralMarrow
         | Tissue::PelvisCancellous
         | Tissue::JointSpace
         | Tissue::ZonaOrbicularis

@@ -14,7 +14,7 @@ use glam::{DMat3, DVec3};
 use super::params::{PatientParams, table};
 use super::shapes::Shape;
 use super::tissue::Tissue;
-use super::{Bundle, Landmarks, SkinSurface};
+use super::{Bundle, Landmarks, Morphometry, SkinSurface};
 
 const Y: DVec3 = DVec3::Y;
 const Z: DVec3 = DVec3::Z;
@@ -29,6 +29,9 @@ pub const POSTERIOR_TARGET_CAUDAL_TILT: f64 = 0.5;
 /// needle comes in slightly from lateral and passes lateral to the sciatic nerve (mm).
 /// assumption: checked by the prone expert reference over 200 seeds (no nerve contact).
 pub const POSTERIOR_ENTRY_LATERAL_MM: f64 = 8.0;
+/// assumption: the acetabular roof's lateral margin rises outward from its edge at this
+/// angle from vertical (degrees), toward the ilium's outer table.
+const ROOF_MARGIN_SLOPE_DEG: f64 = 25.0;
 /// Where the posterior target lies along the neck, from the head-neck junction (fraction
 /// of the neck length). assumption.
 pub const POSTERIOR_TARGET_ALONG_NECK: f64 = 0.6;
@@ -62,6 +65,7 @@ impl JointFrame {
 
 pub(super) struct Built {
     pub joint_frame: JointFrame,
+    pub morphometry: Morphometry,
     pub structures: Vec<(Tissue, Shape, f64)>,
     pub landmarks: Landmarks,
     pub bundle: Bundle,
@@ -94,34 +98,84 @@ pub(super) fn build(p: &PatientParams) -> Built {
     let s_junction = (r_h * r_h - r_n * r_n).sqrt();
     let junction0 = -u0 * s_junction;
     let base0 = -u0 * (s_junction + p.neck_length_mm);
-    let shaft_top0 = base0 - u0 * 8.0 * s;
-    let shaft_bottom0 = shaft_top0 - Z * 230.0;
-    let r_shaft = 14.0 * s;
-    let gt_centre0 = shaft_top0 + v(-14.0, 6.0, 14.0) * s;
-    let gt_radii = v(13.0, 17.0, 22.0) * s;
-    let lt_centre0 = shaft_top0 + v(10.0, 9.0, -38.0) * s;
-    let lt_radii = v(7.0, 7.0, 10.0) * s;
     let up_perp0 = Y.cross(u0).normalize(); // in the coronal plane, perpendicular to the neck
+    // Perpendicular to the neck in the coronal plane, toward the calcar (inferomedial).
+    let calcar0 = up_perp0;
     let inter_centre0 = base0 - u0 * 4.0 * s;
 
-    let femur_parts = |shrink_head: f64, shrink_neck: f64, shrink_shaft: f64| -> Shape {
-        Shape::Union(vec![
-            Shape::sphere(DVec3::ZERO, r_h - shrink_head),
-            Shape::capsule(DVec3::ZERO, base0, r_n - shrink_neck),
-            Shape::ellipsoid(
-                inter_centre0,
-                u0,
-                Y,
-                v(r_n + 2.0 * s, r_n - 1.0, r_n + 8.0 * s) - DVec3::splat(shrink_neck),
-            ),
-            Shape::ellipsoid_aa(gt_centre0, gt_radii - DVec3::splat(shrink_neck)),
-            Shape::ellipsoid_aa(lt_centre0, lt_radii - DVec3::splat(shrink_neck)),
-            Shape::capsule(shaft_top0 + Z * 5.0, shaft_bottom0, r_shaft - shrink_shaft),
-        ])
-    };
-    let mut femur_cortical = femur_parts(0.0, 0.0, 0.0);
-    let femur_cancellous =
-        turn(femur_parts(table::CORTEX_HEAD_NECK_MM, table::CORTEX_HEAD_NECK_MM, table::CORTEX_SHAFT_MM));
+    // The shaft's axis, vertical, the femoral offset lateral of the head centre; the neck
+    // axis meets it at `meet0`.
+    let offset = p.femoral_offset_mm;
+    let meet0 = -u0 * (offset / u0.x.max(0.3));
+    let shaft_top0 = v(-offset, 0.0, meet0.z + 5.0);
+    let shaft_bottom0 = v(-offset, 0.0, meet0.z - 230.0);
+    let r_shaft = table::SHAFT_DIAMETER_MM / 2.0 * s;
+
+    // Greater trochanter: its tip placed by its height above the head centre and its
+    // distance from it (FIDELITY.md §2); slightly posterior (assumption).
+    let gt_dist = p.gt_tip_to_head_ratio * p.femoral_head_diameter_mm;
+    let gt_y = 4.0 * s;
+    let gt_h = p.gt_tip_above_head_mm;
+    let gt_lat = (gt_dist * gt_dist - gt_h * gt_h - gt_y * gt_y).max((0.6 * gt_dist).powi(2)).sqrt();
+    let gt_tip0 = v(-gt_lat, gt_y, gt_h);
+    let gt_radii = v(12.0, 16.0, 24.0) * s;
+    let gt_centre0 = gt_tip0 - Z * gt_radii.z;
+
+    // Lesser trochanter: posteromedial on the shaft, its most prominent point the published
+    // fraction of a head diameter from the head centre.
+    let lt_dir0 = v(0.85, 0.53, 0.0).normalize();
+    let lt_reach = r_shaft + 8.0 * s;
+    let lt_xy = v(-offset, 0.0, 0.0) + lt_dir0 * lt_reach;
+    let lt_dist = p.lt_to_head_ratio * p.femoral_head_diameter_mm;
+    // Below the neck's base whatever the draws (the capsule never holds it).
+    let lt_z = (-(lt_dist * lt_dist - lt_xy.length_squared()).max(100.0).sqrt()).min(meet0.z - 4.0);
+    let lt_point0 = v(lt_xy.x, lt_xy.y, lt_z);
+    let lt_radii = v(9.0, 13.0, 8.0) * s;
+    let lt_centre0 = lt_point0 - lt_dir0 * lt_radii.x;
+    let lt_shape = |shrink: f64| Shape::ellipsoid(lt_centre0, lt_dir0, Z, lt_radii - DVec3::splat(shrink));
+
+    // Neck cortex by age: thick calcar, thin superolateral cortex (Poole 2010).
+    let age_t = ((p.age_years - 25.0) / 60.0).clamp(0.0, 1.0);
+    let lerp = |(a, b): (f64, f64)| a + (b - a) * age_t;
+    let t_calcar = lerp(table::CALCAR_CORTEX_MM_AT_25_85);
+    let t_superolateral = lerp(table::SUPEROLATERAL_NECK_CORTEX_MM_AT_25_85);
+    let neck_inner_r = r_n - 0.5 * (t_calcar + t_superolateral);
+    let neck_inner_shift = -calcar0 * 0.5 * (t_calcar - t_superolateral);
+
+    // Marrow canal from a little below the lesser trochanter.
+    let canal_top_z = lt_z - table::CANAL_BELOW_LT_MM;
+    let r_canal = p.canal_diameter_mm / 2.0;
+    let troch = table::TROCHANTER_CORTEX_MM;
+    let inter_radii = v(r_n + 2.0 * s, r_n - 1.0, r_n + 8.0 * s);
+
+    let mut femur_cortical = Shape::Union(vec![
+        Shape::sphere(DVec3::ZERO, r_h),
+        Shape::capsule(DVec3::ZERO, base0, r_n),
+        Shape::ellipsoid(inter_centre0, u0, Y, inter_radii),
+        Shape::ellipsoid_aa(gt_centre0, gt_radii),
+        lt_shape(0.0),
+        Shape::capsule(shaft_top0, shaft_bottom0, r_shaft),
+    ]);
+    // Head: dense cancellous bone under the subchondral plate.
+    let head_cancellous = turn(Shape::sphere(DVec3::ZERO, r_h - table::SUBCHONDRAL_PLATE_MM));
+    // Neck, trochanters and metaphysis: sparse cancellous bone inside thin cortices.
+    let femur_cancellous = turn(Shape::Union(vec![
+        Shape::capsule(neck_inner_shift, base0 + neck_inner_shift, neck_inner_r),
+        Shape::ellipsoid(inter_centre0, u0, Y, inter_radii - DVec3::splat(troch)),
+        Shape::ellipsoid_aa(gt_centre0, gt_radii - DVec3::splat(troch)),
+        lt_shape(troch),
+        Shape::capsule(shaft_top0, v(-offset, 0.0, canal_top_z + 5.0), r_shaft - 2.0 * troch),
+        // The cortex thickens toward the diaphysis.
+        Shape::capsule(v(-offset, 0.0, canal_top_z + 5.0), v(-offset, 0.0, canal_top_z - 10.0), r_shaft - 5.0),
+    ]));
+    // Ward's triangle (between the compressive and tensile groups, low in the neck) and
+    // the canal: marrow without trabeculae.
+    let wards =
+        Shape::ellipsoid(-u0 * (s_junction + 0.55 * p.neck_length_mm) + calcar0 * 2.0 * s, u0, Y, v(7.0, 5.0, 5.0) * s);
+    let femoral_marrow = turn(Shape::Union(vec![
+        wards,
+        Shape::capsule(v(-offset, 0.0, canal_top_z), v(-offset, 0.0, meet0.z - 225.0), r_canal),
+    ]));
     let osteophyte_r = 1.5 + 0.8 * p.oa_grade as f64;
     if p.osteophytes {
         let mut parts = vec![femur_cortical];
@@ -142,6 +196,7 @@ pub(super) fn build(p: &PatientParams) -> Built {
     let junction = rot * junction0;
     let base = rot * base0;
     let gt_centre = rot * gt_centre0;
+    let soft_gt_centre = rot * (base0 - u0 * 8.0 * s + v(-14.0, 6.0, 14.0) * s);
     let gt_tip = gt_centre + Z * gt_radii.z;
     let lt_centre = rot * lt_centre0;
     let anterior_perp = (-Y - u * (-Y).dot(u)).normalize();
@@ -161,9 +216,53 @@ pub(super) fn build(p: &PatientParams) -> Built {
     let (sa, ca) = (libm::sin(rad(p.acetabular_anteversion_deg)), libm::cos(rad(p.acetabular_anteversion_deg)));
     let acet_axis = v(-si * ca, -sa, -ci * ca).normalize(); // opening direction
     let socket = r_h + jsw;
+    // The joint's envelope passes through this cup (unchanged by the bone's finer shape).
     let cup = Shape::Intersection(vec![
         Shape::sphere(DVec3::ZERO, socket + 12.0 * s),
         Shape::half_space(acet_axis * 0.12 * r_h, acet_axis),
+    ]);
+    // The bony acetabulum: a cap of the published depth (its rim plane `depth - socket`
+    // out along the opening axis), walls of cancellous bone inside thin cortices, the
+    // sourcil a denser plate on the dome, and the roof ending laterally at the published
+    // centre-edge angle (FIDELITY.md §4).
+    let acet_cortex = table::ACETABULAR_CORTEX_MM;
+    let rim_offset = p.acetabular_depth_mm - socket;
+    let ce = rad(p.centre_edge_angle_deg);
+    let roof_edge_x = -socket * libm::sin(ce);
+    let bony_cup = |inset: f64| {
+        Shape::Intersection(vec![
+            Shape::sphere(DVec3::ZERO, socket + 12.0 * s - inset),
+            Shape::half_space(acet_axis * (rim_offset - inset), acet_axis),
+        ])
+    };
+    // Everything lateral of the roof's edge, above the head's equator and near the socket:
+    // the margin rises outward from the edge (ROOF_MARGIN_SLOPE_DEG from vertical) as the
+    // ilium's outer table does, rather than standing as a vertical wall.
+    let slope = rad(ROOF_MARGIN_SLOPE_DEG);
+    let margin_normal = v(libm::cos(slope), 0.0, libm::sin(slope));
+    let roof_edge_z = socket * libm::cos(ce);
+    let beyond_edge = |inset: f64| {
+        Shape::Intersection(vec![
+            Shape::half_space(v(roof_edge_x + inset, 0.0, roof_edge_z), margin_normal),
+            Shape::half_space(v(0.0, 0.0, -2.0), -Z),
+            Shape::sphere(DVec3::ZERO, socket + 16.0 * s),
+        ])
+    };
+    // The subchondral bone of the socket: thin at the walls, twice as thick on the dome.
+    let subchondral = Shape::sphere(Z * acet_cortex, socket + acet_cortex);
+    // Teardrop: a U of cortex, open upward, inferomedial to the head, its lateral limb the
+    // published distance from the head's medial surface (Goodman 1988).
+    let td_r = 4.5 * s;
+    let (td_top_z, td_bottom_z) = (-6.0 * s, -24.0 * s);
+    let td_mid_z = 0.5 * (td_top_z + td_bottom_z);
+    // Never inside the socket's own lining (a narrow joint space with a close teardrop).
+    let td_lateral =
+        (r_h + p.teardrop_to_head_mm).max((socket * socket - td_mid_z * td_mid_z).max(0.0).sqrt() + acet_cortex + 1.0);
+    let td_x = td_lateral + td_r;
+    let (td_top, td_bottom) = (v(td_x, 0.0, td_top_z), v(td_x, 0.0, td_bottom_z));
+    let teardrop = Shape::Intersection(vec![
+        Shape::capsule(td_top, td_bottom, td_r).minus(Shape::capsule(td_top + Z * 4.0, td_bottom, td_r - 1.6)),
+        Shape::half_space(td_top, Z),
     ]);
     let asis = v(-30.0, -42.0, 62.0) * s;
     let pubic_tubercle = v(70.0, -38.0, -6.0) * s;
@@ -177,7 +276,7 @@ pub(super) fn build(p: &PatientParams) -> Built {
     let ischium = |shrink: f64| Shape::capsule(v(12.0, 22.0, -22.0) * s, v(28.0, 38.0, -72.0) * s, 13.0 * s - shrink);
     let inf_ramus = Shape::capsule(v(28.0, 38.0, -72.0) * s, v(80.0, -10.0, -50.0) * s, 8.0 * s);
     let mut pelvis_parts = vec![
-        cup.clone(),
+        bony_cup(0.0),
         ilium,
         roof,
         asis_spine,
@@ -195,15 +294,19 @@ pub(super) fn build(p: &PatientParams) -> Built {
             pelvis_parts.push(Shape::sphere(acet_axis * 0.12 * r_h + dir * (socket + 4.0), osteophyte_r));
         }
     }
-    let pelvis_cortical = Shape::Union(pelvis_parts).minus(Shape::sphere(DVec3::ZERO, socket));
+    pelvis_parts.push(teardrop.clone());
+    let pelvis_cortical = Shape::Union(pelvis_parts).minus(Shape::sphere(DVec3::ZERO, socket)).minus(beyond_edge(0.0));
     let pelvis_cancellous = Shape::Union(vec![
         ilium_inner,
-        Shape::ellipsoid_aa(v(8.0, 6.0, 34.0) * s, v(24.0, 24.0, 14.0) * s),
+        bony_cup(acet_cortex),
+        Shape::ellipsoid_aa(v(8.0, 6.0, 34.0) * s, v(24.0, 24.0, 14.0) * s - DVec3::splat(acet_cortex)),
         sup_ramus(2.5),
         pubic_body(2.5),
         ischium(3.0),
     ])
-    .minus(Shape::sphere(DVec3::ZERO, socket + 3.0));
+    .minus(subchondral)
+    .minus(beyond_edge(acet_cortex))
+    .minus(teardrop);
     let acetabular_cartilage = Shape::Intersection(vec![
         Shape::sphere(DVec3::ZERO, socket).minus(Shape::sphere(DVec3::ZERO, r_h + jsw / 2.0)),
         Shape::half_space(acet_axis * 0.1 * r_h, acet_axis),
@@ -251,7 +354,10 @@ pub(super) fn build(p: &PatientParams) -> Built {
     // ---- Body outline: an elliptic cylinder fitted to the published depth.
     let x_mid = table::HIP_CENTRE_TO_MIDLINE_MM * s;
     let lateral_soft = 25.0 + 2.5 * (p.bmi_kg_m2 - 20.0).max(0.0);
-    let x_lat = gt_centre.x - gt_radii.x - lateral_soft;
+    // The soft tissues were fitted around the earlier, coarser trochanter; they keep that
+    // reference so the body outline, the skin points and the vessels stay where the expert
+    // references were validated (docs/ANATOMY.md).
+    let x_lat = soft_gt_centre.x - 13.0 * s - lateral_soft;
     let ax = x_mid - x_lat;
     let cap_exit = capsule_outer.ray_spans(target, -Y, 0.0, 200.0).as_slice().first().map(|sp| sp.1).unwrap_or(5.0);
     let y_front_at_target = target.y - cap_exit - p.skin_to_capsule_mm;
@@ -285,7 +391,7 @@ pub(super) fn build(p: &PatientParams) -> Built {
     // Lateral circumflex branch: from the artery, across the front of the neck base, to the trochanter.
     let lcx_origin = v(artery_x, artery_y + 6.0, base.z - 12.0);
     let lcx_mid = base + anterior_perp * (r_neck_outer + 6.0) + Z * -6.0;
-    let lcx_end = gt_centre + v(0.0, -gt_radii.y - 4.0, -gt_radii.z);
+    let lcx_end = soft_gt_centre + v(0.0, -17.0 * s - 4.0, -22.0 * s);
     let circumflex = Shape::Union(vec![
         Shape::capsule(lcx_origin, lcx_mid, table::CIRCUMFLEX_RADIUS_MM),
         Shape::capsule(lcx_mid, lcx_end, table::CIRCUMFLEX_RADIUS_MM),
@@ -340,7 +446,9 @@ pub(super) fn build(p: &PatientParams) -> Built {
         (Tissue::LateralFemoralCutaneousNerve, lfcn, 1.4),
         (Tissue::LateralCircumflexBranch, circumflex, 1.8),
         (Tissue::SciaticNerve, sciatic, 4.0),
-        (Tissue::FemurCancellous, femur_cancellous, 4.0),
+        (Tissue::FemoralMarrow, femoral_marrow, 3.0),
+        (Tissue::FemoralHeadCancellous, head_cancellous, 4.0),
+        (Tissue::FemurCancellous, femur_cancellous, 3.0),
         (Tissue::PelvisCancellous, pelvis_cancellous, 4.0),
         (Tissue::FemurCortical, femur_cortical, 3.0),
         (Tissue::PelvisCortical, pelvis_cortical, 3.0),
@@ -356,5 +464,19 @@ pub(super) fn build(p: &PatientParams) -> Built {
         (Tissue::Fat, body(fat_in), 8.0),
         (Tissue::Skin, body(0.0), 8.0),
     ];
-    Built { joint_frame, structures, landmarks, bundle, skin, neck_axis: u, acetabular_axis: acet_axis }
+    let neck_mid0 = -u0 * (s_junction + 0.2 * p.neck_length_mm);
+    let morphometry = Morphometry {
+        lesser_trochanter: rot * lt_point0,
+        shaft_axis: rot * v(-offset, 0.0, 0.0),
+        shaft_radius_mm: r_shaft,
+        canal_top_z,
+        neck_mid: rot * neck_mid0,
+        calcar_dir: rot * calcar0,
+        wards_triangle: rot * (-u0 * (s_junction + 0.55 * p.neck_length_mm) + calcar0 * 2.0 * s),
+        teardrop_lateral: v(td_x - td_r, 0.0, 0.5 * (td_top.z + td_bottom.z)),
+        roof_edge: v(roof_edge_x, 0.0, socket * libm::cos(ce)),
+        socket_radius_mm: socket,
+        obturator_foramen: v(50.0, -1.5, -36.0) * s,
+    };
+    Built { joint_frame, morphometry, structures, landmarks, bundle, skin, neck_axis: u, acetabular_axis: acet_axis }
 }

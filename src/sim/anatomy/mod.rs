@@ -50,6 +50,33 @@ pub struct Landmarks {
     pub sciatic_nerve: DVec3,
 }
 
+/// Where the bony landmarks of FIDELITY.md §2-4 were built, for checks and teaching
+/// labels (patient coordinates, mm). The shapes are the truth; these say where to look.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Morphometry {
+    /// The lesser trochanter's most prominent point.
+    pub lesser_trochanter: DVec3,
+    /// A point on the shaft's (vertical) axis at the level of the head centre.
+    pub shaft_axis: DVec3,
+    pub shaft_radius_mm: f64,
+    /// Top of the marrow canal (z, mm).
+    pub canal_top_z: f64,
+    /// Centre of the neck, 20% of the way from the head-neck junction to its base, and the
+    /// unit direction from it toward the calcar.
+    pub neck_mid: DVec3,
+    pub calcar_dir: DVec3,
+    /// Centre of Ward's triangle.
+    pub wards_triangle: DVec3,
+    /// The teardrop's lateral limb at its middle height.
+    pub teardrop_lateral: DVec3,
+    /// Lateral edge of the acetabular roof (sourcil) on the socket surface.
+    pub roof_edge: DVec3,
+    /// Radius of the bony socket (head radius plus joint space).
+    pub socket_radius_mm: f64,
+    /// The obturator foramen's centre.
+    pub obturator_foramen: DVec3,
+}
+
 /// A landmark by name, as scripts and the CLI refer to them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -214,6 +241,7 @@ pub struct Patient {
     pub acetabular_axis: DVec3,
     /// The joint's potential space, for layers of it.
     pub joint_frame: JointFrame,
+    pub morphometry: Morphometry,
     structures: Vec<Structure>,
 }
 
@@ -249,6 +277,7 @@ impl Patient {
             neck_axis: built.neck_axis,
             acetabular_axis: built.acetabular_axis,
             joint_frame: built.joint_frame,
+            morphometry: built.morphometry,
             structures,
         }
     }

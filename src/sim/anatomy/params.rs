@@ -96,9 +96,48 @@ pub mod table {
     pub const FAT_PER_BMI_MM: f64 = 2.0;
     /// assumption: skin thickness over the groin, mm.
     pub const SKIN_THICKNESS_MM: f64 = 2.0;
-    /// assumption: cortical thickness of femoral head/neck and of the shaft, mm.
-    pub const CORTEX_HEAD_NECK_MM: f64 = 2.0;
-    pub const CORTEX_SHAFT_MM: f64 = 5.0;
+    /// assumption (FIDELITY.md §3: 1.5-2 mm): the head's subchondral plate, mm.
+    pub const SUBCHONDRAL_PLATE_MM: f64 = 1.75;
+    /// assumption (FIDELITY.md §3): trochanteric and proximal metaphyseal cortex, mm.
+    pub const TROCHANTER_CORTEX_MM: f64 = 1.2;
+    /// Neck cortex by age: inferomedial (calcar) 3.9 mm at 25 y to 3.3 mm at 85 y,
+    /// superolateral 1.6 mm to 0.3 mm (Poole 2010 J Bone Miner Res 25:482); linear between.
+    pub const CALCAR_CORTEX_MM_AT_25_85: (f64, f64) = (3.9, 3.3);
+    pub const SUPEROLATERAL_NECK_CORTEX_MM_AT_25_85: (f64, f64) = (1.6, 0.3);
+    /// assumption: age of a hip-injection workshop case, years.
+    pub const AGE_YEARS: Published = Published::new(58.0, 13.0, 25.0, 85.0, "assumption");
+    /// Femoral offset, head centre to shaft axis (3D): CT 44.7 mm (Merle 2012), cadaver 38.2 mm.
+    pub const FEMORAL_OFFSET_MM: Published =
+        Published::new(41.0, 5.0, 30.0, 55.0, "Merle 2012 Bone Joint J 94-B:477; cadaver, Arthroplasty 2022");
+    /// Greater trochanter tip above the head centre (CT, 519 femurs; PubMed 23451435).
+    pub const GT_TIP_ABOVE_HEAD_MM: Published =
+        Published::new(7.3, 5.1, -8.0, 22.0, "CT of 519 femurs; PubMed 23451435 (range ±3 SD)");
+    /// Greater trochanter tip to head centre over head diameter (Ann Palliat Med 2021;10:11524).
+    pub const GT_TIP_TO_HEAD_RATIO: Published = Published::new(0.92, 0.07, 0.75, 1.10, "Ann Palliat Med 2021;10:11524");
+    /// Lesser trochanter's most prominent point to head centre over head diameter: published
+    /// 0.84-1.02 (cadaver 1.01 ± 0.12); mean and SD an assumption within both, toward the
+    /// cadaver figure so the trochanter stays below the capsule.
+    pub const LT_TO_HEAD_RATIO: Published =
+        Published::new(0.98, 0.05, 0.84, 1.12, "Ann Palliat Med 2021;10:11524; cadaver (mean, SD assumption)");
+    /// Marrow canal at the isthmus (CT of 204 femora).
+    pub const CANAL_DIAMETER_MM: Published = Published::new(10.5, 1.5, 7.0, 15.0, "CT of 204 femora (FIDELITY.md §3)");
+    /// assumption: shaft outer diameter for a 47 mm head, mm (scaled with the head); with the
+    /// canal above it gives a cortical thickness index 0.55-0.65 (Nguyen 2018 Clin Orthop Surg).
+    pub const SHAFT_DIAMETER_MM: f64 = 28.0;
+    /// assumption: the marrow canal starts this far below the lesser trochanter, mm (FIDELITY.md §3).
+    pub const CANAL_BELOW_LT_MM: f64 = 20.0;
+    /// Lateral centre-edge angle (Jacobsen n = 4151, in Tannast 2015).
+    pub const CENTRE_EDGE_ANGLE_DEG: Published =
+        Published::new(35.0, 7.0, 12.0, 58.0, "Jacobsen n=4151, in Tannast 2015 (range 10-60)");
+    /// Bony acetabular depth, dry bones (M 26.9, F 25.3 mm; overall 24 ± 2.5).
+    pub const ACETABULAR_DEPTH_MM: Published = Published::new(24.0, 2.5, 17.0, 31.0, "dry bones (FIDELITY.md §4)");
+    /// assumption (FIDELITY.md §4: 1-2 mm): acetabular wall cortex, mm; the sourcil (dome)
+    /// is twice as thick (2-4 mm).
+    pub const ACETABULAR_CORTEX_MM: f64 = 1.5;
+    /// assumption: lateral teardrop to the medial head surface, mm; normally ≤ 11 mm
+    /// (Goodman 1988 Clin Orthop 236:199).
+    pub const TEARDROP_TO_HEAD_MM: Published =
+        Published::new(7.5, 1.5, 4.0, 11.0, "Goodman 1988 (≤ 11 mm normal); mean assumption");
     /// assumption: joint capsule wall thickness, mm (thickest anterosuperiorly).
     pub const CAPSULE_WALL_MM: f64 = 3.0;
     /// assumption: the capsule attaches 5–6 mm beyond the labrum (DOMAIN.md §2).
@@ -157,6 +196,16 @@ pub struct PatientParams {
     pub nerve_medial_to_target_mm: f64,
     pub lfcn_medial_to_asis_mm: f64,
     pub bursa_communicates: bool,
+    /// Age (years): thins the neck's cortex (FIDELITY.md §3).
+    pub age_years: f64,
+    pub femoral_offset_mm: f64,
+    pub gt_tip_above_head_mm: f64,
+    pub gt_tip_to_head_ratio: f64,
+    pub lt_to_head_ratio: f64,
+    pub canal_diameter_mm: f64,
+    pub centre_edge_angle_deg: f64,
+    pub acetabular_depth_mm: f64,
+    pub teardrop_to_head_mm: f64,
 }
 
 /// Values a scenario may fix; the rest are drawn. Drawing always consumes the same
@@ -233,6 +282,16 @@ impl PatientParams {
         let nerve_med = NERVE_MEDIAL_TO_TARGET_MM.sample(rng);
         let lfcn = LFCN_MEDIAL_TO_ASIS_MM.sample(rng);
         let bursa_draw = rng.uniform();
+        // Drawn after the rest, so that adding them left every earlier draw as it was.
+        let age = AGE_YEARS.sample(rng);
+        let offset = FEMORAL_OFFSET_MM.sample(rng);
+        let gt_above = GT_TIP_ABOVE_HEAD_MM.sample(rng);
+        let gt_ratio = GT_TIP_TO_HEAD_RATIO.sample(rng);
+        let lt_ratio = LT_TO_HEAD_RATIO.sample(rng);
+        let canal = CANAL_DIAMETER_MM.sample(rng);
+        let ce = CENTRE_EDGE_ANGLE_DEG.sample(rng);
+        let depth = ACETABULAR_DEPTH_MM.sample(rng);
+        let teardrop = TEARDROP_TO_HEAD_MM.sample(rng);
 
         let mut cumulative = 0.0;
         let mut grade_drawn = 4u8;
@@ -340,6 +399,15 @@ impl PatientParams {
                 &LFCN_MEDIAL_TO_ASIS_MM,
             )?,
             bursa_communicates: ov.bursa_communicates.unwrap_or(bursa_draw < BURSA_COMMUNICATES_P),
+            age_years: age,
+            femoral_offset_mm: offset,
+            gt_tip_above_head_mm: gt_above,
+            gt_tip_to_head_ratio: gt_ratio,
+            lt_to_head_ratio: lt_ratio,
+            canal_diameter_mm: canal,
+            centre_edge_angle_deg: ce,
+            acetabular_depth_mm: depth,
+            teardrop_to_head_mm: teardrop,
         })
     }
 }

@@ -14,6 +14,11 @@ pub enum Tissue {
     LateralFemoralCutaneousNerve,
     LateralCircumflexBranch,
     SciaticNerve,
+    /// The shaft's marrow canal and Ward's triangle: fatty marrow, no trabeculae.
+    FemoralMarrow,
+    /// The head's dense cancellous bone (the principal compressive group).
+    FemoralHeadCancellous,
+    /// Neck, trochanters and metaphysis: sparser cancellous bone.
     FemurCancellous,
     PelvisCancellous,
     FemurCortical,
@@ -35,13 +40,15 @@ pub enum Tissue {
 
 impl Tissue {
     /// Every tissue inside the patient, in priority order.
-    pub const ALL: [Tissue; 21] = [
+    pub const ALL: [Tissue; 23] = [
         Tissue::FemoralArtery,
         Tissue::FemoralVein,
         Tissue::FemoralNerve,
         Tissue::LateralFemoralCutaneousNerve,
         Tissue::LateralCircumflexBranch,
         Tissue::SciaticNerve,
+        Tissue::FemoralMarrow,
+        Tissue::FemoralHeadCancellous,
         Tissue::FemurCancellous,
         Tissue::PelvisCancellous,
         Tissue::FemurCortical,
@@ -63,7 +70,9 @@ impl Tissue {
     pub fn material(self) -> Material {
         match self {
             Tissue::FemoralArtery | Tissue::FemoralVein | Tissue::LateralCircumflexBranch => Material::Blood,
-            Tissue::FemurCancellous | Tissue::PelvisCancellous => Material::CancellousBone,
+            Tissue::FemoralHeadCancellous | Tissue::PelvisCancellous => Material::CancellousBone,
+            Tissue::FemurCancellous => Material::SparseCancellousBone,
+            Tissue::FemoralMarrow => Material::Marrow,
             Tissue::FemurCortical | Tissue::PelvisCortical => Material::CorticalBone,
             Tissue::JointSpace | Tissue::IliopsoasBursa => Material::JointFluid,
             Tissue::FemoralCartilage | Tissue::AcetabularCartilage => Material::Cartilage,
@@ -115,6 +124,8 @@ impl Tissue {
             Tissue::LateralFemoralCutaneousNerve => "lateral femoral cutaneous nerve",
             Tissue::LateralCircumflexBranch => "lateral circumflex femoral artery branch",
             Tissue::SciaticNerve => "sciatic nerve",
+            Tissue::FemoralMarrow => "femur (marrow)",
+            Tissue::FemoralHeadCancellous => "femoral head (cancellous bone)",
             Tissue::FemurCancellous => "femur (cancellous bone)",
             Tissue::PelvisCancellous => "pelvis (cancellous bone)",
             Tissue::FemurCortical => "femur (cortex)",
@@ -148,10 +159,14 @@ pub enum Material {
     Cartilage,
     CorticalBone,
     CancellousBone,
+    /// Cancellous bone of the neck and trochanters: fewer trabeculae.
+    SparseCancellousBone,
+    /// Fatty marrow without trabeculae (the shaft's canal).
+    Marrow,
 }
 
 impl Material {
-    pub const COUNT: usize = 9;
+    pub const COUNT: usize = 11;
     pub const ALL: [Material; Material::COUNT] = [
         Material::Air,
         Material::Skin,
@@ -162,11 +177,17 @@ impl Material {
         Material::Cartilage,
         Material::CorticalBone,
         Material::CancellousBone,
+        Material::SparseCancellousBone,
+        Material::Marrow,
     ];
     pub fn index(self) -> usize {
         self as usize
     }
     pub fn is_bone(self) -> bool {
-        matches!(self, Material::CorticalBone | Material::CancellousBone)
+        // Marrow lies inside bone; a needle meets the cortex first.
+        matches!(
+            self,
+            Material::CorticalBone | Material::CancellousBone | Material::SparseCancellousBone | Material::Marrow
+        )
     }
 }

@@ -34,10 +34,16 @@ const fn mix(a: [f64; BINS], wa: f64, b: [f64; BINS], wb: f64) -> [f64; BINS] {
     [a[0] * wa + b[0] * wb, a[1] * wa + b[1] * wb, a[2] * wa + b[2] * wb, a[3] * wa + b[3] * wb]
 }
 
-/// assumption: marrow as equal parts fat and water; cancellous bone as 30% cortical
-/// bone and 70% marrow by volume (no table value exists, DOMAIN.md §6).
+/// assumption: marrow as equal parts fat and water; cancellous bone as a volume fraction
+/// of cortical bone in marrow (no table value exists, DOMAIN.md §6): the head's 0.30
+/// (QCT 353 ± 172 mg/cm³, Haba 2012), the neck's and trochanter's 0.12 (FIDELITY.md §3).
 const MARROW: [f64; BINS] = mix(FAT, 0.5, WATER, 0.5);
-const CANCELLOUS_BONE: [f64; BINS] = mix(CORTICAL_BONE, 0.3, MARROW, 0.7);
+pub const HEAD_CANCELLOUS_FRACTION: f64 = 0.30;
+pub const NECK_CANCELLOUS_FRACTION: f64 = 0.12;
+const CANCELLOUS_BONE: [f64; BINS] =
+    mix(CORTICAL_BONE, HEAD_CANCELLOUS_FRACTION, MARROW, 1.0 - HEAD_CANCELLOUS_FRACTION);
+const SPARSE_CANCELLOUS_BONE: [f64; BINS] =
+    mix(CORTICAL_BONE, NECK_CANCELLOUS_FRACTION, MARROW, 1.0 - NECK_CANCELLOUS_FRACTION);
 /// assumption: hyaline cartilage as water at density 1.1.
 const CARTILAGE: [f64; BINS] = mix(WATER, 1.1, WATER, 0.0);
 
@@ -53,6 +59,8 @@ pub fn mu_per_mm(m: Material) -> [f64; BINS] {
         Material::Cartilage => CARTILAGE,
         Material::CorticalBone => CORTICAL_BONE,
         Material::CancellousBone => CANCELLOUS_BONE,
+        Material::SparseCancellousBone => SPARSE_CANCELLOUS_BONE,
+        Material::Marrow => MARROW,
     }
 }
 

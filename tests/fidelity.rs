@@ -1,0 +1,217 @@
+//! The synthetic hip measured as a radiologist or anatomist would, over 200 seeds, against
+//! the published figures of FIDELITY.md §2-4 (design notes). Each figure is measured on the
+//! built shapes through the point and segment queries (rays through the bone), not read
+//! back from the parameters that built them; means and spreads, not one lucky seed.
+
+use fluorohip::sim::anatomy::{Material, Patient, PatientOverrides, Tissue};
+use glam::DVec3;
+
+const SEEDS: u64 = 200;
+
+fn patients() -> Vec<Patient> {
+    (0..SEEDS).map(|s| Patient::generate(s, &PatientOverrides::default()).unwrap()).collect()
+}
+
+fn mean_sd(xs: &[f64]) -> (f64, f64) {
+    let n = xs.len() as f64;
+    let m = xs.iter().sum::<f64>() / n;
+    (m, (xs.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (n - 1.0)).sqrt())
+}
+
+fn is_femur(t: Tissue) -> bool {
+    matches!(t, Tissue::FemurCortical | Tissue::FemurCancellous | Tissue::FemoralHeadCancellous | Tissue::FemoralMarrow)
+}
+
+fn is_pelvis(t: Tissue) -> bool {
+    matches!(t, Tissue::PelvisCortical | Tissue::PelvisCancellous)
+}
+
+/// Spans of one kind of tissue along a ray from `a` to `b` (mm from `a`), merged.
+fn spans(p: &Patient, a: DVec3, b: DVec3, want: impl Fn(Tissue) -> bool) -> Vec<(f64, f64)> {
+    let mut out: Vec<(f64, f64)> = Vec::new();
+    for s in p.tissue_spans(a, b).into_iter().filter(|s| want(s.tissue)) {
+        match out.last_mut() {
+            Some(last) if s.from_mm - last.1 < 0.05 => last.1 = s.to_mm,
+            _ => out.push((s.from_mm, s.to_mm)),
+        }
+    }
+    out
+}
+
+fn report(name: &str, xs: &[f64]) -> (f64, f64) {
+    let (m, sd) = mean_sd(xs);
+    let lo = xs.iter().cloned().fold(f64::INFINITY, f64::min);
+    let hi = xs.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+    println!("{name}: mean {m:.2} sd {sd:.2} range {lo:.2}..{hi:.2} (n = {})", xs.len());
+    (m, sd)
+}
+
+/// Femur, FIDELITY.md §2: the trochanters and the offset where the CT and cadaver series put
+/// them.
+#[test]
+fn the_femur_has_its_published_trochanters_and_offset() {
+    let ps = patients();
+    let mut lt_ratio = Vec::new();
+    let mut gt_above = Vec::new();
+    let mut gt_ratio = Vec::new();
+    let mut offset = Vec::new();
+    let mut lt_buried = 0;
+    for p in &ps {
+        let d = p.params.femoral_head_diameter_mm;
+        let m = &p.morphometry;
+        // The lesser trochanter's point is on the bone and is its most prominent: bone just
+        // inside, none just beyond.
+        let out = (m.lesser_trochanter - m.shaft_axis).with_z(0.0).normalize();
+        assert!(is_femur(p.tissue_at(m.lesser_trochanter - out * 1.0)), "seed {}: LT point not on bone", p.seed);
+        if is_femur(p.tissue_at(m.lesser_trochanter + out * 2.0)) {
+            lt_buried += 1;
+        }
+        lt_ratio.push(m.lesser_trochanter.length() / d);
+        // The greater trochanter's tip: the femur's highest point lateral of the head, found by
+        // a vertical ray down through it.
+        let tip = p.landmarks.greater_trochanter_tip;
+        let top = spans(p, tip + DVec3::Z * 40.0, tip - DVec3::Z * 10.0, is_femur);
+        let z_top = tip.z + 40.0 - top.first().expect("a ray down the GT meets bone").0;
+        gt_above.push(z_top);
+        gt_ratio.push(tip.with_z(z_top).length() / d);
+        // Offset: a horizontal ray from the head centre's vertical line out through the shaft
+        // 100 mm below the lesser trochanter; the shaft's centre is midway between its outer
+        // cortices.
+        let z = m.lesser_trochanter.z - 100.0;
+        let dir = m.shaft_axis.with_z(0.0).normalize();
+        let from = DVec3::new(0.0, 0.0, z);
+        let s = spans(p, from, from + dir * 120.0, is_femur);
+        let (a, b) = (s.first().unwrap().0, s.last().unwrap().1);
+        offset.push(0.5 * (a + b));
+    }
+    println!("lesser trochanter not the most prominent bone there: {lt_buried} of {SEEDS}");
+    // Where a large offset meets a high lesser trochanter the neck's base can stand as far
+    // out (about 1 patient in 11 here): the figure is reported, and held.
+    assert!(lt_buried * 10 <= SEEDS, "the lesser trochanter stands out in at least 90%");
+    let (m, _) = report("lesser trochanter to head centre / head diameter", &lt_ratio);
+    assert!((0.84..=1.02).contains(&m), "published 0.84-1.02");
+    let (m, sd) = report("greater trochanter tip above the head centre (mm)", &gt_above);
+    assert!((4.5..=10.0).contains(&m) && (3.0..=7.0).contains(&sd), "published 7.3 ± 5.1");
+    let above = gt_above.iter().filter(|h| **h > 0.0).count() as f64 / gt_above.len() as f64;
+    println!("tip above the head centre in {:.0}%", 100.0 * above);
+    assert!((0.6..=0.95).contains(&above), "published: above in 75%");
+    let (m, _) = report("greater trochanter tip to head centre / head diameter", &gt_ratio);
+    assert!((0.86..=0.98).contains(&m), "published 0.92 ± 0.07");
+    let (m, sd) = report("femoral offset (mm)", &offset);
+    assert!((38.0..=44.0).contains(&m) && (3.0..=7.0).contains(&sd), "published 41 ± 5");
+}
+
+/// Bone quality, FIDELITY.md §3: a thick calcar and a thin superolateral neck cortex; a
+/// shaft with a marrow canal and the cortical thickness index of a normal femur; cancellous
+/// bone densest in the head, sparser in the neck, none in Ward's triangle.
+#[test]
+fn the_femur_has_its_published_cortices_canal_and_cancellous_regions() {
+    let ps = patients();
+    let mut calcar = Vec::new();
+    let mut superolateral = Vec::new();
+    let mut cti = Vec::new();
+    for p in &ps {
+        let m = &p.morphometry;
+        // Cortex thickness: the last cortical span on a ray from the neck's centre outward.
+        let cortex = |dir: DVec3| {
+            let s = spans(p, m.neck_mid, m.neck_mid + dir * 40.0, |t| t == Tissue::FemurCortical);
+            let (a, b) = *s.last().expect("the neck has a cortex");
+            b - a
+        };
+        // Osteophytes (grade ≥ 2) add bone at the junction: measured on the others.
+        if !p.params.osteophytes {
+            calcar.push(cortex(m.calcar_dir));
+            superolateral.push(cortex(-m.calcar_dir));
+        }
+        // Across the shaft 100 mm below the lesser trochanter: cortex, canal, cortex.
+        let centre = m.shaft_axis.with_z(m.lesser_trochanter.z - 100.0);
+        let across = DVec3::X;
+        let (a, b) = (centre - across * 40.0, centre + across * 40.0);
+        let outer = spans(p, a, b, is_femur);
+        assert_eq!(outer.len(), 1, "seed {}: one shaft", p.seed);
+        let canal = spans(p, a, b, |t| t == Tissue::FemoralMarrow);
+        assert_eq!(canal.len(), 1, "seed {}: the canal is marrow, not cancellous bone", p.seed);
+        let cortical = spans(p, a, b, |t| t == Tissue::FemurCortical);
+        assert_eq!(cortical.len(), 2, "seed {}: two cortices (tram lines)", p.seed);
+        let width = outer[0].1 - outer[0].0;
+        cti.push((width - (canal[0].1 - canal[0].0)) / width);
+        // Regional cancellous bone: head, then neck, then Ward's triangle.
+        assert_eq!(p.tissue_at(DVec3::ZERO).material(), Material::CancellousBone, "seed {}: head", p.seed);
+        assert_eq!(p.tissue_at(m.wards_triangle).material(), Material::Marrow, "seed {}: Ward's", p.seed);
+        let neck = m.neck_mid - p.neck_axis * 8.0 - m.calcar_dir * 5.0;
+        assert_eq!(p.tissue_at(neck), Tissue::FemurCancellous, "seed {}: neck", p.seed);
+        assert_eq!(Tissue::FemurCancellous.material(), Material::SparseCancellousBone);
+    }
+    let (m, _) = report("calcar (inferomedial neck) cortex (mm)", &calcar);
+    assert!(calcar.iter().all(|c| *c >= 3.0) && (3.2..=3.9).contains(&m), "published 3.3-3.9");
+    let (m, _) = report("superolateral neck cortex (mm)", &superolateral);
+    let thin = superolateral.iter().filter(|c| **c <= 2.0).count() as f64 / superolateral.len() as f64;
+    println!("superolateral cortex ≤ 2 mm in {:.0}%", 100.0 * thin);
+    assert!(thin >= 0.9 && (0.3..=1.6).contains(&m), "published 0.3-1.6");
+    let (m, _) = report("shaft cortical thickness index", &cti);
+    assert!((0.55..=0.65).contains(&m), "published 0.55-0.65 in normal femora");
+    // What the X-ray sees of them, in order (FIDELITY.md §3): head > neck > Ward's triangle.
+    use fluorohip::sim::imaging::materials::mu_per_mm;
+    for bin in 0..fluorohip::sim::imaging::materials::BINS {
+        let mu = |m: Material| mu_per_mm(m)[bin];
+        assert!(mu(Material::CancellousBone) > mu(Material::SparseCancellousBone));
+        assert!(mu(Material::SparseCancellousBone) > mu(Material::Marrow));
+    }
+}
+
+/// Pelvis, FIDELITY.md §4: the centre-edge angle, thin acetabular cortices with a thicker
+/// sourcil, the teardrop beside the head, an obturator foramen framed by bone.
+#[test]
+fn the_pelvis_has_its_published_coverage_walls_teardrop_and_foramen() {
+    let ps = patients();
+    let mut ce = Vec::new();
+    let mut teardrop = Vec::new();
+    let mut dome = Vec::new();
+    let mut wall = Vec::new();
+    for p in &ps {
+        let m = &p.morphometry;
+        let r = m.socket_radius_mm;
+        // Centre-edge angle: sweep a ray from the head centre laterally from the vertical in
+        // the coronal plane; the last angle whose ray meets pelvic bone just outside the
+        // socket is the lateral edge of the roof.
+        let mut edge = 0.0;
+        let mut angle: f64 = 0.0;
+        while angle < 80.0 {
+            let d = DVec3::new(-angle.to_radians().sin(), 0.0, angle.to_radians().cos());
+            if !spans(p, d * (r - 0.5), d * (r + 8.0), is_pelvis).is_empty() {
+                edge = angle;
+            }
+            angle += 0.25;
+        }
+        ce.push(edge);
+        // Cortex of the socket: at the dome (straight up) and at the medial wall's equator.
+        let lining = |d: DVec3| {
+            let s = spans(p, d * (r - 0.5), d * (r + 12.0), |t| t == Tissue::PelvisCortical);
+            s.first().map(|(a, b)| b - a).unwrap_or(0.0)
+        };
+        dome.push(lining(DVec3::Z));
+        wall.push(lining(DVec3::X));
+        // The teardrop's lateral limb: cortex just medial of its edge, and its distance from
+        // the head's most medial point.
+        let t = m.teardrop_lateral;
+        assert_eq!(p.tissue_at(t + DVec3::X * 0.6), Tissue::PelvisCortical, "seed {}: teardrop limb", p.seed);
+        teardrop.push(t.x - p.params.femoral_head_diameter_mm / 2.0);
+        // The obturator foramen, as an AP view sees it: no bone on the front-to-back ray
+        // through its centre; bone on the rays 25 mm above (superior ramus), below (inferior
+        // ramus) and lateral (ischium), and 32 mm medial (pubis).
+        let o = m.obturator_foramen;
+        let ap = |c: DVec3| spans(p, c - DVec3::Y * 120.0, c + DVec3::Y * 120.0, is_pelvis);
+        assert!(ap(o).is_empty(), "seed {}: bone across the obturator foramen", p.seed);
+        for d in [DVec3::Z * 25.0, -DVec3::Z * 25.0, -DVec3::X * 25.0, DVec3::X * 32.0] {
+            assert!(!ap(o + d).is_empty(), "seed {}: no bone framing the foramen at {d}", p.seed);
+        }
+    }
+    let (m, sd) = report("lateral centre-edge angle (deg)", &ce);
+    assert!((30.0..=40.0).contains(&m) && (4.0..=10.0).contains(&sd), "published 35 ± 7");
+    let (m, _) = report("acetabular cortex at the dome (sourcil, mm)", &dome);
+    assert!((2.0..=4.0).contains(&m), "sourcil 2-4 mm");
+    let (m, _) = report("acetabular cortex at the medial wall (mm)", &wall);
+    assert!((1.0..=2.0).contains(&m), "walls 1-2 mm, not a 12 mm solid band");
+    let (m, _) = report("lateral teardrop to medial head (mm)", &teardrop);
+    assert!(teardrop.iter().all(|d| *d <= 11.5) && m < 11.0, "Goodman 1988: ≤ 11 mm");
+}
