@@ -240,7 +240,7 @@ impl Needle {
         let u = (reference - self.tip_dir * reference.dot(self.tip_dir)).normalize();
         let v = self.tip_dir.cross(u);
         let a = self.bevel_deg.to_radians();
-        u * a.cos() + v * a.sin()
+        u * libm::cos(a) + v * libm::sin(a)
     }
 
     /// Advance the tip by `mm`, stopping at bone, at the needle's length, or where it enters
@@ -400,7 +400,7 @@ impl Needle {
         let reference = if self.tip_dir.z.abs() < 0.9 { DVec3::Z } else { DVec3::X };
         let u = (reference - self.tip_dir * reference.dot(self.tip_dir)).normalize();
         let v = self.tip_dir.cross(u);
-        self.bevel_deg = off.dot(v).atan2(off.dot(u)).to_degrees().rem_euclid(360.0);
+        self.bevel_deg = libm::atan2(off.dot(v), off.dot(u)).to_degrees().rem_euclid(360.0);
     }
 
     /// Turn the bevel by `deg` (the curve of later advances turns with it).

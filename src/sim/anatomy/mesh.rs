@@ -60,7 +60,7 @@ const TETS: [[usize; 4]; 6] = [[0, 1, 3, 7], [0, 3, 2, 7], [0, 2, 6, 7], [0, 6, 
 pub fn mesh_shape(shape: &Shape, cell_hint_mm: f64) -> TissueMesh {
     let bb = shape.aabb();
     let size = bb.size();
-    let volume_cell = (size.x * size.y * size.z / MAX_GRID_POINTS).cbrt();
+    let volume_cell = libm::cbrt(size.x * size.y * size.z / MAX_GRID_POINTS);
     let cell = cell_hint_mm.max(volume_cell);
     let pad = cell * 1.5;
     let origin = bb.min - DVec3::splat(pad);

@@ -400,9 +400,11 @@ impl Patient {
         best
     }
 
-    /// Display meshes, one closed, outward-facing triangle mesh per tissue.
+    /// Display meshes, one closed, outward-facing triangle mesh per displayed tissue
+    /// ([`Tissue::is_displayed`]).
     pub fn meshes(&self) -> Vec<TissueMesh> {
-        mesh::meshes_for(&self.structures)
+        let shown: Vec<Structure> = self.structures.iter().filter(|s| s.tissue.is_displayed()).cloned().collect();
+        mesh::meshes_for(&shown)
     }
 
     /// Depth (mm) from the skin to the target along the standard anterior approach.

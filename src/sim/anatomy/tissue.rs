@@ -103,6 +103,21 @@ impl Tissue {
         )
     }
 
+    /// Whether the 3D view shows it: bone's interior (cancellous bone, marrow) lies inside
+    /// the opaque cortex, and the joint's potential space and the zona orbicularis inside the
+    /// capsule, so they are imaged but never meshed (the scene keeps its triangle budget).
+    pub fn is_displayed(self) -> bool {
+        !matches!(
+            self,
+            Tissue::FemoralMarrow
+                | Tissue::FemoralHeadCancellous
+                | Tissue::FemurCancellous
+                | Tissue::PelvisCancellous
+                | Tissue::JointSpace
+                | Tissue::ZonaOrbicularis
+        )
+    }
+
     pub fn is_bone(self) -> bool {
         self.material().is_bone()
     }

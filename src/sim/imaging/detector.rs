@@ -39,7 +39,11 @@ impl Frame {
 
     /// The noiseless log attenuation −ln(I/I₀) per pixel; NaN where unexposed.
     pub fn expected_signal(&self) -> Vec<f32> {
-        self.transmission.iter().zip(&self.signal).map(|(t, s)| if s.is_nan() { f32::NAN } else { -t.ln() }).collect()
+        self.transmission
+            .iter()
+            .zip(&self.signal)
+            .map(|(t, s)| if s.is_nan() { f32::NAN } else { -libm::logf(*t) })
+            .collect()
     }
 
     /// Number of exposed pixels of the last frame.
@@ -144,7 +148,7 @@ pub fn develop(frame: &mut Frame, transmission: &[f32], s: &ImagingSettings, pho
                 }
                 let t = transmission[j * n + i];
                 let counts = (rng.poisson((photons_f * t) as f64) as f32).max(0.5);
-                srow[i] = -(counts / photons_f).ln();
+                srow[i] = -libm::logf(counts / photons_f);
             }
         }
     };

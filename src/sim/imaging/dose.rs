@@ -39,14 +39,14 @@ pub fn pulse_factor(rate: PulseRate) -> f64 {
 pub fn magnification_factor(s: &ImagingSettings) -> f64 {
     let ratio = 23.0 / s.field.cm();
     match s.detector {
-        DetectorKind::ImageIntensifier => ratio.powf(1.5),
+        DetectorKind::ImageIntensifier => libm::pow(ratio, 1.5),
         DetectorKind::FlatPanel => ratio,
     }
 }
 
 /// Air kerma rate (mGy/s) at the reference point for these settings and thickness.
 pub fn air_kerma_rate_mgy_per_s(s: &ImagingSettings, thickness_mm: f64) -> f64 {
-    let aec = (AEC_PER_MM * (thickness_mm - REFERENCE_THICKNESS_MM)).exp().clamp(0.3, 4.0);
+    let aec = libm::exp(AEC_PER_MM * (thickness_mm - REFERENCE_THICKNESS_MM)).clamp(0.3, 4.0);
     CONTINUOUS_AIR_KERMA_MGY_PER_S
         * pulse_factor(s.pulse_rate)
         * if s.low_dose { LOW_DOSE_FACTOR } else { 1.0 }

@@ -61,13 +61,14 @@ impl Geometry {
     pub fn new(pose: &CArmPose, position: Position, field_mm: f64, pixels: usize) -> Geometry {
         let (lao, cran) = (rad(pose.lao_deg), rad(pose.cranial_deg));
         // Beam in the room, where a supine patient's axes are the room's.
-        let room_beam = DVec3::new(lao.sin() * cran.cos(), -lao.cos() * cran.cos(), cran.sin());
+        let (sl, cl, sc, cc) = (libm::sin(lao), libm::cos(lao), libm::sin(cran), libm::cos(cran));
+        let room_beam = DVec3::new(sl * cc, -cl * cc, sc);
         let beam = match position {
             Position::Supine => room_beam,
             // Prone: the patient is turned 180° about the long axis; "toward the
             // patient's left" is then toward the room's right.
             Position::Prone => {
-                let b = DVec3::new(-lao.sin() * cran.cos(), -lao.cos() * cran.cos(), cran.sin());
+                let b = DVec3::new(-sl * cc, -cl * cc, sc);
                 DVec3::new(-b.x, -b.y, b.z)
             }
         };
@@ -118,6 +119,6 @@ impl Geometry {
     /// Angle (deg) between a direction and the central ray: 0 means "down the barrel".
     pub fn angle_to_beam_deg(&self, dir: DVec3) -> f64 {
         let c = dir.normalize().dot(self.beam).abs().clamp(0.0, 1.0);
-        c.acos().to_degrees()
+        libm::acos(c).to_degrees()
     }
 }

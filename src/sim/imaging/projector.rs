@@ -257,7 +257,7 @@ impl Projector {
 
 /// Transmission I/I₀ of a pixel: the spectrum's photon fractions times exp(−optical depth).
 pub fn weighted_transmission(tau: &[f32; BINS]) -> f32 {
-    let t: f32 = tau.iter().zip(materials::PHOTON_FRACTION).map(|(tau, w)| w as f32 * (-tau).exp()).sum();
+    let t: f32 = tau.iter().zip(materials::PHOTON_FRACTION).map(|(tau, w)| w as f32 * libm::expf(-tau)).sum();
     t.max(1e-12)
 }
 
