@@ -257,3 +257,39 @@ fn scenarios_lists_the_teaching_cases() {
         assert!(names.contains(&n), "{n} missing");
     }
 }
+
+/// The labelled teaching view: the same shot with the bony landmarks named where they
+/// project; the femur's landmarks and the target are in an AP view at the target, each
+/// marked by a white cross on its point, and the rest of the image is the plain shot.
+#[test]
+fn shoot_labels_names_the_landmarks_on_the_same_image() {
+    let d = temp("labels");
+    let (plain, labelled) = (d.join("plain.png"), d.join("labelled.png"));
+    let o = fluorohip(&["shoot", "--seed", "1", "--out", plain.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = fluorohip(&["shoot", "--seed", "1", "--labels", "--out", labelled.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let read = |p: &Path| {
+        let mut r = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(p).unwrap())).read_info().unwrap();
+        let mut buf = vec![0; r.output_buffer_size().unwrap()];
+        let info = r.next_frame(&mut buf).unwrap();
+        buf.truncate(info.buffer_size());
+        (info.width as usize, buf)
+    };
+    let (n, a) = read(&plain);
+    let (_, b) = read(&labelled);
+    let mut shown = Vec::new();
+    for l in v["labels"].as_array().unwrap() {
+        if let Some(px) = l["pixel"].as_array() {
+            let (c, r) = (px[0].as_u64().unwrap() as usize, px[1].as_u64().unwrap() as usize);
+            assert_eq!(b[r * n + c], 255, "{} has no cross on its point", l["name"]);
+            shown.push(l["name"].as_str().unwrap().to_string());
+        }
+    }
+    for name in ["TARGET", "FEMORAL HEAD", "NECK", "GREATER TROCHANTER", "LESSER TROCHANTER", "SOURCIL"] {
+        assert!(shown.iter().any(|s| s == name), "{name} not shown: {shown:?}");
+    }
+    let changed = a.iter().zip(&b).filter(|(x, y)| x != y).count();
+    assert!(changed > 0 && changed < n * n / 8, "{changed} of {} pixels changed", n * n);
+}

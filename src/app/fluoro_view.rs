@@ -15,6 +15,7 @@ use super::sim::Sim;
 use super::{in_scene, live};
 use crate::sim::anatomy::LandmarkName;
 use crate::sim::imaging::geometry::{CArmPose, Geometry};
+use crate::sim::imaging::labels;
 use crate::sim::{Mode, Session};
 
 /// The monitor's texture, reused for every image.
@@ -43,6 +44,17 @@ const ON_IMAGE: [(LandmarkName, &str); 4] = [
     (LandmarkName::FemoralArtery, "+ artery"),
     (LandmarkName::FemoralVein, "+ vein"),
 ];
+/// The bony landmarks of the labelled teaching view (`fluorohip shoot --labels`), after the
+/// target (which ON_IMAGE names): entries 1.. of `labels::teaching_landmarks`.
+const BONY_LABELS: usize = 7;
+
+/// Where overlay label `k` points, in patient mm.
+fn overlay_point(s: &crate::sim::Session, k: usize) -> Option<glam::DVec3> {
+    match ON_IMAGE.get(k) {
+        Some((l, _)) => Some(s.patient().landmarks.get(*l)),
+        None => labels::teaching_landmarks(s.patient()).get(k - ON_IMAGE.len() + 1).map(|t| t.at),
+    }
+}
 
 /// Size of the monitor on screen (px).
 pub const MONITOR_PX: f32 = 340.0;
@@ -141,10 +153,14 @@ fn spawn(mut commands: Commands, mut images: ResMut<Assets<Image>>) {
             }
             m.spawn(dot(0));
             m.spawn(dot(1));
-            for (k, (_, name)) in ON_IMAGE.iter().enumerate() {
+            let names = ON_IMAGE
+                .iter()
+                .map(|(_, n)| n.to_string())
+                .chain(labels::NAMES[1..=BONY_LABELS].iter().map(|n| format!("+ {}", n.to_lowercase())));
+            for (k, name) in names.enumerate() {
                 m.spawn((
                     Node { position_type: PositionType::Absolute, ..default() },
-                    super::ui::colored(*name, 12.0, Color::srgb(0.4, 1.0, 0.5)),
+                    super::ui::colored(name, 12.0, Color::srgb(0.4, 1.0, 0.5)),
                     OnImage(k),
                     Visibility::Hidden,
                     Pickable::IGNORE,
@@ -315,7 +331,7 @@ fn show(
         let at = shot
             .as_ref()
             .filter(|_| overlay)
-            .and_then(|g| g.project_px(s.patient().landmarks.get(ON_IMAGE[*k].0)))
+            .and_then(|g| g.project_px(overlay_point(s, *k)?))
             .map(|(col, row)| on_screen(Vec2::new(col as f32 + 0.5, row as f32 + 0.5)))
             .filter(|f| (0.0..0.9).contains(&f.x) && (0.0..0.97).contains(&f.y));
         match at {

@@ -5,7 +5,9 @@ use std::path::PathBuf;
 use clap::ValueEnum;
 use fluorohip::DISCLAIMER;
 use fluorohip::sim::anatomy::LandmarkName;
-use fluorohip::sim::imaging::{Collimation, DetectorKind, FieldSize, ImagingSettings, Polarity, PulseRate, export};
+use fluorohip::sim::imaging::{
+    Collimation, DetectorKind, FieldSize, ImagingSettings, Polarity, PulseRate, export, labels,
+};
 use fluorohip::sim::injection::Fluid;
 use fluorohip::sim::needle::NeedleKind;
 use fluorohip::sim::session::PointRef;
@@ -80,6 +82,10 @@ pub struct ShootArgs {
     /// Seconds between the end of the injection and the shot.
     #[arg(long, default_value_t = 2.0)]
     delay_s: f64,
+    /// Name the landmarks a trainee must find (head, neck, trochanters, sourcil, teardrop,
+    /// obturator foramen, target) beside where they project: the labelled teaching view.
+    #[arg(long)]
+    labels: bool,
     /// Where to write the PNG.
     #[arg(long)]
     out: PathBuf,
@@ -173,6 +179,15 @@ pub fn shoot(a: &ShootArgs) -> i32 {
     }
     let state = session.state();
     let Some(frame) = state.fluoroscope.last_image() else { return fail("no image was taken", 1) };
+    let mut labelled = None;
+    let mut placed = Vec::new();
+    if a.labels {
+        let mut f = frame.clone();
+        let g = state.fluoroscope.geometry(session.position());
+        placed = labels::burn_labels(&mut f, &g, &labels::teaching_landmarks(session.patient()));
+        labelled = Some(f);
+    }
+    let frame = labelled.as_ref().unwrap_or(frame);
     let dose = session.dose();
     let (angle, in_view) = state
         .events
@@ -202,6 +217,7 @@ pub fn shoot(a: &ShootArgs) -> i32 {
         "needle_events": needle_events,
         "contrast_pattern": state.contrast_pattern.as_str(),
         "volumes_ml": state.volumes,
+        "labels": placed.iter().map(|l| json!({ "name": l.name, "pixel": l.pixel })).collect::<Vec<_>>(),
     });
     let caption = format!(
         "SEED {} LAO {:.0} CRAN {:.0} FIELD {:.0} CM DAP {:.4} GYCM2",

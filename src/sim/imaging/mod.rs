@@ -9,6 +9,7 @@ pub mod dose;
 pub mod export;
 pub mod font;
 pub mod geometry;
+pub mod labels;
 pub mod materials;
 pub mod projector;
 pub mod radiopaque;
