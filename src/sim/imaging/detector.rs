@@ -8,8 +8,24 @@ use crate::sim::rng::SimRng;
 /// reference settings and 256 × 256 pixels over a 23 cm field. assumption: tuned so
 /// a frame shows visible quantum mottle that does not hide the anatomy.
 pub const REFERENCE_PHOTONS_PER_PIXEL: f64 = 30_000.0;
-/// Brightness lost at the rim of an image intensifier (vignetting). assumption.
-pub const II_VIGNETTING: f64 = 0.35;
+/// Brightness lost at the rim of an image intensifier (vignetting): FIDELITY.md §6 asks for
+/// ≤ 25% (edge/centre 0.75-0.9); 20% is an assumption within it.
+pub const II_VIGNETTING: f64 = 0.20;
+/// Scatter-to-primary ratio behind the grid for a pelvis with the whole 23 cm field open
+/// (FIDELITY.md §6: post-grid SPR for a pelvis 0.3-1.0; assumption within it). It scales with
+/// the square root of the exposed area, so collimating raises contrast, and with the mean
+/// attenuation (thicker patients scatter more), relative to SCATTER_REFERENCE_ATTENUATION.
+pub const SCATTER_SPR_FULL_FIELD: f32 = 0.6;
+/// The mean log attenuation at which SCATTER_SPR_FULL_FIELD holds. assumption.
+pub const SCATTER_REFERENCE_ATTENUATION: f32 = 4.0;
+/// Scatter reaches the detector spread over tens of millimetres (FIDELITY.md §6: a 20-40 mm
+/// kernel): modelled as the exposed primary averaged over blocks of this fraction of the field
+/// and interpolated between them. assumption.
+pub const SCATTER_BLOCK_FRACTION: f64 = 1.0 / 8.0;
+/// Focal spot (0.6 mm at magnification 1.9) and detector line spread together blur about one
+/// pixel at 512 over 23 cm (FIDELITY.md §6): a [w, 1-2w, w] kernel across and along, with
+/// w = SHARPNESS_BLUR_WEIGHT at 512 px, scaled with the pixel count.
+pub const SHARPNESS_BLUR_WEIGHT: f32 = 0.25;
 /// Grey level of unexposed pixels (outside the field or the collimators).
 pub const UNEXPOSED_GRAY: u8 = 6;
 
@@ -22,8 +38,11 @@ pub struct Frame {
     pub gray: Vec<u8>,
     /// Measured log attenuation −ln(I/I₀) per pixel (noisy); NaN where unexposed.
     pub signal: Vec<f32>,
-    /// Transmission I/I₀ without quantum noise (the projector's), per pixel.
+    /// Transmission I/I₀ without quantum noise (the projector's primary), per pixel.
     pub transmission: Vec<f32>,
+    /// What reaches the detector without quantum noise: the primary blurred by the focal spot
+    /// and the detector, plus scatter (relative to the unattenuated beam); 0 where unexposed.
+    pub detected: Vec<f32>,
     scratch: Vec<f32>,
     /// Per-pixel display gain: 0 where unexposed, else the vignetting factor; kept per settings.
     mask: Vec<f32>,
@@ -37,9 +56,10 @@ impl Frame {
         Frame { pixels, gray, ..Default::default() }
     }
 
-    /// The noiseless log attenuation −ln(I/I₀) per pixel; NaN where unexposed.
+    /// The noiseless signal −ln(I/I₀) per pixel, I what reaches the detector (blurred primary
+    /// plus scatter); NaN where unexposed.
     pub fn expected_signal(&self) -> Vec<f32> {
-        self.transmission
+        self.detected
             .iter()
             .zip(&self.signal)
             .map(|(t, s)| if s.is_nan() { f32::NAN } else { -libm::logf(*t) })
@@ -119,6 +139,88 @@ pub fn exposed_pixel_count(s: &ImagingSettings) -> usize {
     (0..s.pixels).map(|j| (0..s.pixels).filter(|&i| exposed(s, i, j)).count()).sum()
 }
 
+/// From the projector's primary to what the detector receives (`frame.detected`): blur by the
+/// focal spot and the detector, then scatter: the exposed primary averaged over large blocks
+/// (bilinear between block centres) times an SPR that grows with the exposed area and the
+/// patient's mean attenuation. No allocation once the frame has its size.
+fn form_image(frame: &mut Frame, s: &ImagingSettings) {
+    let n = s.pixels;
+    let (t, mask) = (&frame.transmission, &frame.mask);
+    frame.detected.resize(n * n, 0.0);
+    frame.scratch.resize(n * n, 0.0);
+    let w = (SHARPNESS_BLUR_WEIGHT * n as f32 / 512.0).clamp(0.05, 0.25);
+    let at = |k: usize| if mask[k] > 0.0 { t[k] } else { 0.0 };
+    // Blur across, into scratch; then along, into detected (exposed pixels only; the collimator
+    // edge stays sharp, as its shadow is sharp at this scale).
+    for j in 0..n {
+        for i in 0..n {
+            let k = j * n + i;
+            let c = at(k);
+            let l = if i > 0 && mask[k - 1] > 0.0 { at(k - 1) } else { c };
+            let r = if i + 1 < n && mask[k + 1] > 0.0 { at(k + 1) } else { c };
+            frame.scratch[k] = w * l + (1.0 - 2.0 * w) * c + w * r;
+        }
+    }
+    for j in 0..n {
+        for i in 0..n {
+            let k = j * n + i;
+            let c = frame.scratch[k];
+            let u = if j > 0 && mask[k - n] > 0.0 { frame.scratch[k - n] } else { c };
+            let d = if j + 1 < n && mask[k + n] > 0.0 { frame.scratch[k + n] } else { c };
+            frame.detected[k] = if mask[k] > 0.0 { w * u + (1.0 - 2.0 * w) * c + w * d } else { 0.0 };
+        }
+    }
+    // Scatter: block means of the primary over the exposed field.
+    const B: usize = 8;
+    let block = ((n as f64 * SCATTER_BLOCK_FRACTION) as usize).max(1);
+    let nb = n.div_ceil(block).min(B * 4);
+    let mut sums = [[0.0f32; B * 4]; B * 4];
+    let mut counts = [[0u32; B * 4]; B * 4];
+    let (mut total_mu, mut exposed) = (0.0f64, 0u32);
+    for j in 0..n {
+        for i in 0..n {
+            let k = j * n + i;
+            if mask[k] > 0.0 {
+                let (bj, bi) = ((j / block).min(nb - 1), (i / block).min(nb - 1));
+                sums[bj][bi] += t[k];
+                counts[bj][bi] += 1;
+                total_mu += -libm::log(t[k].max(1e-12) as f64);
+                exposed += 1;
+            }
+        }
+    }
+    if exposed == 0 {
+        return;
+    }
+    let area = exposed as f32 / (n * n) as f32 / (std::f32::consts::PI / 4.0);
+    let mean_mu = (total_mu / exposed as f64) as f32;
+    let spr = SCATTER_SPR_FULL_FIELD
+        * libm::sqrtf(area.clamp(0.0, 1.3))
+        * (mean_mu / SCATTER_REFERENCE_ATTENUATION).clamp(0.5, 1.5);
+    // Scatter is spread over the whole exposed field: blocks with no primary get the field's mean.
+    let field_mean: f32 = sums.iter().flatten().sum::<f32>() / exposed as f32;
+    let mean = |bj: usize, bi: usize| {
+        if counts[bj][bi] > 0 { 0.5 * (sums[bj][bi] / counts[bj][bi] as f32) + 0.5 * field_mean } else { field_mean }
+    };
+    for j in 0..n {
+        let fy = ((j as f32 + 0.5) / block as f32 - 0.5).clamp(0.0, (nb - 1) as f32);
+        let (y0, ty) = (fy.floor() as usize, fy.fract());
+        let y1 = (y0 + 1).min(nb - 1);
+        for i in 0..n {
+            let k = j * n + i;
+            if mask[k] == 0.0 {
+                continue;
+            }
+            let fx = ((i as f32 + 0.5) / block as f32 - 0.5).clamp(0.0, (nb - 1) as f32);
+            let (x0, tx) = (fx.floor() as usize, fx.fract());
+            let x1 = (x0 + 1).min(nb - 1);
+            let top = mean(y0, x0) * (1.0 - tx) + mean(y0, x1) * tx;
+            let bottom = mean(y1, x0) * (1.0 - tx) + mean(y1, x1) * tx;
+            frame.detected[k] += spr * (top * (1.0 - ty) + bottom * ty);
+        }
+    }
+}
+
 /// Turn per-pixel transmissions into a displayed frame.
 /// `photons` is the unattenuated count per pixel for this frame; `seed` fixes the noise.
 pub fn develop(frame: &mut Frame, transmission: &[f32], s: &ImagingSettings, photons: f64, seed: u64) {
@@ -131,12 +233,14 @@ pub fn develop(frame: &mut Frame, transmission: &[f32], s: &ImagingSettings, pho
     frame.scratch.resize(n * n, 0.0);
 
     frame.update_mask(s);
+    form_image(frame, s);
 
     // Quantum noise. Each row has its own random stream, so the image does not depend
     // on how rows are shared between threads. Large frames split in two with
     // `rayon::join`, which needs no allocation; live frames (≤ 256 px) stay on one thread.
     let photons_f = photons as f32;
     let mask = &frame.mask;
+    let detected = &frame.detected;
     let rows = |row0: usize, sig: &mut [f32]| {
         for (r, srow) in sig.chunks_mut(n).enumerate() {
             let j = row0 + r;
@@ -146,7 +250,7 @@ pub fn develop(frame: &mut Frame, transmission: &[f32], s: &ImagingSettings, pho
                     srow[i] = f32::NAN;
                     continue;
                 }
-                let t = transmission[j * n + i];
+                let t = detected[j * n + i];
                 let counts = (rng.poisson((photons_f * t) as f64) as f32).max(0.5);
                 srow[i] = -libm::logf(counts / photons_f);
             }
