@@ -67,6 +67,9 @@ enum Command {
         /// The trainees' account home page in the xAPI statements (an http(s) URL, e.g. your LMS).
         #[arg(long, env = "FLUOROHIP_XAPI_HOME_PAGE", default_value = fluorohip::sim::assessment::xapi::DEFAULT_HOME_PAGE)]
         xapi_home_page: String,
+        /// Also write the key shots as one DICOM series in REPORT/dicom/ (Secondary Capture, synthetic).
+        #[arg(long)]
+        dicom: bool,
         /// Print the result as JSON.
         #[arg(long)]
         json: bool,
@@ -82,6 +85,9 @@ enum Command {
         /// The trainees' account home page in the xAPI statements (an http(s) URL, e.g. your LMS).
         #[arg(long, env = "FLUOROHIP_XAPI_HOME_PAGE", default_value = fluorohip::sim::assessment::xapi::DEFAULT_HOME_PAGE)]
         xapi_home_page: String,
+        /// Also write the key shots as one DICOM series in REPORT/dicom/ (Secondary Capture, synthetic).
+        #[arg(long)]
+        dicom: bool,
     },
     /// Open the 3D training window (what `fluorohip` with no command does): the notice,
     /// then the case chooser with these choices filled in.
@@ -218,16 +224,16 @@ pub fn run() -> i32 {
         Some(Command::Patient { seed, json }) => patient(seed, json),
         Some(Command::Shoot(args)) => shoot::shoot(&args),
         Some(Command::Scenarios { json }) => training::scenarios(json),
-        Some(Command::Run { scenario, actions, report, seed, trainee, class_csv, xapi_home_page, json }) => {
+        Some(Command::Run { scenario, actions, report, seed, trainee, class_csv, xapi_home_page, dicom, json }) => {
             let options = match XapiOptions::with_home_page(&xapi_home_page, "--xapi-home-page") {
-                Ok(xapi) => ReportOptions { xapi },
+                Ok(xapi) => ReportOptions { xapi, dicom },
                 Err(e) => return fail(e, 2),
             };
             training::run(&scenario, &actions, seed, &trainee, &report, class_csv.as_deref(), &options, json)
         }
-        Some(Command::Replay { log, report, class_csv, xapi_home_page }) => {
+        Some(Command::Replay { log, report, class_csv, xapi_home_page, dicom }) => {
             let options = match XapiOptions::with_home_page(&xapi_home_page, "--xapi-home-page") {
-                Ok(xapi) => ReportOptions { xapi },
+                Ok(xapi) => ReportOptions { xapi, dicom },
                 Err(e) => return fail(e, 2),
             };
             training::replay(&log, report.as_deref(), class_csv.as_deref(), &options)

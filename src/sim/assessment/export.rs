@@ -13,7 +13,8 @@ use super::xapi::{self, XapiError, XapiOptions};
 use super::{self as assessment, Domain, Report};
 use crate::sim::files::{WriteError, append_line, write_atomically};
 use crate::sim::imaging::Frame;
-use crate::sim::imaging::export::encode_png;
+use crate::sim::imaging::dicom::{self, DicomImage, DicomSeries};
+use crate::sim::imaging::export::{annotated_pixels, encode_png};
 use crate::sim::injection::Fluid;
 use crate::sim::session::{EventKind, Session, ShotImage};
 
@@ -49,18 +50,22 @@ pub struct Written {
     pub log: PathBuf,
     pub xapi: PathBuf,
     pub csv: PathBuf,
+    /// The key shots as one DICOM series, when asked for.
+    pub dicom: Vec<PathBuf>,
 }
 
 /// Choices for the files written.
 #[derive(Clone, Debug, Default)]
 pub struct ReportOptions {
     pub xapi: XapiOptions,
+    /// Also write the key shots as one DICOM series in `DIR/dicom/`.
+    pub dicom: bool,
 }
 
 impl ReportOptions {
-    /// xAPI options from the environment ([`XapiOptions::from_env`]).
+    /// xAPI options from the environment ([`XapiOptions::from_env`]), no DICOM.
     pub fn from_env() -> Result<ReportOptions, XapiError> {
-        Ok(ReportOptions { xapi: XapiOptions::from_env()? })
+        Ok(ReportOptions { xapi: XapiOptions::from_env()?, dicom: false })
     }
 }
 
@@ -372,18 +377,31 @@ pub fn write_files_with(
     options: &ReportOptions,
 ) -> Result<Written, ReportError> {
     std::fs::create_dir_all(dir).map_err(|source| ReportError::Folder { path: dir.to_path_buf(), source })?;
-    let written = Written {
+    let mut written = Written {
         json: dir.join("report.json"),
         html: dir.join("report.html"),
         log: dir.join("session-log.json"),
         xapi: dir.join("xapi.jsonl"),
         csv: class_csv.map(Path::to_path_buf).unwrap_or_else(|| dir.join("class.csv")),
+        dicom: Vec::new(),
     };
     let log = session.log();
     write_atomically(&written.log, to_json("session log", &log)?.as_bytes())?;
     write_atomically(&written.json, to_json("report", report)?.as_bytes())?;
     let mut shots = Vec::new();
-    for k in key_shots(session) {
+    let series = DicomSeries {
+        identity: format!("registration:{}", xapi::registration(&log)),
+        seed: session.seed(),
+        sex: session.patient().params.sex,
+        description: format!("KEY SHOTS - {}", crate::DISCLAIMER_SHORT),
+        study: format!("fluorohip: {}", report.scenario_title),
+        started_at: log.started_at,
+    };
+    if options.dicom {
+        let d = dir.join("dicom");
+        std::fs::create_dir_all(&d).map_err(|source| ReportError::Folder { path: d.clone(), source })?;
+    }
+    for (i, k) in key_shots(session).into_iter().enumerate() {
         let caption = format!(
             "SHOT {} {} LAO {:.0} CRAN {:.0}",
             k.shot.index,
@@ -392,6 +410,25 @@ pub fn write_files_with(
             k.shot.cranial_deg
         );
         shots.push((format!("shot {}: {}", k.shot.index, k.label), shot_png(k.shot, &caption)?));
+        if options.dicom {
+            let frame = Frame::from_gray(k.shot.pixels, k.shot.gray.clone());
+            let gray = annotated_pixels(&frame, &caption);
+            let image = DicomImage {
+                pixels: k.shot.pixels,
+                gray: &gray,
+                instance_number: k.shot.index,
+                time_s: k.shot.time_s,
+                comment: format!(
+                    "Key shot {} of the session: {}, LAO {:.0} cranial {:.0}, at {:.0} s simulated.",
+                    k.shot.index, k.label, k.shot.lao_deg, k.shot.cranial_deg, k.shot.time_s
+                ),
+            };
+            let bytes = dicom::encode(&series, &image)
+                .map_err(|e| ReportError::Encode { what: "DICOM key shot", message: e.to_string() })?;
+            let path = dir.join("dicom").join(format!("{:02}-{}.dcm", i + 1, k.label.replace(' ', "-")));
+            write_atomically(&path, &bytes)?;
+            written.dicom.push(path);
+        }
     }
     write_atomically(&written.html, html(report, &shots).as_bytes())?;
     let mut lines = String::new();
