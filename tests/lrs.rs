@@ -20,7 +20,7 @@ fn fluorohip(args: &[&str], env: &[(&str, &str)]) -> Output {
     c.output().expect("the binary runs")
 }
 
-fn text(o: &Output) -> (String, String) {
+fn text_of(o: &Output) -> (String, String) {
     (String::from_utf8_lossy(&o.stdout).into_owned(), String::from_utf8_lossy(&o.stderr).into_owned())
 }
 
@@ -156,7 +156,7 @@ fn run_session(dir: &Path, who: &str, script: &str) {
         ],
         &[],
     );
-    assert!(o.status.success(), "{}", text(&o).1);
+    assert!(o.status.success(), "{}", text_of(&o).1);
 }
 
 fn lines(path: &Path) -> Vec<Value> {
@@ -186,7 +186,7 @@ fn a_class_reaches_a_real_lrs_once_and_only_what_is_missing_is_sent_again() {
     };
 
     let o = send("trainer", &[]);
-    let (out, err) = text(&o);
+    let (out, err) = text_of(&o);
     assert!(o.status.success(), "{out}{err}");
     let n = alice.len() + bob.len();
     assert!(out.contains(&format!("2 sessions found: 2 sent ({n} statements), 0 already")), "{out}");
@@ -207,10 +207,14 @@ fn a_class_reaches_a_real_lrs_once_and_only_what_is_missing_is_sent_again() {
 
     // A rerun sends nothing; a forced resend stores nothing twice.
     let o = send("trainer", &[]);
-    assert!(text(&o).0.contains("2 sessions found: 0 sent (0 statements), 2 already in the store"), "{:?}", text(&o));
+    assert!(
+        text_of(&o).0.contains("2 sessions found: 0 sent (0 statements), 2 already in the store"),
+        "{:?}",
+        text_of(&o)
+    );
     let o = send("trainer", &["--resend"]);
-    assert!(o.status.success(), "{:?}", text(&o));
-    assert!(text(&o).0.contains("2 sent"), "{:?}", text(&o));
+    assert!(o.status.success(), "{:?}", text_of(&o));
+    assert!(text_of(&o).0.contains("2 sent"), "{:?}", text_of(&o));
     assert_eq!(ralph.statements("trainer", None).len(), n, "no duplicates after a resend");
 
     // A new session: only it is sent (trainer2's store, empty so far, ends up with
@@ -218,16 +222,28 @@ fn a_class_reaches_a_real_lrs_once_and_only_what_is_missing_is_sent_again() {
     run_session(&class, "carol", "novice_no_time_out.ron");
     let carol = lines(&class.join("carol/xapi.jsonl"));
     let o = send("trainer2", &[]);
-    assert!(o.status.success(), "{:?}", text(&o));
-    assert!(text(&o).0.contains("3 sessions found: 1 sent"), "{:?}", text(&o));
+    assert!(o.status.success(), "{:?}", text_of(&o));
+    assert!(text_of(&o).0.contains("3 sessions found: 1 sent"), "{:?}", text_of(&o));
     assert_eq!(ids(&ralph.statements("trainer2", None)), ids(&carol));
+
+    // Statements changed after they were sent (same ids, other content): the store
+    // refuses them and says why; the session is named.
+    let file = class.join("carol/xapi.jsonl");
+    let text = std::fs::read_to_string(&file).unwrap();
+    std::fs::write(&file, text.replace("https://lms.example.edu/", "https://other.example.edu/")).unwrap();
+    let o = send("trainer2", &["--resend"]);
+    let (out, err) = text_of(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}{err}");
+    assert!(err.contains("409 Conflict") && err.contains("carol/xapi.jsonl"), "{err}");
+    assert!(err.contains("already exist"), "the store's own message: {err}");
+    assert_eq!(ids(&ralph.statements("trainer2", None)), ids(&carol), "nothing changed in the store");
 
     // A wrong password: the store's own words, the user named, the password not shown.
     let o = fluorohip(
         &["send-xapi", class.to_str().unwrap(), "--lrs", &ralph.url, "--user", "trainer", "--resend"],
         &[("FLUOROHIP_LRS_PASSWORD", "wrong-password")],
     );
-    let (out, err) = text(&o);
+    let (out, err) = text_of(&o);
     assert_eq!(o.status.code(), Some(1), "{out}{err}");
     assert!(err.contains("401") && err.contains("Invalid authentication credentials"), "{err}");
     assert!(err.contains("`trainer`") && err.contains("--password"), "{err}");
@@ -247,7 +263,7 @@ fn an_unreachable_store_is_retried_then_reported() {
         &["send-xapi", d.to_str().unwrap(), "--lrs", &url, "--user", "u", "--retries", "2"],
         &[("FLUOROHIP_LRS_PASSWORD", PASSWORD)],
     );
-    let (_, err) = text(&o);
+    let (_, err) = text_of(&o);
     assert_eq!(o.status.code(), Some(1), "{err}");
     assert!(err.contains("cannot reach the LRS") && err.contains("after 3 attempts"), "{err}");
     // Back-off: 0.5 s then 1 s between the three attempts.
@@ -281,7 +297,7 @@ console.log(`${lines.length} statements, ${bad} warnings`);
         .env("NODE_PATH", validator.join("node_modules"))
         .output()
         .expect("node runs");
-    let (out, err) = text(&o);
+    let (out, err) = text_of(&o);
     assert!(o.status.success(), "{out}{err}");
     assert!(out.trim_end().ends_with(" 0 warnings"), "{out}");
     std::fs::remove_dir_all(&d).unwrap();

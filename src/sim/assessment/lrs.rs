@@ -318,7 +318,7 @@ pub struct Progress<'a> {
     pub sessions_done: usize,
     pub sessions_total: usize,
     pub statements_sent: usize,
-    /// The last session sent.
+    /// The last session sent (the first to send, before any is).
     pub last: &'a Path,
 }
 
@@ -353,10 +353,24 @@ pub fn send(
         }
     }
     let total = todo.len();
+    if let Some(first) = todo.first() {
+        progress(Progress { sessions_done: 0, sessions_total: total, statements_sent: 0, last: &first.path });
+    }
     for group in batches(todo, batch) {
         let statements: Vec<Value> = group.iter().flat_map(|s| s.statements.iter().cloned()).collect();
-        let names: Vec<String> = group.iter().map(|s| s.path.display().to_string()).collect();
-        lrs.post(&statements, &names.join(", "))?;
+        let names = match group.len() {
+            1 => group[0].path.display().to_string(),
+            n => format!("{} and {} more sessions", group[0].path.display(), n - 1),
+        };
+        match lrs.post(&statements, &names) {
+            // Name the session whose statement the store quotes, if it does.
+            Err(LrsError::Conflict { url, files, message }) => {
+                let quoted = group.iter().find(|s| s.ids().iter().any(|id| message.contains(id.as_str())));
+                let files = quoted.map(|s| s.path.display().to_string()).unwrap_or(files);
+                return Err(LrsError::Conflict { url, files, message });
+            }
+            other => other?,
+        }
         for s in &group {
             s.mark_sent(lrs.statements_url())?;
         }
