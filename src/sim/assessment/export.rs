@@ -419,7 +419,7 @@ pub fn write_files_with(
                 instance_number: k.shot.index,
                 time_s: k.shot.time_s,
                 comment: format!(
-                    "Key shot {} of the session: {}, LAO {:.0} cranial {:.0}, at {:.0} s simulated.",
+                    "Shot {} of the session ({}), LAO {:.0} cranial {:.0}, at {:.0} s simulated.",
                     k.shot.index, k.label, k.shot.lao_deg, k.shot.cranial_deg, k.shot.time_s
                 ),
             };

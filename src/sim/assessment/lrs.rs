@@ -104,6 +104,9 @@ impl Lrs {
             .http_status_as_error(false)
             .timeout_global(Some(Duration::from_secs(60)))
             .timeout_connect(Some(Duration::from_secs(10)))
+            // A redirected POST would lose its body (or turn into a GET): say where it points.
+            .max_redirects(0)
+            .max_redirects_will_error(false)
             .user_agent(concat!("fluorohip/", env!("CARGO_PKG_VERSION")))
             .build();
         Ok(Lrs {
@@ -145,6 +148,11 @@ impl Lrs {
                     let status =
                         format!("{} {}", code, response.status().canonical_reason().unwrap_or("")).trim().to_string();
                     let (url, files, user) = (url.clone(), files.to_string(), self.user.clone());
+                    if (300..400).contains(&code) {
+                        let to = response.headers().get("location").and_then(|v| v.to_str().ok()).unwrap_or("nowhere");
+                        let message = format!("redirected to {to}: give that address as --lrs");
+                        return Err(LrsError::Refused { url, status, files, message });
+                    }
                     match code {
                         401 => return Err(LrsError::Unauthorized { url, user, message }),
                         403 => return Err(LrsError::Forbidden { url, user, message }),
@@ -273,8 +281,10 @@ pub fn find_statement_files(dirs: &[PathBuf]) -> Result<Vec<PathBuf>, LrsError> 
     fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), LrsError> {
         let read = |source| LrsError::Read { path: dir.to_path_buf(), source };
         for entry in std::fs::read_dir(dir).map_err(read)? {
-            let p = entry.map_err(read)?.path();
-            if p.is_dir() {
+            let entry = entry.map_err(read)?;
+            let p = entry.path();
+            // Not through symbolic links to folders: a loop of them would never end.
+            if entry.file_type().map_err(read)?.is_dir() {
                 walk(&p, out)?;
             } else if p.file_name().is_some_and(|n| n == STATEMENTS_FILE) {
                 out.push(p);

@@ -88,7 +88,6 @@ pub fn encode(series: &DicomSeries, image: &DicomImage) -> Result<Vec<u8>, Dicom
         return Err(DicomError(format!("{} grey levels for a {n}x{n} image", image.gray.len())));
     }
     let software = format!("fluorohip {}", env!("CARGO_PKG_VERSION"));
-    let notice = crate::DISCLAIMER_SHORT;
     let text = |tag, vr, v: &str| DataElement::new(tag, vr, PrimitiveValue::from(v));
     let mut obj = InMemDicomObject::new_empty();
     let mut put = |e: DataElement<InMemDicomObject>| {
@@ -143,7 +142,7 @@ pub fn encode(series: &DicomSeries, image: &DicomImage) -> Result<Vec<u8>, Dicom
     put(text(tags::BURNED_IN_ANNOTATION, VR::CS, "YES"));
     put(text(tags::RECOGNIZABLE_VISUAL_FEATURES, VR::CS, "NO"));
     put(text(tags::LOSSY_IMAGE_COMPRESSION, VR::CS, "00"));
-    put(text(tags::IMAGE_COMMENTS, VR::LT, &format!("{} {notice}. {}", image.comment, crate::DISCLAIMER)));
+    put(text(tags::IMAGE_COMMENTS, VR::LT, &format!("{} {}", image.comment, crate::DISCLAIMER)));
     put(text(
         tags::DERIVATION_DESCRIPTION,
         VR::ST,
