@@ -302,3 +302,30 @@ console.log(`${lines.length} statements, ${bad} warnings`);
     assert!(out.trim_end().ends_with(" 0 warnings"), "{out}");
     std::fs::remove_dir_all(&d).unwrap();
 }
+
+#[test]
+fn records_an_lrs_would_not_take_are_refused_before_sending_with_file_and_line() {
+    let d = temp("old");
+    std::fs::create_dir_all(d.join("eve")).unwrap();
+    // As older versions wrote them: no id, no registration.
+    std::fs::write(
+        d.join("eve/xapi.jsonl"),
+        "{\"actor\":{\"name\":\"eve\"},\"verb\":{\"id\":\"http://adlnet.gov/expapi/verbs/attempted\"},\"object\":{\"id\":\"urn:fluorohip:scenario:x\"}}\n",
+    )
+    .unwrap();
+    // Nothing listens there: the file is refused before any request.
+    let o = fluorohip(
+        &["send-xapi", d.to_str().unwrap(), "--lrs", "http://127.0.0.1:9/xAPI/", "--user", "u", "--retries", "0"],
+        &[("FLUOROHIP_LRS_PASSWORD", PASSWORD)],
+    );
+    let (_, err) = text_of(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("eve/xapi.jsonl:1: statement has no id") && err.contains("fluorohip replay"), "{err}");
+    std::fs::write(d.join("eve/xapi.jsonl"), "{ not json\n").unwrap();
+    let o = fluorohip(
+        &["send-xapi", d.to_str().unwrap(), "--lrs", "http://127.0.0.1:9/xAPI/", "--user", "u"],
+        &[("FLUOROHIP_LRS_PASSWORD", PASSWORD)],
+    );
+    assert!(text_of(&o).1.contains("eve/xapi.jsonl:1: not a JSON statement"), "{:?}", text_of(&o));
+    std::fs::remove_dir_all(&d).unwrap();
+}
