@@ -350,4 +350,5 @@ fn learning_records_carry_ids_registration_and_the_logged_start_time() {
     let o = fluorohip(&["replay", d.join("bad.json").to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("bad.json") && stderr(&o).contains("yesterday"), "{}", stderr(&o));
+    std::fs::remove_dir_all(&d).unwrap();
 }
