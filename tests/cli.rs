@@ -293,3 +293,98 @@ fn shoot_labels_names_the_landmarks_on_the_same_image() {
     let changed = a.iter().zip(&b).filter(|(x, y)| x != y).count();
     assert!(changed > 0 && changed < n * n / 8, "{changed} of {} pixels changed", n * n);
 }
+
+#[test]
+fn learning_records_carry_ids_registration_and_the_logged_start_time() {
+    let d = temp("xapi");
+    let o = fluorohip(&[
+        "run",
+        "--scenario",
+        "routine_anterior",
+        "--actions",
+        &asset("assets/scripts/expert_anterior.ron"),
+        "--report",
+        d.join("run").to_str().unwrap(),
+        "--trainee",
+        "alice",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    // The wall-clock start is kept in the log; set it to a known instant and replay.
+    let mut log: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(d.join("run/session-log.json")).unwrap()).unwrap();
+    assert!(log["started_at"].as_str().unwrap().ends_with('Z'), "{}", log["started_at"]);
+    log["started_at"] = "2026-01-05T09:00:00Z".into();
+    std::fs::write(d.join("log.json"), log.to_string()).unwrap();
+    let statements = |dir: &str| -> Vec<serde_json::Value> {
+        std::fs::read_to_string(d.join(dir).join("xapi.jsonl"))
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    };
+    for dir in ["a", "b"] {
+        let o = fluorohip(&[
+            "replay",
+            d.join("log.json").to_str().unwrap(),
+            "--report",
+            d.join(dir).to_str().unwrap(),
+            "--xapi-home-page",
+            "https://lms.example.edu/",
+        ]);
+        assert!(o.status.success(), "{}", stderr(&o));
+    }
+    let a = statements("a");
+    // Replaying the same log writes the same statements, byte for byte.
+    assert_eq!(std::fs::read(d.join("a/xapi.jsonl")).unwrap(), std::fs::read(d.join("b/xapi.jsonl")).unwrap());
+    assert_eq!(a.len(), 2, "attempted and passed");
+    assert_eq!(a[0]["verb"]["id"], "http://adlnet.gov/expapi/verbs/attempted");
+    assert_eq!(a[1]["verb"]["id"], "http://adlnet.gov/expapi/verbs/passed");
+    assert_eq!(a[0]["timestamp"], "2026-01-05T09:00:00.000Z");
+    // The result is stamped at the start plus the simulated duration.
+    let secs: f64 =
+        a[1]["result"]["duration"].as_str().unwrap().trim_start_matches("PT").trim_end_matches('S').parse().unwrap();
+    let ms = (secs * 1000.0).round() as u64;
+    let expected =
+        format!("2026-01-05T{:02}:{:02}:{:02}.{:03}Z", 9 + ms / 3_600_000, ms / 60_000 % 60, ms / 1000 % 60, ms % 1000);
+    assert_eq!(a[1]["timestamp"], expected.as_str());
+    assert_eq!(a[0]["actor"]["account"]["homePage"], "https://lms.example.edu/");
+    let reg = a[0]["context"]["registration"].as_str().unwrap();
+    assert_eq!(a[1]["context"]["registration"], reg);
+    for s in &a {
+        let id = s["id"].as_str().unwrap();
+        // A UUID v5: 8-4-4-4-12 hex digits, version 5.
+        assert_eq!(id.len(), 36, "{id}");
+        assert_eq!(&id[14..15], "5", "{id}");
+    }
+    assert_ne!(a[0]["id"], a[1]["id"]);
+    // The run itself (another start time) is another registration with other ids.
+    let run = statements("run");
+    assert_ne!(run[0]["context"]["registration"], reg);
+    assert_ne!(run[0]["id"], a[0]["id"]);
+    // A log from before start times were kept still replays; its statements have no
+    // timestamp (the store then stamps them when stored).
+    log.as_object_mut().unwrap().remove("started_at");
+    std::fs::write(d.join("old.json"), log.to_string()).unwrap();
+    let o = fluorohip(&["replay", d.join("old.json").to_str().unwrap(), "--report", d.join("old").to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let old = statements("old");
+    assert!(old.iter().all(|s| s.get("timestamp").is_none() && s["id"].is_string()));
+    // A home page that is not a web address is refused by name.
+    let o = fluorohip(&[
+        "replay",
+        d.join("old.json").to_str().unwrap(),
+        "--report",
+        d.join("x").to_str().unwrap(),
+        "--xapi-home-page",
+        "urn:workshop",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("--xapi-home-page `urn:workshop`"), "{}", stderr(&o));
+    // A bad start time in a log names the field.
+    log["started_at"] = "yesterday".into();
+    std::fs::write(d.join("bad.json"), log.to_string()).unwrap();
+    let o = fluorohip(&["replay", d.join("bad.json").to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("bad.json") && stderr(&o).contains("yesterday"), "{}", stderr(&o));
+    std::fs::remove_dir_all(&d).unwrap();
+}

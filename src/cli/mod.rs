@@ -1,5 +1,6 @@
 //! Command-line front end. Every output carries the not-for-clinical-use notice.
 
+mod send_xapi;
 mod shoot;
 mod training;
 
@@ -9,6 +10,8 @@ use clap::{Parser, Subcommand};
 use fluorohip::DISCLAIMER;
 use fluorohip::sim::Scenario;
 use fluorohip::sim::anatomy::{LandmarkName, Patient, PatientSummary};
+use fluorohip::sim::assessment::export::ReportOptions;
+use fluorohip::sim::assessment::xapi::XapiOptions;
 use glam::DVec3;
 
 #[derive(Parser, Debug)]
@@ -61,6 +64,12 @@ enum Command {
         /// Class CSV to append this session's row to (default: REPORT/class.csv).
         #[arg(long)]
         class_csv: Option<PathBuf>,
+        /// The trainees' account home page in the xAPI statements (an http(s) URL, e.g. your LMS).
+        #[arg(long, env = "FLUOROHIP_XAPI_HOME_PAGE", default_value = fluorohip::sim::assessment::xapi::DEFAULT_HOME_PAGE)]
+        xapi_home_page: String,
+        /// Also write the key shots as one DICOM series in REPORT/dicom/ (Secondary Capture, synthetic).
+        #[arg(long)]
+        dicom: bool,
         /// Print the result as JSON.
         #[arg(long)]
         json: bool,
@@ -73,6 +82,12 @@ enum Command {
         report: Option<PathBuf>,
         #[arg(long)]
         class_csv: Option<PathBuf>,
+        /// The trainees' account home page in the xAPI statements (an http(s) URL, e.g. your LMS).
+        #[arg(long, env = "FLUOROHIP_XAPI_HOME_PAGE", default_value = fluorohip::sim::assessment::xapi::DEFAULT_HOME_PAGE)]
+        xapi_home_page: String,
+        /// Also write the key shots as one DICOM series in REPORT/dicom/ (Secondary Capture, synthetic).
+        #[arg(long)]
+        dicom: bool,
     },
     /// Open the 3D training window (what `fluorohip` with no command does): the notice,
     /// then the case chooser with these choices filled in.
@@ -131,6 +146,9 @@ enum Command {
         #[arg(long)]
         data_dir: Option<PathBuf>,
     },
+    /// Send the xAPI statements of every session under the folders to a Learning Record
+    /// Store; a rerun sends only what the store is not noted as holding.
+    SendXapi(Box<send_xapi::SendXapiArgs>),
     /// Re-grade a folder of saved session logs (a whole class) into one CSV.
     Grade {
         /// Folder holding session logs (*.json, or */session-log.json).
@@ -206,12 +224,21 @@ pub fn run() -> i32 {
         Some(Command::Patient { seed, json }) => patient(seed, json),
         Some(Command::Shoot(args)) => shoot::shoot(&args),
         Some(Command::Scenarios { json }) => training::scenarios(json),
-        Some(Command::Run { scenario, actions, report, seed, trainee, class_csv, json }) => {
-            training::run(&scenario, &actions, seed, &trainee, &report, class_csv.as_deref(), json)
+        Some(Command::Run { scenario, actions, report, seed, trainee, class_csv, xapi_home_page, dicom, json }) => {
+            let options = match XapiOptions::with_home_page(&xapi_home_page, "--xapi-home-page") {
+                Ok(xapi) => ReportOptions { xapi, dicom },
+                Err(e) => return fail(e, 2),
+            };
+            training::run(&scenario, &actions, seed, &trainee, &report, class_csv.as_deref(), &options, json)
         }
-        Some(Command::Replay { log, report, class_csv }) => {
-            training::replay(&log, report.as_deref(), class_csv.as_deref())
+        Some(Command::Replay { log, report, class_csv, xapi_home_page, dicom }) => {
+            let options = match XapiOptions::with_home_page(&xapi_home_page, "--xapi-home-page") {
+                Ok(xapi) => ReportOptions { xapi, dicom },
+                Err(e) => return fail(e, 2),
+            };
+            training::replay(&log, report.as_deref(), class_csv.as_deref(), &options)
         }
+        Some(Command::SendXapi(args)) => send_xapi::send_xapi(&args),
         Some(Command::Grade { dir, csv }) => training::grade(&dir, &csv),
         Some(Command::Validity { seeds, json }) => training::validity(seeds, json),
     }
@@ -304,6 +331,7 @@ fn print_intro() {
     println!("                                        play a scripted session and write its reports");
     println!("  fluorohip replay LOG [--report DIR]   replay a saved session");
     println!("  fluorohip grade DIR --csv FILE        re-grade a class's saved sessions");
+    println!("  fluorohip send-xapi DIR --lrs URL --user U   send a class's learning records to an LRS");
     println!("  fluorohip help                        all commands and options");
 }
 

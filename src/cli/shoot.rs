@@ -1,10 +1,11 @@
-//! `fluorohip shoot`: one fluoroscopy shot as a PNG, for teaching images.
+//! `fluorohip shoot`: one fluoroscopy shot as a PNG and/or DICOM, for teaching images.
 
 use std::path::PathBuf;
 
 use clap::ValueEnum;
 use fluorohip::DISCLAIMER;
 use fluorohip::sim::anatomy::LandmarkName;
+use fluorohip::sim::imaging::dicom::{self, DicomImage, DicomSeries};
 use fluorohip::sim::imaging::{
     Collimation, DetectorKind, FieldSize, ImagingSettings, Polarity, PulseRate, export, labels,
 };
@@ -87,8 +88,11 @@ pub struct ShootArgs {
     #[arg(long)]
     labels: bool,
     /// Where to write the PNG.
+    #[arg(long, required_unless_present = "dicom")]
+    out: Option<PathBuf>,
+    /// Also (or instead) write the shot as DICOM (Secondary Capture of a synthetic patient).
     #[arg(long)]
-    out: PathBuf,
+    dicom: Option<PathBuf>,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -204,6 +208,7 @@ pub fn shoot(a: &ShootArgs) -> i32 {
         "disclaimer": DISCLAIMER,
         "seed": a.seed,
         "out": a.out,
+        "dicom": a.dicom,
         "pose": { "lao_deg": a.lao, "cranial_deg": a.cranial, "isocentre": a.iso.as_str() },
         "settings": settings,
         "dap_gy_cm2": dose.dap_gy_cm2,
@@ -224,8 +229,41 @@ pub fn shoot(a: &ShootArgs) -> i32 {
         a.seed, a.lao, a.cranial, a.field, dose.dap_gy_cm2
     );
     let meta = [("Description", summary.to_string())];
-    if let Err(e) = export::write_png(&a.out, frame, &caption, &meta) {
+    if let Some(out) = &a.out
+        && let Err(e) = export::write_png(out, frame, &caption, &meta)
+    {
         return fail(e, 1);
+    }
+    if let Some(path) = &a.dicom {
+        // The UIDs follow from what the shot is of (the summary without where it is written).
+        let mut identity = summary.clone();
+        identity["out"] = serde_json::Value::Null;
+        identity["dicom"] = serde_json::Value::Null;
+        let series = DicomSeries {
+            identity: identity.to_string(),
+            seed: a.seed,
+            sex: session.patient().params.sex,
+            description: format!("FLUOROSCOPY SHOT - {}", fluorohip::DISCLAIMER_SHORT),
+            study: "fluorohip: a single fluoroscopy shot".into(),
+            started_at: None,
+        };
+        let gray = export::annotated_pixels(frame, &caption);
+        let image = DicomImage {
+            pixels: frame.pixels,
+            gray: &gray,
+            instance_number: 1,
+            time_s: state.clock_s,
+            comment: format!(
+                "Simulated fluoroscopy shot, seed {}, LAO {:.0} cranial {:.0}, {:.0} cm field.",
+                a.seed, a.lao, a.cranial, a.field
+            ),
+        };
+        let written = dicom::encode(&series, &image)
+            .map_err(|e| e.to_string())
+            .and_then(|bytes| fluorohip::sim::files::write_atomically(path, &bytes).map_err(|e| e.to_string()));
+        if let Err(e) = written {
+            return fail(e, 1);
+        }
     }
     match serde_json::to_string_pretty(&summary) {
         Ok(s) => println!("{s}"),

@@ -5,10 +5,11 @@ use std::path::{Path, PathBuf};
 
 use fluorohip::DISCLAIMER;
 use fluorohip::sim::Scenario;
-use fluorohip::sim::assessment::export::{self as report, CSV_HEADER};
+use fluorohip::sim::assessment::export::{self as report, CSV_HEADER, ReportOptions};
 use fluorohip::sim::assessment::{self, Report};
 use fluorohip::sim::files::write_atomically;
 use fluorohip::sim::script;
+use fluorohip::sim::wallclock::WallClock;
 
 use super::fail;
 
@@ -69,6 +70,7 @@ fn print_summary(r: &Report, dir: Option<&Path>) {
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 pub fn run(
     scenario: &str,
     actions: &Path,
@@ -76,8 +78,10 @@ pub fn run(
     trainee: &str,
     dir: &Path,
     csv: Option<&Path>,
+    options: &ReportOptions,
     json: bool,
 ) -> i32 {
+    let started = WallClock::now();
     let scenario = match Scenario::find(scenario) {
         Ok(s) => s,
         Err(e) => return fail(e, 2),
@@ -87,11 +91,12 @@ pub fn run(
         Err(e) => return fail(e, 2),
     };
     let seed = seed.unwrap_or(scenario.default_seed);
-    let session = match script::play(scenario, seed, trainee, list, &lines, actions) {
+    let mut session = match script::play(scenario, seed, trainee, list, &lines, actions) {
         Ok(s) => s,
         Err(e) => return fail(e, 2),
     };
-    match report::write_all(&session, dir, csv) {
+    session.set_started_at(Some(started));
+    match report::write_all_with(&session, dir, csv, options) {
         Ok((r, written)) => {
             if json {
                 let out = serde_json::json!({ "disclaimer": DISCLAIMER, "files": written, "score": r.score });
@@ -105,13 +110,13 @@ pub fn run(
     }
 }
 
-pub fn replay(log: &Path, dir: Option<&Path>, csv: Option<&Path>) -> i32 {
+pub fn replay(log: &Path, dir: Option<&Path>, csv: Option<&Path>, options: &ReportOptions) -> i32 {
     let session = match script::replay_file(log) {
         Ok(s) => s,
         Err(e) => return fail(e, 2),
     };
     match dir {
-        Some(dir) => match report::write_all(&session, dir, csv) {
+        Some(dir) => match report::write_all_with(&session, dir, csv, options) {
             Ok((r, _)) => {
                 print_summary(&r, Some(dir));
                 0
@@ -143,7 +148,8 @@ fn find_logs(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
     Ok(out)
 }
 
-fn progress(done: usize, total: usize, name: &str) {
+/// A one-line progress bar on standard error.
+pub(crate) fn progress(done: usize, total: usize, name: &str) {
     let width = 30;
     let filled = (done * width).checked_div(total).unwrap_or(width);
     let mut err = std::io::stderr();

@@ -15,6 +15,7 @@ pub mod scenario;
 pub mod script;
 pub mod session;
 pub mod validity;
+pub mod wallclock;
 
 pub use scenario::{Mode, Position, Scenario};
 pub use session::{Action, ActionError, ActionLog, Event, EventKind, Session, SessionState};

@@ -8,12 +8,13 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
-use serde_json::json;
 
+use super::xapi::{self, XapiError, XapiOptions};
 use super::{self as assessment, Domain, Report};
 use crate::sim::files::{WriteError, append_line, write_atomically};
 use crate::sim::imaging::Frame;
-use crate::sim::imaging::export::encode_png;
+use crate::sim::imaging::dicom::{self, DicomImage, DicomSeries};
+use crate::sim::imaging::export::{annotated_pixels, encode_png};
 use crate::sim::injection::Fluid;
 use crate::sim::session::{EventKind, Session, ShotImage};
 
@@ -37,6 +38,8 @@ pub enum ReportError {
     Read { path: PathBuf, source: std::io::Error },
     #[error("cannot encode {what}: {message}")]
     Encode { what: &'static str, message: String },
+    #[error(transparent)]
+    Xapi(#[from] XapiError),
 }
 
 /// Paths of the files written.
@@ -47,6 +50,23 @@ pub struct Written {
     pub log: PathBuf,
     pub xapi: PathBuf,
     pub csv: PathBuf,
+    /// The key shots as one DICOM series, when asked for.
+    pub dicom: Vec<PathBuf>,
+}
+
+/// Choices for the files written.
+#[derive(Clone, Debug, Default)]
+pub struct ReportOptions {
+    pub xapi: XapiOptions,
+    /// Also write the key shots as one DICOM series in `DIR/dicom/`.
+    pub dicom: bool,
+}
+
+impl ReportOptions {
+    /// xAPI options from the environment ([`XapiOptions::from_env`]), no DICOM.
+    pub fn from_env() -> Result<ReportOptions, XapiError> {
+        Ok(ReportOptions { xapi: XapiOptions::from_env()?, dicom: false })
+    }
 }
 
 /// A key image of the session: which shot, and why it matters.
@@ -184,69 +204,6 @@ pub fn csv_row(r: &Report) -> String {
     .join(",")
 }
 
-/// xAPI statements (one JSON object per line): the attempt, the result, each critical error.
-pub fn xapi_statements(r: &Report) -> Vec<serde_json::Value> {
-    let actor = json!({
-        "objectType": "Agent",
-        "name": if r.trainee.is_empty() { "anonymous trainee" } else { r.trainee.as_str() },
-        "account": { "homePage": "urn:fluorohip:workshop", "name": if r.trainee.is_empty() { "anonymous" } else { r.trainee.as_str() } },
-    });
-    let object = json!({
-        "objectType": "Activity",
-        "id": format!("urn:fluorohip:scenario:{}", r.scenario),
-        "definition": {
-            "name": { "en": r.scenario_title },
-            "description": { "en": "Simulated fluoroscopically guided hip joint injection (synthetic patient). NOT FOR CLINICAL USE." },
-            "type": "http://adlnet.gov/expapi/activities/simulation",
-        },
-    });
-    let context = json!({
-        "platform": r.software,
-        "extensions": {
-            "urn:fluorohip:seed": r.seed,
-            "urn:fluorohip:disclaimer": r.disclaimer,
-        },
-    });
-    let verb = |id: &str, name: &str| json!({ "id": format!("http://adlnet.gov/expapi/verbs/{id}"), "display": { "en": name } });
-    let mut out =
-        vec![json!({ "actor": actor, "verb": verb("attempted", "attempted"), "object": object, "context": context })];
-    let (id, name) = if r.score.passed { ("passed", "passed") } else { ("failed", "failed") };
-    out.push(json!({
-        "actor": actor,
-        "verb": verb(id, name),
-        "object": object,
-        "context": context,
-        "result": {
-            "score": { "raw": r.score.total, "min": 0.0, "max": r.score.max, "scaled": r.score.total / r.score.max },
-            "success": r.score.passed,
-            "completion": r.metrics.steps_missing.is_empty(),
-            "duration": format!("PT{:.0}S", r.metrics.total_time_s),
-            "extensions": {
-                "urn:fluorohip:fluoro_s": r.metrics.fluoro_s,
-                "urn:fluorohip:dap_gy_cm2": r.metrics.dap_gy_cm2,
-                "urn:fluorohip:target_error_mm": r.metrics.target_error_mm,
-                "urn:fluorohip:domains": r.score.domains.iter().map(|d| json!({
-                    "domain": d.domain.as_str(),
-                    "passed": d.passed,
-                    "points": d.points,
-                    "max": d.max_points,
-                    "failed_because": d.failed_because,
-                })).collect::<Vec<_>>(),
-            },
-        },
-    }));
-    for c in &r.score.critical_errors {
-        out.push(json!({
-            "actor": actor,
-            "verb": verb("failed", "failed"),
-            "object": object,
-            "context": context,
-            "result": { "success": false, "response": format!("critical error: {c:?}") },
-        }));
-    }
-    out
-}
-
 /// The self-contained HTML page.
 pub fn html(r: &Report, shots: &[(String, Vec<u8>)]) -> String {
     let e = html_escape;
@@ -382,32 +339,69 @@ fn to_json<T: Serialize>(what: &'static str, v: &T) -> Result<String, ReportErro
 }
 
 /// Write every report of `session` into `dir`, and append its row to `class_csv`
-/// (`dir/class.csv` when not given).
+/// (`dir/class.csv` when not given). xAPI options come from the environment
+/// ([`XapiOptions::from_env`]).
 pub fn write_all(session: &Session, dir: &Path, class_csv: Option<&Path>) -> Result<(Report, Written), ReportError> {
+    write_all_with(session, dir, class_csv, &ReportOptions::from_env()?)
+}
+
+/// [`write_all`] with these xAPI options.
+pub fn write_all_with(
+    session: &Session,
+    dir: &Path,
+    class_csv: Option<&Path>,
+    options: &ReportOptions,
+) -> Result<(Report, Written), ReportError> {
     let report = assessment::report(session);
-    let written = write_files(session, &report, dir, class_csv)?;
+    let written = write_files_with(session, &report, dir, class_csv, options)?;
     Ok((report, written))
 }
 
-/// Write the files of an already scored `report` of `session`.
+/// Write the files of an already scored `report` of `session` (xAPI options from the
+/// environment).
 pub fn write_files(
     session: &Session,
     report: &Report,
     dir: &Path,
     class_csv: Option<&Path>,
 ) -> Result<Written, ReportError> {
+    write_files_with(session, report, dir, class_csv, &ReportOptions::from_env()?)
+}
+
+/// [`write_files`] with these xAPI options.
+pub fn write_files_with(
+    session: &Session,
+    report: &Report,
+    dir: &Path,
+    class_csv: Option<&Path>,
+    options: &ReportOptions,
+) -> Result<Written, ReportError> {
     std::fs::create_dir_all(dir).map_err(|source| ReportError::Folder { path: dir.to_path_buf(), source })?;
-    let written = Written {
+    let mut written = Written {
         json: dir.join("report.json"),
         html: dir.join("report.html"),
         log: dir.join("session-log.json"),
         xapi: dir.join("xapi.jsonl"),
         csv: class_csv.map(Path::to_path_buf).unwrap_or_else(|| dir.join("class.csv")),
+        dicom: Vec::new(),
     };
-    write_atomically(&written.log, to_json("session log", &session.log())?.as_bytes())?;
+    let log = session.log();
+    write_atomically(&written.log, to_json("session log", &log)?.as_bytes())?;
     write_atomically(&written.json, to_json("report", report)?.as_bytes())?;
     let mut shots = Vec::new();
-    for k in key_shots(session) {
+    let series = DicomSeries {
+        identity: format!("registration:{}", xapi::registration(&log)),
+        seed: session.seed(),
+        sex: session.patient().params.sex,
+        description: format!("KEY SHOTS - {}", crate::DISCLAIMER_SHORT),
+        study: format!("fluorohip: {}", report.scenario_title),
+        started_at: log.started_at,
+    };
+    if options.dicom {
+        let d = dir.join("dicom");
+        std::fs::create_dir_all(&d).map_err(|source| ReportError::Folder { path: d.clone(), source })?;
+    }
+    for (i, k) in key_shots(session).into_iter().enumerate() {
         let caption = format!(
             "SHOT {} {} LAO {:.0} CRAN {:.0}",
             k.shot.index,
@@ -416,10 +410,29 @@ pub fn write_files(
             k.shot.cranial_deg
         );
         shots.push((format!("shot {}: {}", k.shot.index, k.label), shot_png(k.shot, &caption)?));
+        if options.dicom {
+            let frame = Frame::from_gray(k.shot.pixels, k.shot.gray.clone());
+            let gray = annotated_pixels(&frame, &caption);
+            let image = DicomImage {
+                pixels: k.shot.pixels,
+                gray: &gray,
+                instance_number: k.shot.index,
+                time_s: k.shot.time_s,
+                comment: format!(
+                    "Shot {} of the session ({}), LAO {:.0} cranial {:.0}, at {:.0} s simulated.",
+                    k.shot.index, k.label, k.shot.lao_deg, k.shot.cranial_deg, k.shot.time_s
+                ),
+            };
+            let bytes = dicom::encode(&series, &image)
+                .map_err(|e| ReportError::Encode { what: "DICOM key shot", message: e.to_string() })?;
+            let path = dir.join("dicom").join(format!("{:02}-{}.dcm", i + 1, k.label.replace(' ', "-")));
+            write_atomically(&path, &bytes)?;
+            written.dicom.push(path);
+        }
     }
     write_atomically(&written.html, html(report, &shots).as_bytes())?;
     let mut lines = String::new();
-    for st in xapi_statements(report) {
+    for st in xapi::statements(report, &log, &options.xapi) {
         lines.push_str(&st.to_string());
         lines.push('\n');
     }

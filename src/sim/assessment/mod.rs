@@ -6,8 +6,10 @@
 //! byte-identical report.
 
 pub mod export;
+pub mod lrs;
 pub mod metrics;
 pub mod rubric;
+pub mod xapi;
 
 use serde::{Deserialize, Serialize};
 

@@ -10,9 +10,9 @@ use crate::sim::files::{WriteError, write_atomically};
 /// Text burned across the top of every exported image.
 pub const BURNED_NOTICE: &str = "NOT FOR CLINICAL USE · SYNTHETIC";
 
-/// Encode `frame` as a greyscale PNG with the notice burned in and `caption` (e.g. the
-/// pose and dose) along the bottom; `metadata` goes into text chunks.
-pub fn encode_png(frame: &Frame, caption: &str, metadata: &[(&str, String)]) -> Result<Vec<u8>, png::EncodingError> {
+/// The grey levels of `frame` with the notice burned in across the top and `caption`
+/// (e.g. the pose and dose) along the bottom: what every exported image shows.
+pub fn annotated_pixels(frame: &Frame, caption: &str) -> Vec<u8> {
     let n = frame.pixels;
     let mut pixels = frame.gray.clone();
     let scale = (n / 256).max(1);
@@ -21,6 +21,14 @@ pub fn encode_png(frame: &Frame, caption: &str, metadata: &[(&str, String)]) -> 
     if !caption.is_empty() {
         font::draw_text(&mut pixels, n, 2 * scale, n.saturating_sub(9 * scale), caption, scale);
     }
+    pixels
+}
+
+/// Encode `frame` as a greyscale PNG of its [`annotated_pixels`]; `metadata` goes into
+/// text chunks.
+pub fn encode_png(frame: &Frame, caption: &str, metadata: &[(&str, String)]) -> Result<Vec<u8>, png::EncodingError> {
+    let n = frame.pixels;
+    let pixels = annotated_pixels(frame, caption);
     let mut out = Vec::new();
     {
         let mut enc = png::Encoder::new(&mut out, n as u32, n as u32);

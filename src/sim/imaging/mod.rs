@@ -5,6 +5,7 @@
 //! detector and display (`detector`), dose (`dose`) and image export (`export`).
 
 pub mod detector;
+pub mod dicom;
 pub mod dose;
 pub mod export;
 pub mod font;

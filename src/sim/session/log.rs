@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{Action, ActionError, Session, SessionError};
 use crate::sim::scenario::Scenario;
+use crate::sim::wallclock::WallClock;
 
 /// Version of the action-log format.
 pub const LOG_VERSION: u32 = 1;
@@ -18,6 +19,10 @@ pub struct ActionLog {
     pub trainee: String,
     pub scenario: Scenario,
     pub seed: u64,
+    /// When the session started, by the computer's clock: metadata for learning records
+    /// (xAPI timestamps), never read by the simulation. Absent in older logs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub started_at: Option<WallClock>,
     pub actions: Vec<Action>,
 }
 
@@ -30,6 +35,7 @@ impl Session {
             trainee: self.trainee.clone(),
             scenario: self.scenario.clone(),
             seed: self.seed,
+            started_at: self.started_at,
             actions: self.actions.clone(),
         }
     }
@@ -39,6 +45,7 @@ impl Session {
     pub fn replay(log: &ActionLog) -> Result<Session, ReplayError> {
         let mut s = Session::new(log.scenario.clone(), log.seed).map_err(ReplayError::Start)?;
         s.set_trainee(&log.trainee);
+        s.set_started_at(log.started_at);
         for (index, a) in log.actions.iter().enumerate() {
             s.apply(a.clone()).map_err(|error| ReplayError::Action { index, error })?;
         }

@@ -15,6 +15,7 @@ use super::injection::{ContrastPattern, InjectionState, VolumeSummary};
 use super::needle::{Compartment, Needle, NeedleKind};
 use super::procedure::{self, DrugDelivery, PainProfile, Reading, Step, StepBook, StepFault};
 use super::scenario::Scenario;
+use super::wallclock::WallClock;
 
 pub use action::{Action, ActionError, OnContact, PointRef, StopAt, pace};
 pub use event::{Event, EventKind};
@@ -76,6 +77,8 @@ pub struct Session {
     shot_images: Vec<ShotImage>,
     /// How the trainee last placed the patient (None before positioning).
     placed: Option<Position>,
+    /// Wall-clock start, for the record only (see [`crate::sim::wallclock`]).
+    started_at: Option<WallClock>,
 }
 
 /// A shot as it was displayed, kept for the report's key images.
@@ -116,6 +119,7 @@ impl Session {
             time_limit_reported: false,
             shot_images: Vec::new(),
             placed: None,
+            started_at: None,
         })
     }
 
@@ -126,6 +130,17 @@ impl Session {
 
     pub fn trainee(&self) -> &str {
         &self.trainee
+    }
+
+    /// Record when the session started by the computer's clock (front ends call this
+    /// with [`WallClock::now`] when a trainee starts). Kept in the log for learning
+    /// records; the simulation never reads it.
+    pub fn set_started_at(&mut self, at: Option<WallClock>) {
+        self.started_at = at;
+    }
+
+    pub fn started_at(&self) -> Option<WallClock> {
+        self.started_at
     }
 
     /// Do one thing. A refused action changes nothing and is not logged. Each action is
