@@ -13,6 +13,7 @@ pub mod procedure;
 pub mod rng;
 pub mod scenario;
 pub mod script;
+pub mod spread;
 pub mod session;
 pub mod validity;
 

@@ -92,6 +92,7 @@ impl Session {
     pub fn new(scenario: Scenario, seed: u64) -> Result<Session, SessionError> {
         let patient = Patient::generate(seed, &scenario.patient)?;
         let pose = CArmPose { isocentre: patient.landmarks.target, ..Default::default() };
+        let lying = scenario.position;
         Ok(Session {
             fluoroscope: Fluoroscope::new(pose, ImagingSettings::default()),
             scenario,
@@ -103,7 +104,7 @@ impl Session {
             selected: NeedleKind::default(),
             needle: None,
             spent_needles: Vec::new(),
-            injection: InjectionState::default(),
+            injection: InjectionState::lying(lying),
             trainee: String::new(),
             pain: PainProfile::draw(seed),
             book: StepBook::default(),
