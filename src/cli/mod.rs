@@ -1,5 +1,6 @@
 //! Command-line front end. Every output carries the not-for-clinical-use notice.
 
+mod atlas;
 mod shoot;
 mod training;
 
@@ -36,6 +37,9 @@ enum Command {
     },
     /// Take one fluoroscopy shot and write it as a PNG; prints the dose and what the image shows as JSON.
     Shoot(Box<shoot::ShootArgs>),
+    /// Write a teaching atlas of the contrast patterns for one synthetic patient: an HTML page
+    /// with every pattern during the push, at its end and 2 s later (images beside it).
+    Atlas(Box<atlas::AtlasArgs>),
     /// List the shipped teaching cases.
     Scenarios {
         #[arg(long)]
@@ -205,6 +209,7 @@ pub fn run() -> i32 {
         }
         Some(Command::Patient { seed, json }) => patient(seed, json),
         Some(Command::Shoot(args)) => shoot::shoot(&args),
+        Some(Command::Atlas(args)) => atlas::atlas(&args),
         Some(Command::Scenarios { json }) => training::scenarios(json),
         Some(Command::Run { scenario, actions, report, seed, trainee, class_csv, json }) => {
             training::run(&scenario, &actions, seed, &trainee, &report, class_csv.as_deref(), json)

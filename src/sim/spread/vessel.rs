@@ -228,7 +228,7 @@ impl Bolus {
 }
 
 /// The vessel's centre line as a chain of points, from its capsules in build order.
-fn centre_line(shape: &Shape, out: &mut Vec<DVec3>) {
+pub(crate) fn centre_line(shape: &Shape, out: &mut Vec<DVec3>) {
     match shape {
         Shape::Prim(Primitive::Capsule { a, b, .. }) | Shape::Prim(Primitive::Cylinder { a, b, .. }) => {
             if out.last().is_none_or(|l| (*l - *a).length() > 1e-6) {
