@@ -121,6 +121,7 @@ fn render_case(a: &AtlasArgs, case: &TipCase) -> Result<(ContrastPattern, Files)
     let actions = [
         Action::SetImaging { settings },
         Action::SetCArm { lao_deg: 0.0, cranial_deg: 0.0, isocentre: Some(PointRef::Xyz(iso.to_array())) },
+        Action::SelectNeedle { needle: case.needle() },
         Action::PlaceNeedle { entry: PointRef::Xyz(case.entry.to_array()), tip: PointRef::Xyz(case.tip.to_array()) },
         Action::InjectUnderFluoro {
             fluid: Fluid::Contrast,

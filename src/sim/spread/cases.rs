@@ -5,6 +5,7 @@ use glam::DVec3;
 
 use crate::sim::anatomy::{Patient, Tissue};
 use crate::sim::injection::ContrastPattern;
+use crate::sim::needle::NeedleKind;
 
 /// One tip position and the pattern a push there gives.
 #[derive(Clone, Debug, PartialEq)]
@@ -25,9 +26,45 @@ pub struct TipCase {
     pub cue: &'static str,
 }
 
+impl TipCase {
+    /// The shortest 22G spinal needle that reaches the tip with 5 mm to spare.
+    pub fn needle(&self) -> NeedleKind {
+        match (self.tip - self.entry).length() {
+            d if d <= 84.0 => NeedleKind::Quincke22G89,
+            d if d <= 122.0 => NeedleKind::Quincke22G127,
+            _ => NeedleKind::Quincke22G178,
+        }
+    }
+}
+
 /// A straight anterior needle to `tip`: the skin straight in front of it.
 fn anterior(patient: &Patient, tip: DVec3) -> DVec3 {
     DVec3::new(tip.x, patient.skin.front_y(tip.x), tip.z)
+}
+
+/// A skin entry from the front from which a straight needle reaches `tip` without meeting
+/// bone or a vessel other than `own` on the way (the needle would stop there): straight in
+/// front if that is clear, else the nearest clear point tilted up to 30 mm.
+fn clear_entry(patient: &Patient, tip: DVec3, own: Option<Tissue>) -> Option<DVec3> {
+    let mut offsets: Vec<(f64, f64)> = Vec::new();
+    for dx in [0.0, -8.0, 8.0, -16.0, 16.0, -24.0, 24.0] {
+        for dz in [0.0, -8.0, 8.0, -16.0, 16.0, -24.0, 24.0] {
+            offsets.push((dx, dz));
+        }
+    }
+    offsets.sort_by(|a, b| (a.0.hypot(a.1)).total_cmp(&b.0.hypot(b.1)));
+    offsets.into_iter().find_map(|(dx, dz)| {
+        let x = tip.x + dx;
+        let entry = DVec3::new(x, patient.skin.front_y(x), tip.z + dz);
+        let len = (tip - entry).length();
+        let clear = patient.tissue_spans(entry, tip).iter().all(|sp| {
+            let blocking = sp.tissue.is_bone()
+                || matches!(sp.tissue, Tissue::FemoralCartilage | Tissue::AcetabularCartilage)
+                || (sp.tissue.is_vessel() && Some(sp.tissue) != own);
+            !blocking || sp.from_mm >= len - 0.3
+        });
+        clear.then_some(entry)
+    })
 }
 
 /// The cases on `patient` (supine, anterior approach), in the atlas's order. A case whose
@@ -36,7 +73,7 @@ pub fn tip_cases(patient: &Patient) -> Vec<TipCase> {
     let l = &patient.landmarks;
     let mut out = Vec::new();
     let target = l.target;
-    let entry = anterior(patient, target);
+    let entry = clear_entry(patient, target, None).unwrap_or_else(|| anterior(patient, target));
     out.push(TipCase {
         name: "intra_articular",
         title: "Intra-articular (tip on the head-neck junction)",
@@ -54,7 +91,8 @@ pub fn tip_cases(patient: &Patient) -> Vec<TipCase> {
             name: "partly_intra_articular",
             title: "Partly intra-articular (bevel across the capsule wall)",
             entry,
-            tip: entry + dir * (wall.from_mm + 2.0),
+            // In the deep part of the wall: the bevel (about 1.5 mm) opens into the joint.
+            tip: entry + dir * (wall.to_mm - 0.8).max(wall.from_mm),
             bursa_communicates: None,
             expected: ContrastPattern::Mixed,
             cue: "the joint distends while a streak runs along the capsule: advance a little, inject again",
@@ -98,11 +136,21 @@ pub fn tip_cases(patient: &Patient) -> Vec<TipCase> {
             "the sac fills and the joint outline follows through the communication: still redirect",
         ),
     ] {
+        let Some((entry, tip)) = (0..12).find_map(|k| {
+            // From the bursa's centre outward along its length until one is reachable.
+            let dz = if k % 2 == 0 { k as f64 } else { -(k as f64) - 1.0 } * 2.0;
+            let tip = l.iliopsoas_bursa + DVec3::Z * dz;
+            (patient.tissue_at(tip) == Tissue::IliopsoasBursa)
+                .then(|| clear_entry(patient, tip, None).map(|e| (e, tip)))
+                .flatten()
+        }) else {
+            continue;
+        };
         out.push(TipCase {
             name,
             title,
-            entry: anterior(patient, l.iliopsoas_bursa),
-            tip: l.iliopsoas_bursa,
+            entry,
+            tip,
             bursa_communicates: Some(communicates),
             expected: ContrastPattern::Bursal,
             cue,
@@ -111,7 +159,8 @@ pub fn tip_cases(patient: &Patient) -> Vec<TipCase> {
     out.push(TipCase {
         name: "artery",
         title: "Femoral artery",
-        entry: anterior(patient, l.femoral_artery),
+        entry: clear_entry(patient, l.femoral_artery, Some(Tissue::FemoralArtery))
+            .unwrap_or_else(|| anterior(patient, l.femoral_artery)),
         tip: l.femoral_artery,
         bursa_communicates: None,
         expected: ContrastPattern::Intravascular,
@@ -120,7 +169,8 @@ pub fn tip_cases(patient: &Patient) -> Vec<TipCase> {
     out.push(TipCase {
         name: "vein",
         title: "Femoral vein",
-        entry: anterior(patient, l.femoral_vein),
+        entry: clear_entry(patient, l.femoral_vein, Some(Tissue::FemoralVein))
+            .unwrap_or_else(|| anterior(patient, l.femoral_vein)),
         tip: l.femoral_vein,
         bursa_communicates: None,
         expected: ContrastPattern::Intravascular,
@@ -130,7 +180,8 @@ pub fn tip_cases(patient: &Patient) -> Vec<TipCase> {
         out.push(TipCase {
             name: "circumflex_branch",
             title: "Lateral circumflex branch",
-            entry: anterior(patient, tip),
+            entry: clear_entry(patient, tip, Some(Tissue::LateralCircumflexBranch))
+                .unwrap_or_else(|| anterior(patient, tip)),
             tip,
             bursa_communicates: None,
             expected: ContrastPattern::Intravascular,

@@ -50,7 +50,10 @@ pub const WETTING_SHARE: f64 = 0.2;
 /// 3 mL; FIDELITY.md §7, assumption). Units: cost per mm of path.
 pub const RECESS_RESISTANCE: f64 = 0.5;
 pub const ZONA_RESISTANCE: f64 = 2.0;
-pub const ARC_RESISTANCE: f64 = 1.5;
+pub const ARC_RESISTANCE: f64 = 0.5;
+/// Extra path cost (mm) before fluid gets past the labrum's free edge into the arc.
+/// assumption: tuned with `ARC_RESISTANCE` for a trace at 2 mL, clear by 3 mL.
+pub const ARC_ENTRY_COST: f64 = 8.0;
 
 /// Where on the joint's inner surface a sample lies.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -105,6 +108,13 @@ fn pool_draw(r: JointRegion) -> f64 {
         JointRegion::Zona => 0.4,
         JointRegion::Film => 0.1,
         JointRegion::Arc => 0.1,
+    }
+}
+
+impl JointSample {
+    /// On the neck (sampled from the neck axis) rather than round the head.
+    pub fn on_neck(&self) -> bool {
+        self.ring.is_some()
     }
 }
 
@@ -325,7 +335,7 @@ fn order_by_path(samples: &mut [JointSample], entry: DVec3) {
         samples.iter().filter(|s| s.region == JointRegion::PerilabralRecess).map(|s| s.at).collect();
     for s in samples.iter_mut().filter(|s| s.region == JointRegion::Arc) {
         let from_rim = rim_points.iter().map(|q| (*q - s.at).length()).fold(f64::INFINITY, f64::min);
-        s.cost = rim_cost + ARC_RESISTANCE * from_rim;
+        s.cost = rim_cost + ARC_ENTRY_COST + ARC_RESISTANCE * from_rim;
     }
 }
 
