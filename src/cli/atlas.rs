@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use fluorohip::DISCLAIMER;
 use fluorohip::sim::anatomy::PatientOverrides;
 use fluorohip::sim::imaging::{
-    CArmPose, Fluoroscope, Frame, ImagingSettings, Projector, Radiopaque, export, materials,
+    CArmPose, FieldSize, Fluoroscope, Frame, ImagingSettings, Projector, Radiopaque, export, materials,
 };
 use fluorohip::sim::injection::{ContrastPattern, Fluid};
 use fluorohip::sim::session::PointRef;
@@ -32,6 +32,9 @@ pub struct AtlasArgs {
     /// Contrast pushed in each case (mL of iohexol 300).
     #[arg(long, default_value_t = 2.0)]
     contrast_ml: f64,
+    /// Image-intensifier field in cm: 23, 15 or 11 (15: the magnified view used to read contrast).
+    #[arg(long, default_value_t = 15.0)]
+    field: f64,
     /// Push rate (mL/s): a brisk hand push.
     #[arg(long, default_value_t = 1.0)]
     rate_ml_s: f64,
@@ -114,7 +117,8 @@ fn render_case(a: &AtlasArgs, case: &TipCase) -> Result<(ContrastPattern, Files)
         ..Default::default()
     };
     let mut s = Session::new(scenario, a.seed).map_err(|e| e.to_string())?;
-    let settings = ImagingSettings { pixels: a.size as usize, ..Default::default() };
+    let field = FieldSize::from_cm(a.field).ok_or(format!("field must be 23, 15 or 11 cm, not {}", a.field))?;
+    let settings = ImagingSettings { pixels: a.size as usize, field, ..Default::default() };
     let patient = s.patient();
     let iso = 0.5 * (patient.landmarks.target + case.tip);
     let push_s = a.contrast_ml / a.rate_ml_s;
@@ -251,7 +255,7 @@ fn page(a: &AtlasArgs, done: &[Rendered]) -> String {
          </style></head><body>\n<div class=\"notice\">{notice}</div>\n\
          <h1>Contrast patterns: a reading atlas</h1>\n<p>Synthetic patient, seed {seed}. Each case: \
          {ml:.1} mL of iohexol 300 pushed at {rate:.1} mL/s through a straight 22G needle from the front, \
-         AP fluoroscopy (bone black), frames during the push, at its end and {after:.0} s later; the end frame \
+         AP fluoroscopy ({field:.0} cm field, bone black), frames during the push, at its end and {after:.0} s later; the end frame \
          with the tip ringed, from a {lao:.0}° LAO oblique, and the iodine alone (white background). Made by \
          <code>fluorohip atlas --seed {seed}</code>.</p>\n",
         seed = a.seed,
@@ -261,6 +265,7 @@ fn page(a: &AtlasArgs, done: &[Rendered]) -> String {
         rate = a.rate_ml_s,
         after = AFTER_S,
         lao = OBLIQUE_LAO_DEG,
+        field = a.field,
     );
     for r in done {
         let _ = writeln!(h, "<h2 id=\"{}\">{}</h2>\n<div class=\"row\">", r.case.name, esc(r.case.title));
