@@ -13,8 +13,8 @@ pub mod procedure;
 pub mod rng;
 pub mod scenario;
 pub mod script;
-pub mod spread;
 pub mod session;
+pub mod spread;
 pub mod validity;
 
 pub use scenario::{Mode, Position, Scenario};
