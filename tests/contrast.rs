@@ -6,8 +6,8 @@ use fluorohip::sim::anatomy::{Patient, PatientOverrides, Position};
 use fluorohip::sim::imaging::{CArmPose, ContrastField, Geometry, Projector, Radiopaque, materials};
 use fluorohip::sim::injection::Fluid;
 use fluorohip::sim::session::PointRef;
-use fluorohip::sim::spread::cases::{TipCase, tip_cases};
 use fluorohip::sim::spread::joint::{JointMap, JointRegion};
+use fluorohip::sim::tip_cases::{TipCase, tip_cases};
 use fluorohip::sim::{Action, Scenario, Session};
 use glam::DVec3;
 

@@ -13,7 +13,7 @@ use fluorohip::sim::imaging::{
 };
 use fluorohip::sim::injection::{ContrastPattern, Fluid};
 use fluorohip::sim::session::PointRef;
-use fluorohip::sim::spread::cases::{TipCase, tip_cases};
+use fluorohip::sim::tip_cases::{TipCase, tip_cases};
 use fluorohip::sim::{Action, Scenario, Session, coach};
 
 use super::fail;

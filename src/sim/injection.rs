@@ -81,19 +81,19 @@ impl Contents {
             drug_mix_ml: self.drug_mix_ml * k,
         }
     }
-    pub(crate) fn minus(&self, o: &Contents) -> Contents {
-        Contents {
-            contrast_ml: (self.contrast_ml - o.contrast_ml).max(0.0),
-            anaesthetic_ml: (self.anaesthetic_ml - o.anaesthetic_ml).max(0.0),
-            drug_mix_ml: (self.drug_mix_ml - o.drug_mix_ml).max(0.0),
-        }
-    }
     pub(crate) fn plus(&self, o: &Contents) -> Contents {
         Contents {
             contrast_ml: self.contrast_ml + o.contrast_ml,
             anaesthetic_ml: self.anaesthetic_ml + o.anaesthetic_ml,
             drug_mix_ml: self.drug_mix_ml + o.drug_mix_ml,
         }
+    }
+    /// As plain volumes in `Fluid` order (contrast, anaesthetic, drug mix), for `sim::spread`.
+    pub fn amounts(&self) -> [f64; 3] {
+        [self.contrast_ml, self.anaesthetic_ml, self.drug_mix_ml]
+    }
+    pub fn from_amounts(a: [f64; 3]) -> Contents {
+        Contents { contrast_ml: a[0], anaesthetic_ml: a[1], drug_mix_ml: a[2] }
     }
     /// Lidocaine-equivalent anaesthetic volume (mL): plain anaesthetic plus the mix's share.
     pub fn anaesthetic_equivalent_ml(&self) -> f64 {
@@ -395,11 +395,12 @@ impl InjectionState {
             }
             Site::Intravascular => {
                 let vessel = patient.tissue_at(tip);
+                let amounts = c.amounts();
                 match self.boluses.iter_mut().find(|b| b.is_at(vessel, tip)) {
-                    Some(b) => b.add(&c),
+                    Some(b) => b.add(&amounts),
                     None => {
                         let mut b = Bolus::new(patient, vessel, tip);
-                        b.add(&c);
+                        b.add(&amounts);
                         self.boluses.push(b);
                     }
                 }
@@ -457,7 +458,7 @@ impl InjectionState {
         self.joint_spread_ml = self.joint_spread_ml.min(total);
         let now = self.clock_s;
         for b in &mut self.boluses {
-            let gone = b.step(now, dt);
+            let gone = Contents::from_amounts(b.step(now, dt));
             self.washed_out = self.washed_out.plus(&gone);
         }
         self.clock_s += dt;
@@ -480,7 +481,7 @@ impl InjectionState {
     }
 
     fn in_vessels(&self) -> Contents {
-        self.boluses.iter().fold(Contents::default(), |c, b| c.plus(&b.in_course(self.clock_s)))
+        self.boluses.iter().fold(Contents::default(), |c, b| c.plus(&Contents::from_amounts(b.in_course(self.clock_s))))
     }
 
     /// What is in the joint now (drug response depends on it).

@@ -15,6 +15,7 @@ pub mod scenario;
 pub mod script;
 pub mod session;
 pub mod spread;
+pub mod tip_cases;
 pub mod validity;
 
 pub use scenario::{Mode, Position, Scenario};

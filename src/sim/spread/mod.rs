@@ -3,7 +3,6 @@
 //! the vascular bolus (`vessel`), and clouds, streaks and the bursa (`soft`).
 //! `InjectionState` (injection.rs) owns the volumes; this module turns them into iodine.
 
-pub mod cases;
 pub mod joint;
 pub mod soft;
 pub mod vessel;

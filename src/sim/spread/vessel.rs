@@ -12,7 +12,6 @@ use serde::{Deserialize, Serialize};
 use crate::sim::anatomy::params::table;
 use crate::sim::anatomy::{Patient, Primitive, Shape, Tissue};
 use crate::sim::imaging::IodinePuff;
-use crate::sim::injection::Contents;
 
 /// Femoral artery flow (mL/s): ≈ 350 mL/min (Ultrasound Med Biol 1986; FIDELITY.md §7).
 pub const FEMORAL_ARTERY_FLOW_ML_S: f64 = 5.8;
@@ -33,13 +32,33 @@ pub const BRANCH_WAVELENGTH_MM: f64 = 14.0;
 /// A Gaussian cross-section with σ = r/√2 has the same peak as a uniform lumen of radius r.
 const CROSS_SIGMA_PER_RADIUS: f64 = std::f64::consts::FRAC_1_SQRT_2;
 
+/// Volumes (mL) of each fluid, in `injection::Fluid` order: contrast first. Kept as plain
+/// numbers so that the spread does not depend on the injection that drives it.
+pub type Amounts = [f64; 3];
+
+fn plus(a: &Amounts, b: &Amounts) -> Amounts {
+    [a[0] + b[0], a[1] + b[1], a[2] + b[2]]
+}
+fn scaled(a: &Amounts, k: f64) -> Amounts {
+    [a[0] * k, a[1] * k, a[2] * k]
+}
+fn minus(a: &Amounts, b: &Amounts) -> Amounts {
+    [(a[0] - b[0]).max(0.0), (a[1] - b[1]).max(0.0), (a[2] - b[2]).max(0.0)]
+}
+fn total(a: &Amounts) -> f64 {
+    a.iter().sum()
+}
+fn iodine_mg(a: &Amounts) -> f64 {
+    a[0] * crate::sim::imaging::materials::IOHEXOL_300_MG_I_PER_ML
+}
+
 /// One stretch of a push at a constant rate.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 struct Piece {
     from_s: f64,
     to_s: f64,
     rate_ml_s: f64,
-    contents: Contents,
+    contents: Amounts,
 }
 
 /// Contrast in one vessel from one puncture.
@@ -52,7 +71,7 @@ pub struct Bolus {
     flow_ml_s: f64,
     pieces: Vec<Piece>,
     /// Deposited since the last step, not yet given a time.
-    pending: Contents,
+    pending: Amounts,
 }
 
 /// Iodine concentration (mgI/mL) of contrast pushed at `rate_ml_s` into `flow_ml_s` of blood.
@@ -74,7 +93,7 @@ impl Bolus {
             radius_mm,
             flow_ml_s,
             pieces: Vec::new(),
-            pending: Contents::default(),
+            pending: [0.0; 3],
         }
     }
 
@@ -83,8 +102,8 @@ impl Bolus {
         self.vessel == vessel && self.path.first().is_some_and(|p| (*p - tip).length() < 5.0)
     }
 
-    pub fn add(&mut self, c: &Contents) {
-        self.pending = self.pending.plus(c);
+    pub fn add(&mut self, c: &Amounts) {
+        self.pending = plus(&self.pending, c);
     }
 
     /// Speed (mm/s) of the mix pushed at `rate_ml_s`.
@@ -98,23 +117,23 @@ impl Bolus {
 
     /// Time moves from `now_s` to `now_s + dt`: what was deposited meanwhile becomes a
     /// piece of column; returns what left the vessel's course (washed out) since.
-    pub fn step(&mut self, now_s: f64, dt: f64) -> Contents {
+    pub fn step(&mut self, now_s: f64, dt: f64) -> Amounts {
         // Before: the pending deposit counts as at the needle.
         let before = self.in_course(now_s);
-        if self.pending.total_ml() > 0.0 && dt > 0.0 {
-            let rate = self.pending.total_ml() / dt;
+        if total(&self.pending) > 0.0 && dt > 0.0 {
+            let rate = total(&self.pending) / dt;
             match self.pieces.last_mut() {
                 Some(p) if (p.to_s - now_s).abs() < 1e-9 && (p.rate_ml_s - rate).abs() <= 1e-6 * rate => {
                     p.to_s = now_s + dt;
-                    p.contents = p.contents.plus(&self.pending);
+                    p.contents = plus(&p.contents, &self.pending);
                 }
                 _ => {
                     self.pieces.push(Piece { from_s: now_s, to_s: now_s + dt, rate_ml_s: rate, contents: self.pending })
                 }
             }
-            self.pending = Contents::default();
+            self.pending = [0.0; 3];
         }
-        let gone = before.minus(&self.in_course(now_s + dt));
+        let gone = minus(&before, &self.in_course(now_s + dt));
         // Pieces wholly past the end are dropped once everything is accounted for.
         let len = self.length_mm();
         let end = now_s + dt;
@@ -130,7 +149,7 @@ impl Bolus {
 
     /// What is within the vessel's course at `t_s` (by the unblurred column), pending
     /// included; `t_s` is at or after the end of every piece.
-    pub fn in_course(&self, t_s: f64) -> Contents {
+    pub fn in_course(&self, t_s: f64) -> Amounts {
         let len = self.length_mm();
         let mut c = self.pending;
         for p in &self.pieces {
@@ -138,14 +157,14 @@ impl Bolus {
             let (head, tail) = (v * (t_s - p.from_s).max(0.0), v * (t_s - p.to_s).max(0.0));
             let span = head - tail;
             let inside = if span <= 0.0 { 1.0 } else { ((len.min(head) - tail).max(0.0) / span).clamp(0.0, 1.0) };
-            c = c.plus(&p.contents.scaled(inside));
+            c = plus(&c, &scaled(&p.contents, inside));
         }
         c
     }
 
     /// Whether any of this bolus is still in the vessel's course at `t_s`.
     pub fn is_empty(&self, t_s: f64) -> bool {
-        self.in_course(t_s).total_ml() <= 1e-9
+        total(&self.in_course(t_s)) <= 1e-9
     }
 
     /// Puffs of iodine along the course at `t_s`.
@@ -153,13 +172,13 @@ impl Bolus {
         let len = self.length_mm();
         let across = self.radius_mm * CROSS_SIGMA_PER_RADIUS;
         let branch = self.vessel == Tissue::LateralCircumflexBranch;
-        if self.pending.contrast_ml > 0.0
+        if self.pending[0] > 0.0
             && let Some(&tip) = self.path.first()
         {
-            out.push(IodinePuff::round(tip, across, self.pending.iodine_mg()));
+            out.push(IodinePuff::round(tip, across, iodine_mg(&self.pending)));
         }
         for p in &self.pieces {
-            if p.contents.contrast_ml <= 0.0 {
+            if p.contents[0] <= 0.0 {
                 continue;
             }
             let v = self.speed_mm_s(p.rate_ml_s);
@@ -168,7 +187,7 @@ impl Bolus {
                 continue;
             }
             // Iodine per mm of column.
-            let per_mm = p.contents.iodine_mg() / (head - tail).max(v * (p.to_s - p.from_s)).max(1e-9);
+            let per_mm = iodine_mg(&p.contents) / (head - tail).max(v * (p.to_s - p.from_s)).max(1e-9);
             let sigma_end = |s: f64| DISPERSION_MIN_MM + DISPERSION_PER_MM * s;
             let lo = (tail - 3.0 * sigma_end(tail)).max(-3.0);
             let hi = (head + 3.0 * sigma_end(head)).min(len);

@@ -196,7 +196,7 @@ pub fn tip_cases(patient: &Patient) -> Vec<TipCase> {
 fn branch_point(patient: &Patient) -> Option<DVec3> {
     let s = patient.structures().iter().find(|s| s.tissue == Tissue::LateralCircumflexBranch)?;
     let mut line = Vec::new();
-    super::vessel::centre_line(&s.shape, &mut line);
+    crate::sim::spread::vessel::centre_line(&s.shape, &mut line);
     let steps = 40;
     (1..steps).find_map(|k| {
         let t = k as f64 / steps as f64;
