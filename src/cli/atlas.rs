@@ -42,6 +42,8 @@ pub struct AtlasArgs {
 
 /// Seconds after the push for the third moment.
 const AFTER_S: f64 = 2.0;
+/// Frames averaged for each of the mask and the live image of the subtraction.
+const DSA_FRAMES: u64 = 4;
 /// One fluoroscopy pulse at 15 frames/s (s).
 const PULSE_S: f64 = 1.0 / 15.0;
 /// The second angle: an oblique that shows the iodine's depth (degrees LAO).
@@ -176,11 +178,14 @@ fn render_case(a: &AtlasArgs, case: &TipCase) -> Result<(ContrastPattern, Files)
     let frame = oblique.last_image().ok_or("no oblique image")?.clone();
     write("4_oblique", format!("end, LAO {OBLIQUE_LAO_DEG:.0}°"), &frame, &caption("LAO 40"))?;
     write("5_iodine", "end, the iodine alone (AP)".into(), &iodine_alone(&g, &field, s.patient()), &caption("IODINE"))?;
+    let ap = Fluoroscope::new(state.fluoroscope.pose, settings);
+    let dsa = subtracted(ap, s.patient(), position, path.as_ref(), &field, a.seed)?;
+    write("6_subtracted", "end, subtracted (DSA)".into(), &dsa, &caption("DSA"))?;
 
     s.apply(Action::Wait { seconds: AFTER_S }).map_err(|e| e.to_string())?;
     s.apply(Action::Fluoro { seconds: PULSE_S }).map_err(|e| e.to_string())?;
     let later = s.state().fluoroscope.last_image().ok_or("no image")?.clone();
-    write("6_later", format!("{AFTER_S:.0} s after the push"), &later, &caption("+2 S"))?;
+    write("7_later", format!("{AFTER_S:.0} s after the push"), &later, &caption("+2 S"))?;
     Ok((actual, files))
 }
 
@@ -204,6 +209,49 @@ fn iodine_alone(
         })
         .collect();
     Frame::from_gray(n, gray)
+}
+
+/// Digital subtraction as at the table: a frame with the contrast minus a mask frame taken
+/// before it, each with its own quantum noise; iodine dark on grey.
+fn subtracted(
+    mut f: Fluoroscope,
+    patient: &fluorohip::sim::anatomy::Patient,
+    position: fluorohip::sim::anatomy::Position,
+    needle: Option<&fluorohip::sim::imaging::NeedlePath>,
+    field: &fluorohip::sim::imaging::ContrastField,
+    seed: u64,
+) -> Result<Frame, String> {
+    // Each of mask and live is the mean of a few frames, as a DSA run averages frames.
+    let mut mean = |contrast: Option<&fluorohip::sim::imaging::ContrastField>, salt: u64| -> Result<Vec<f32>, String> {
+        let mut sum: Vec<f32> = Vec::new();
+        for k in 0..DSA_FRAMES {
+            f.shoot(patient, position, Radiopaque { needle, contrast }, PULSE_S, seed ^ salt ^ (k << 8))
+                .map_err(|e| e.to_string())?;
+            let sig = &f.last_image().ok_or("no frame")?.signal;
+            sum.resize(sig.len(), 0.0);
+            sum.iter_mut().zip(sig).for_each(|(s, v)| *s += v / DSA_FRAMES as f32);
+        }
+        Ok(sum)
+    };
+    let mask = mean(None, 0xD5A0)?;
+    let live = mean(Some(field), 0xD5A1)?;
+    let pixels = f.last_image().ok_or("no frame")?.pixels;
+    let diff: Vec<f32> = live.iter().zip(&mask).map(|(l, m)| l - m).collect();
+    let mut sorted: Vec<f32> = diff.iter().copied().filter(|d| !d.is_nan()).collect();
+    sorted.sort_by(|a, b| a.total_cmp(b));
+    // Full black at the 99.8th percentile, never a span narrower than the noise.
+    let top = sorted.get(sorted.len() * 998 / 1000).copied().unwrap_or(1.0).max(0.25);
+    let gray = diff
+        .iter()
+        .map(|d| {
+            if d.is_nan() {
+                fluorohip::sim::imaging::detector::UNEXPOSED_GRAY
+            } else {
+                (170.0 - 160.0 * (d / top).clamp(-0.1, 1.0)).round() as u8
+            }
+        })
+        .collect();
+    Ok(Frame::from_gray(pixels, gray))
 }
 
 /// A ring round (ci, cj): white inside a black edge, visible on any grey.
@@ -237,6 +285,11 @@ fn words(p: ContrastPattern) -> &'static str {
     }
 }
 
+fn capitalised(s: &str) -> String {
+    let mut c = s.chars();
+    c.next().map(|f| f.to_uppercase().chain(c).collect()).unwrap_or_default()
+}
+
 fn esc(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
 }
@@ -256,7 +309,8 @@ fn page(a: &AtlasArgs, done: &[Rendered]) -> String {
          <h1>Contrast patterns: a reading atlas</h1>\n<p>Synthetic patient, seed {seed}. Each case: \
          {ml:.1} mL of iohexol 300 pushed at {rate:.1} mL/s through a straight 22G needle from the front, \
          AP fluoroscopy ({field:.0} cm field, bone black), frames during the push, at its end and {after:.0} s later; the end frame \
-         with the tip ringed, from a {lao:.0}° LAO oblique, and the iodine alone (white background). Made by \
+         with the tip ringed, from a {lao:.0}° LAO oblique, the iodine alone (white background) and \
+         subtracted from a mask frame (DSA, as at the table). Made by \
          <code>fluorohip atlas --seed {seed}</code>.</p>\n",
         seed = a.seed,
         w = (a.size as usize).min(300),
@@ -282,7 +336,7 @@ fn page(a: &AtlasArgs, done: &[Rendered]) -> String {
             h,
             "</div>\n<p class=\"cue\"><b>Reads as {}.</b> {}.<br><small>{}</small></p>",
             words(r.actual),
-            esc(r.case.cue),
+            esc(&capitalised(r.case.cue)),
             esc(meaning)
         );
         if r.actual != r.case.expected {
