@@ -305,3 +305,25 @@ fn a_push_under_fluoroscopy_shows_the_spread_developing_frame_by_frame() {
     let times: Vec<f64> = shots.iter().map(|f| f.time_s).collect();
     assert!(times.windows(2).all(|w| (w[1] - w[0] - 0.5).abs() < 0.05), "{times:?}");
 }
+
+#[test]
+fn a_script_can_push_under_fluoroscopy() {
+    let text =
+        r#"[(action: "inject_under_fluoro", fluid: "contrast", volume_ml: 1.5, rate_ml_s: 0.5, frame_every_s: 1.0)]"#;
+    let actions = fluorohip::sim::script::parse_actions(text, std::path::Path::new("live.ron")).unwrap();
+    assert_eq!(
+        actions,
+        vec![Action::InjectUnderFluoro {
+            fluid: Fluid::Contrast,
+            volume_ml: 1.5,
+            rate_ml_s: Some(0.5),
+            frame_every_s: Some(1.0)
+        }]
+    );
+    let mut s = placed(1, &case(1, "intra_articular"));
+    s.apply(actions[0].clone()).unwrap();
+    // A 3 s push: frames at 1 and 2 s and one at its end.
+    let times: Vec<f64> = s.shot_images().iter().map(|f| f.time_s).collect();
+    assert_eq!(times.len(), 3, "{times:?}");
+    assert!(s.state().fluoroscope.last_image().is_some());
+}
