@@ -388,3 +388,29 @@ fn learning_records_carry_ids_registration_and_the_logged_start_time() {
     assert!(stderr(&o).contains("bad.json") && stderr(&o).contains("yesterday"), "{}", stderr(&o));
     std::fs::remove_dir_all(&d).unwrap();
 }
+
+#[test]
+fn the_atlas_writes_a_page_whose_images_exist_and_differ_by_pattern() {
+    let dir = temp("atlas");
+    let o = fluorohip(&["atlas", "--seed", "3", "--size", "128", "--out", &dir.display().to_string()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("done"), "a progress bar while it renders: {}", stderr(&o));
+    let html = std::fs::read_to_string(dir.join("index.html")).unwrap();
+    assert!(html.contains("NOT FOR CLINICAL USE"));
+    let srcs: Vec<&str> = html.split("src=\"").skip(1).map(|s| &s[..s.find('"').unwrap()]).collect();
+    assert!(srcs.len() >= 6 * 8, "{} images", srcs.len());
+    for src in &srcs {
+        let bytes = std::fs::read(dir.join(src)).unwrap_or_else(|_| panic!("{src} is missing"));
+        assert_eq!(&bytes[1..4], b"PNG", "{src}");
+        assert!(String::from_utf8_lossy(&bytes).contains("NOT FOR CLINICAL USE"), "{src} carries the notice");
+    }
+    // One reading cue under each pattern, and the end-of-push frames differ between patterns.
+    assert!(html.matches("class=\"cue\"").count() >= 8);
+    let ends: Vec<Vec<u8>> =
+        srcs.iter().filter(|s| s.ends_with("_2_end.png")).map(|s| std::fs::read(dir.join(s)).unwrap()).collect();
+    for (i, a) in ends.iter().enumerate() {
+        for b in &ends[i + 1..] {
+            assert_ne!(a, b, "two patterns gave the same image");
+        }
+    }
+}

@@ -1,5 +1,6 @@
 //! Command-line front end. Every output carries the not-for-clinical-use notice.
 
+mod atlas;
 mod send_xapi;
 mod shoot;
 mod training;
@@ -39,6 +40,9 @@ enum Command {
     },
     /// Take one fluoroscopy shot and write it as a PNG; prints the dose and what the image shows as JSON.
     Shoot(Box<shoot::ShootArgs>),
+    /// Write a teaching atlas of the contrast patterns for one synthetic patient: an HTML page
+    /// with every pattern during the push, at its end and 2 s later (images beside it).
+    Atlas(Box<atlas::AtlasArgs>),
     /// List the shipped teaching cases.
     Scenarios {
         #[arg(long)]
@@ -223,6 +227,7 @@ pub fn run() -> i32 {
         }
         Some(Command::Patient { seed, json }) => patient(seed, json),
         Some(Command::Shoot(args)) => shoot::shoot(&args),
+        Some(Command::Atlas(args)) => atlas::atlas(&args),
         Some(Command::Scenarios { json }) => training::scenarios(json),
         Some(Command::Run { scenario, actions, report, seed, trainee, class_csv, xapi_home_page, dicom, json }) => {
             let options = match XapiOptions::with_home_page(&xapi_home_page, "--xapi-home-page") {

@@ -2,21 +2,29 @@
 //! over time, the iodine field the projector and 3D view sample, and how much drug
 //! ended in the joint.
 //!
-//! Spread by compartment (DOMAIN.md §5): intra-articular fluid flows away from the
-//! tip through the capsule's potential space and outlines head and neck; extra-
-//! articular fluid pools at the tip; intravascular contrast streaks along the vessel
-//! and washes out within about a second; bursal fluid fills the iliopsoas bursa and
-//! reaches the joint only where the bursa communicates. Volume is conserved:
-//! injected = in compartments + washed out.
+//! Spread by compartment (DOMAIN.md §5, FIDELITY.md §7): intra-articular fluid flows
+//! away from the tip through the capsule's potential space, pools in the recesses and
+//! outlines head and neck; extra-articular fluid stays at the tip as a soft cloud, or
+//! streaks along muscle fibres; intravascular contrast is diluted by the flow and carried
+//! downstream out of the field; bursal fluid fills the iliopsoas bursa from the tip and
+//! reaches the joint only where the bursa communicates. This file keeps the volumes;
+//! `sim::spread` turns them into iodine. Volume is conserved: injected = in
+//! compartments + washed out.
+
+use std::sync::Arc;
 
 use glam::DVec3;
 use serde::{Deserialize, Serialize};
 
-use crate::sim::anatomy::{Patient, Shape, Tissue};
+use crate::sim::anatomy::{Patient, Tissue};
 use crate::sim::imaging::materials::IOHEXOL_300_MG_I_PER_ML;
 /// The contrast as the X-ray sees it (defined by imaging, provided here).
-pub use crate::sim::imaging::{ContrastBody, ContrastField};
+pub use crate::sim::imaging::{ContrastBody, ContrastField, IodinePuff};
 use crate::sim::needle::{Compartment, Needle};
+use crate::sim::spread::joint::JointMap;
+use crate::sim::spread::soft::{self, BursaMap};
+use crate::sim::spread::vessel::Bolus;
+use crate::sim::spread::{self as spread_mod};
 
 /// What is in the syringe.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -35,10 +43,8 @@ pub const DRUG_MIX_STEROID_MG_PER_ML: f64 = 8.0;
 /// Anaesthetic share of the drug mix by volume: 4 of 5 mL.
 pub const DRUG_MIX_ANAESTHETIC_FRACTION: f64 = 0.8;
 
-/// Intra-articular volume (mL) that outlines the whole capsule. assumption: ~1.5 mL
-/// of contrast is enough for an arthrogram outline of head and neck.
-pub const OUTLINE_VOLUME_ML: f64 = 1.5;
-/// Time constant (s) of intra-articular flow away from the tip. assumption.
+/// Time constant (s) of intra-articular flow away from the tip: the outline develops
+/// over about a second during and after the push. assumption.
 pub const JOINT_SPREAD_TAU_S: f64 = 0.6;
 /// Capsule pressure–volume (Yen 2009): flat below ~10 mL, then exponential; fitted so
 /// that 15–20 mL meets high resistance and leaks. The exponent is an assumption.
@@ -46,17 +52,8 @@ pub const CAPSULE_FLAT_ML: f64 = 10.0;
 pub const CAPSULE_PRESSURE_SCALE_ML: f64 = 2.5;
 /// Relative resistance above which the capsule leaks at a weak point.
 pub const CAPSULE_LEAK_RESISTANCE: f64 = 20.0;
-/// Washout time constant of intravascular contrast (s): clears within about a second
-/// (femoral artery ≈7 cm/s, DOMAIN.md §5).
-pub const VASCULAR_WASHOUT_TAU_S: f64 = 0.3;
-/// Flow speeds (mm/s): femoral artery ≈70 (DOMAIN.md §5); vein and branch assumptions.
-pub const ARTERY_FLOW_MM_S: f64 = 70.0;
-pub const VEIN_FLOW_MM_S: f64 = 30.0;
-pub const BRANCH_FLOW_MM_S: f64 = 40.0;
 /// Share of each push into a communicating bursa that reaches the joint. assumption.
 pub const BURSA_TO_JOINT_SHARE: f64 = 0.5;
-/// Extra-articular pools spread along the tissue plane: in-plane radius / depth. assumption.
-pub const POOL_ASPECT: f64 = 1.8;
 
 /// Contents by fluid (mL).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -77,19 +74,26 @@ impl Contents {
             Fluid::DrugMix => self.drug_mix_ml += ml,
         }
     }
-    fn scaled(&self, k: f64) -> Contents {
+    pub(crate) fn scaled(&self, k: f64) -> Contents {
         Contents {
             contrast_ml: self.contrast_ml * k,
             anaesthetic_ml: self.anaesthetic_ml * k,
             drug_mix_ml: self.drug_mix_ml * k,
         }
     }
-    fn plus(&self, o: &Contents) -> Contents {
+    pub(crate) fn plus(&self, o: &Contents) -> Contents {
         Contents {
             contrast_ml: self.contrast_ml + o.contrast_ml,
             anaesthetic_ml: self.anaesthetic_ml + o.anaesthetic_ml,
             drug_mix_ml: self.drug_mix_ml + o.drug_mix_ml,
         }
+    }
+    /// As plain volumes in `Fluid` order (contrast, anaesthetic, drug mix), for `sim::spread`.
+    pub fn amounts(&self) -> [f64; 3] {
+        [self.contrast_ml, self.anaesthetic_ml, self.drug_mix_ml]
+    }
+    pub fn from_amounts(a: [f64; 3]) -> Contents {
+        Contents { contrast_ml: a[0], anaesthetic_ml: a[1], drug_mix_ml: a[2] }
     }
     /// Lidocaine-equivalent anaesthetic volume (mL): plain anaesthetic plus the mix's share.
     pub fn anaesthetic_equivalent_ml(&self) -> f64 {
@@ -144,28 +148,18 @@ impl ContrastPattern {
     }
 }
 
-/// A pool of fluid outside the joint, at the tip where it was injected.
+/// A depot of fluid outside the joint, at the tip where it was injected.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 struct Pool {
     centre: DVec3,
-    /// Unit vector across the tissue plane (the needle direction when injected).
+    /// Unit vector of the needle when injected.
     normal: DVec3,
     contents: Contents,
     /// In the capsule wall (part of a mixed pattern) rather than fat or muscle.
     in_wall: bool,
-}
-
-/// Contrast in a vessel: a streak from the injection point downstream.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-struct Streak {
-    vessel: Tissue,
-    origin: DVec3,
-    /// Downstream unit direction.
-    downstream: DVec3,
-    length_mm: f64,
-    radius_mm: f64,
-    speed_mm_s: f64,
-    contents: Contents,
+    /// In muscle or nerve: the fibres it streaks along.
+    #[serde(default)]
+    fibre: Option<DVec3>,
 }
 
 /// Volumes by compartment (mL), for reports and the `shoot` command.
@@ -194,44 +188,101 @@ impl VolumeSummary {
     }
 }
 
+/// Per-patient maps the spread is drawn on, rebuilt on demand (never saved or compared).
+#[derive(Clone, Debug, Default)]
+struct Maps {
+    joint: Option<Arc<JointMap>>,
+    bursa: Option<Arc<BursaMap>>,
+}
+
+impl PartialEq for Maps {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+fn supine_down() -> DVec3 {
+    DVec3::Y
+}
+
 /// All fluid injected into one patient, over time.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct InjectionState {
     injected: Contents,
     joint: Contents,
-    /// Where intra-articular fluid entered, and how far it has spread (mm).
+    /// Where intra-articular fluid entered.
     joint_origin: Option<DVec3>,
-    joint_front_mm: f64,
+    /// Joint fluid (mL) that has flowed away from the tip; the rest is still at it.
+    #[serde(default)]
+    joint_spread_ml: f64,
     bursa: Contents,
+    /// Where fluid entered the bursa.
+    #[serde(default)]
+    bursa_entry: Option<DVec3>,
     pools: Vec<Pool>,
-    streaks: Vec<Streak>,
+    #[serde(default)]
+    boluses: Vec<Bolus>,
     washed_out: Contents,
     lost_outside: Contents,
     /// Capsule leaks so far (mL moved from joint to an extra-articular pool).
     pub leaked_ml: f64,
+    /// Time since the first injection step (s): the vascular column's clock.
+    #[serde(default)]
+    clock_s: f64,
+    /// Which way is down in the patient (the dependent side): posterior when supine.
+    #[serde(default = "supine_down")]
+    down: DVec3,
     /// Contrast (mL) in each place (joint, capsule wall, pools, vessels, bursa) when the
     /// needle last moved to a new place: the pattern is read from what came since.
     #[serde(default)]
     pattern_baseline: [f64; 5],
-    /// The joint space's voxels, sampled once per patient.
     #[serde(skip)]
-    joint_voxels: Vec<JointVoxel>,
+    maps: Maps,
 }
 
-/// A voxel of joint space; `outer` when it lies in the layer against the capsule.
-#[derive(Clone, Copy, Debug, PartialEq)]
-struct JointVoxel {
-    centre: DVec3,
-    outer: bool,
+impl Default for InjectionState {
+    fn default() -> Self {
+        InjectionState {
+            injected: Contents::default(),
+            joint: Contents::default(),
+            joint_origin: None,
+            joint_spread_ml: 0.0,
+            bursa: Contents::default(),
+            bursa_entry: None,
+            pools: Vec::new(),
+            boluses: Vec::new(),
+            washed_out: Contents::default(),
+            lost_outside: Contents::default(),
+            leaked_ml: 0.0,
+            clock_s: 0.0,
+            down: supine_down(),
+            pattern_baseline: [0.0; 5],
+            maps: Maps::default(),
+        }
+    }
 }
 
-/// Thickness (mm) of the layer used to measure the capsule's inner area.
-const AREA_LAYER_MM: f64 = 1.5;
-/// The thickest a contrast layer gets before it fills the whole space (mm). assumption.
-const MAX_LAYER_MM: f64 = 3.0;
-
-/// Edge (mm) of the voxels that measure the filled joint volume.
-const JOINT_VOXEL_MM: f64 = 1.5;
+/// Pattern classification: the shares of the contrast injected since the needle last
+/// moved that decide what the image shows. One place for the reading key, the coach and
+/// the assessment. All are assumptions: a radiologist's reading put as fractions.
+pub mod reading {
+    /// Less contrast than this (mL) shows no pattern.
+    pub const MIN_CONTRAST_ML: f64 = 0.05;
+    /// At least this share in vessels (or washed out of them) reads as intravascular: a
+    /// streak that clears dominates what the eye follows.
+    pub const VASCULAR_SHARE: f64 = 0.5;
+    /// At least this share in the bursa reads as bursal ...
+    pub const BURSA_SHARE: f64 = 0.5;
+    /// ... as does a bursa holding at least `BURSA_WITH_JOINT_SHARE` when bursa and joint
+    /// (a communicating bursa) together hold `BURSA_AND_JOINT_SHARE`.
+    pub const BURSA_WITH_JOINT_SHARE: f64 = 0.3;
+    pub const BURSA_AND_JOINT_SHARE: f64 = 0.8;
+    /// At least this share in the joint reads as intra-articular (a small leak along the
+    /// track does not change the reading) ...
+    pub const JOINT_SHARE: f64 = 0.8;
+    /// ... and at least this share, short of that, as mixed (partly intra-articular).
+    pub const MIXED_JOINT_SHARE: f64 = 0.2;
+}
 
 /// Where the fluid leaving the bevel goes, from the tissues at and just behind the tip.
 pub fn site_at(patient: &Patient, needle: &Needle) -> Site {
@@ -291,6 +342,16 @@ impl InjectionState {
         }
     }
 
+    /// No fluid yet, in a patient lying `position`: the dependent side is posterior when
+    /// supine, anterior when prone.
+    pub fn lying(position: crate::sim::anatomy::Position) -> Self {
+        let down = match position {
+            crate::sim::anatomy::Position::Supine => DVec3::Y,
+            crate::sim::anatomy::Position::Prone => DVec3::NEG_Y,
+        };
+        InjectionState { down, ..Default::default() }
+    }
+
     /// Deposit `ml` of `fluid` at the needle tip (one 1/60 s slice or a whole push).
     pub fn deposit(&mut self, patient: &Patient, needle: &Needle, fluid: Fluid, ml: f64) {
         if ml <= 0.0 {
@@ -305,32 +366,43 @@ impl InjectionState {
             Site::IntraArticular => self.add_to_joint(patient, tip, &c),
             Site::PartlyIntraArticular => {
                 self.add_to_joint(patient, tip, &c.scaled(0.5));
-                self.add_to_pool(tip, needle.tip_direction(), &c.scaled(0.5), true);
+                self.add_to_pool(tip, needle.tip_direction(), &c.scaled(0.5), true, None);
             }
-            Site::ExtraArticular | Site::Intraneural => self.add_to_pool(tip, needle.tip_direction(), &c, false),
+            Site::ExtraArticular | Site::Intraneural => {
+                let here = patient.tissue_at(tip);
+                let fibre = match here {
+                    Tissue::Iliopsoas | Tissue::GlutealMuscles | Tissue::Muscle => {
+                        Some(soft::fibre_direction(patient, tip))
+                    }
+                    // Fluid in a nerve runs along it.
+                    t if t.is_nerve() => Some(DVec3::Z),
+                    _ => None,
+                };
+                self.add_to_pool(tip, needle.tip_direction(), &c, false, fibre)
+            }
             Site::Bursal => {
+                if self.bursa_entry.is_none() {
+                    self.bursa_entry = Some(tip);
+                    self.maps.bursa = Some(Arc::new(BursaMap::build(patient, tip)));
+                }
                 if patient.params.bursa_communicates {
                     self.bursa = self.bursa.plus(&c.scaled(1.0 - BURSA_TO_JOINT_SHARE));
-                    let joint_entry = DVec3::new(tip.x, tip.y * 0.8, tip.z);
-                    self.add_to_joint(patient, joint_entry, &c.scaled(BURSA_TO_JOINT_SHARE));
+                    // Through the communication: the joint fills from its nearest point.
+                    self.add_to_joint(patient, tip, &c.scaled(BURSA_TO_JOINT_SHARE));
                 } else {
                     self.bursa = self.bursa.plus(&c);
                 }
             }
             Site::Intravascular => {
                 let vessel = patient.tissue_at(tip);
-                let (axis, radius, speed) = vessel_flow(patient, vessel);
-                match self.streaks.iter_mut().find(|s| s.vessel == vessel && (s.origin - tip).length() < 5.0) {
-                    Some(s) => s.contents = s.contents.plus(&c),
-                    None => self.streaks.push(Streak {
-                        vessel,
-                        origin: tip,
-                        downstream: axis,
-                        length_mm: 1.0,
-                        radius_mm: radius,
-                        speed_mm_s: speed,
-                        contents: c,
-                    }),
+                let amounts = c.amounts();
+                match self.boluses.iter_mut().find(|b| b.is_at(vessel, tip)) {
+                    Some(b) => b.add(&amounts),
+                    None => {
+                        let mut b = Bolus::new(patient, vessel, tip);
+                        b.add(&amounts);
+                        self.boluses.push(b);
+                    }
                 }
             }
         }
@@ -338,20 +410,19 @@ impl InjectionState {
     }
 
     fn add_to_joint(&mut self, patient: &Patient, at: DVec3, c: &Contents) {
-        if self.joint_voxels.is_empty() {
-            self.joint_voxels = joint_voxels(patient);
-        }
         if self.joint_origin.is_none() {
             self.joint_origin = Some(at);
-            self.joint_front_mm = 2.0;
+        }
+        if self.maps.joint.is_none() {
+            self.maps.joint = Some(Arc::new(JointMap::build(patient, self.joint_origin.unwrap_or(at), self.down)));
         }
         self.joint = self.joint.plus(c);
     }
 
-    fn add_to_pool(&mut self, at: DVec3, normal: DVec3, c: &Contents, in_wall: bool) {
+    fn add_to_pool(&mut self, at: DVec3, normal: DVec3, c: &Contents, in_wall: bool, fibre: Option<DVec3>) {
         match self.pools.iter_mut().find(|p| (p.centre - at).length() < 3.0 && p.in_wall == in_wall) {
             Some(p) => p.contents = p.contents.plus(c),
-            None => self.pools.push(Pool { centre: at, normal, contents: *c, in_wall }),
+            None => self.pools.push(Pool { centre: at, normal, contents: *c, in_wall, fibre }),
         }
     }
 
@@ -369,37 +440,30 @@ impl InjectionState {
         }
         let moved = self.joint.scaled(excess / total);
         self.joint = self.joint.scaled(limit / total);
+        self.joint_spread_ml = self.joint_spread_ml.min(self.joint.total_ml());
         self.leaked_ml += excess;
         let r = patient.params.femoral_head_diameter_mm / 2.0 + patient.params.joint_space_width_mm + 6.0;
         let weak_point = DVec3::new(r * 0.3, -r * 0.95, -r * 0.3);
-        self.add_to_pool(weak_point, DVec3::Y, &moved, false);
+        self.add_to_pool(weak_point, DVec3::Y, &moved, false, None);
     }
 
-    /// Let `dt` seconds pass: the joint fill spreads, vascular contrast flows and washes out.
+    /// Let `dt` seconds pass: the joint fill spreads, vascular contrast flows downstream
+    /// and out of the vessel's course.
     pub fn step(&mut self, dt: f64) {
-        if self.joint_origin.is_some() {
-            let target = joint_reach_mm(self.joint.total_ml());
-            self.joint_front_mm += (target - self.joint_front_mm) * (1.0 - (-dt / JOINT_SPREAD_TAU_S).exp());
+        if dt <= 0.0 {
+            return;
         }
-        let keep = (-dt / VASCULAR_WASHOUT_TAU_S).exp();
-        for s in &mut self.streaks {
-            // The bolus front runs ahead; what is still visible lies within ~1.5 washout
-            // times of travel from the needle.
-            s.length_mm = (s.length_mm + s.speed_mm_s * dt).min(1.5 * VASCULAR_WASHOUT_TAU_S * s.speed_mm_s);
-            let gone = s.contents.scaled(1.0 - keep);
-            s.contents = s.contents.scaled(keep);
+        let total = self.joint.total_ml();
+        self.joint_spread_ml += (total - self.joint_spread_ml) * (1.0 - (-dt / JOINT_SPREAD_TAU_S).exp());
+        self.joint_spread_ml = self.joint_spread_ml.min(total);
+        let now = self.clock_s;
+        for b in &mut self.boluses {
+            let gone = Contents::from_amounts(b.step(now, dt));
             self.washed_out = self.washed_out.plus(&gone);
         }
-        // A streak whose contrast is all but gone is folded into the washed-out total.
-        let mut tiny = Contents::default();
-        self.streaks.retain(|s| {
-            let alive = s.contents.total_ml() > 1e-6;
-            if !alive {
-                tiny = tiny.plus(&s.contents);
-            }
-            alive
-        });
-        self.washed_out = self.washed_out.plus(&tiny);
+        self.clock_s += dt;
+        let t = self.clock_s;
+        self.boluses.retain(|b| !b.is_empty(t));
     }
 
     /// Volumes by compartment (all fluids).
@@ -410,10 +474,14 @@ impl InjectionState {
             capsule_wall_ml: self.pools.iter().filter(|p| p.in_wall).map(|p| p.contents.total_ml()).sum(),
             extra_articular_ml: self.pools.iter().filter(|p| !p.in_wall).map(|p| p.contents.total_ml()).sum(),
             bursa_ml: self.bursa.total_ml(),
-            intravascular_ml: self.streaks.iter().map(|s| s.contents.total_ml()).sum(),
+            intravascular_ml: self.in_vessels().total_ml(),
             washed_out_ml: self.washed_out.total_ml(),
             lost_outside_ml: self.lost_outside.total_ml(),
         }
+    }
+
+    fn in_vessels(&self) -> Contents {
+        self.boluses.iter().fold(Contents::default(), |c, b| c.plus(&Contents::from_amounts(b.in_course(self.clock_s))))
     }
 
     /// What is in the joint now (drug response depends on it).
@@ -431,14 +499,12 @@ impl InjectionState {
         self.injected
     }
 
-    /// The contrast pattern, from where the contrast went (injected contrast only).
     /// Contrast (mL) in the joint, the capsule wall, extra-articular pools, vessels (with
     /// what washed out) and the bursa.
     fn contrast_by_place(&self) -> [f64; 5] {
         let wall: f64 = self.pools.iter().filter(|p| p.in_wall).map(|p| p.contents.contrast_ml).sum();
         let pool: f64 = self.pools.iter().filter(|p| !p.in_wall).map(|p| p.contents.contrast_ml).sum();
-        let vascular: f64 =
-            self.streaks.iter().map(|s| s.contents.contrast_ml).sum::<f64>() + self.washed_out.contrast_ml;
+        let vascular = self.in_vessels().contrast_ml + self.washed_out.contrast_ml;
         [self.joint.contrast_ml, wall, pool, vascular, self.bursa.contrast_ml]
     }
 
@@ -449,137 +515,116 @@ impl InjectionState {
         self.pattern_baseline = self.contrast_by_place();
     }
 
-    /// The pattern of the contrast injected since the needle last moved to a new place.
+    /// The pattern of the contrast injected since the needle last moved to a new place,
+    /// by the shares in [`reading`].
     pub fn contrast_pattern(&self) -> ContrastPattern {
+        use reading::*;
         let now = self.contrast_by_place();
         let [joint, wall, pool, vascular, bursa]: [f64; 5] =
             std::array::from_fn(|i| (now[i] - self.pattern_baseline[i]).max(0.0));
         let total = joint + wall + pool + vascular + bursa;
-        if total < 0.05 {
+        if total < MIN_CONTRAST_ML {
             return ContrastPattern::None;
         }
         let share = |x: f64| x / total;
-        if share(vascular) >= 0.5 {
+        if share(vascular) >= VASCULAR_SHARE {
             ContrastPattern::Intravascular
-        } else if share(bursa) >= 0.5 || (bursa > 0.0 && share(bursa + joint) >= 0.8 && share(bursa) >= 0.3) {
+        } else if share(bursa) >= BURSA_SHARE
+            || (bursa > 0.0 && share(bursa + joint) >= BURSA_AND_JOINT_SHARE && share(bursa) >= BURSA_WITH_JOINT_SHARE)
+        {
             ContrastPattern::Bursal
-        } else if share(joint) >= 0.8 {
+        } else if share(joint) >= JOINT_SHARE {
             ContrastPattern::IntraArticular
-        } else if share(joint) >= 0.2 {
+        } else if share(joint) >= MIXED_JOINT_SHARE {
             ContrastPattern::Mixed
         } else {
             ContrastPattern::ExtraArticular
         }
     }
 
-    /// The iodine in the patient now, as bodies the projector and 3D view sample.
+    /// The iodine in the patient now, as puffs the projector splats and hulls the 3D view
+    /// meshes.
     pub fn contrast_field(&self, patient: &Patient) -> ContrastField {
-        self.contrast_field_min_layer(patient, 0.05)
+        self.contrast_field_min_layer(patient, 1.5)
     }
 
-    /// As [`InjectionState::contrast_field`], with the joint's contrast layer drawn at
-    /// least `min_layer_mm` thick: a display mesh cannot resolve a 0.1 mm film.
+    /// As [`InjectionState::contrast_field`], with display hulls at least `min_layer_mm`
+    /// round: a display mesh cannot resolve a 0.3 mm film.
     pub fn contrast_field_min_layer(&self, patient: &Patient, min_layer_mm: f64) -> ContrastField {
-        let mut bodies = Vec::new();
+        let mut puffs = Vec::new();
+        let mut hulls = Vec::new();
+        let close_group = |puffs: &Vec<IodinePuff>, from: usize, hulls: &mut Vec<ContrastBody>| {
+            if let Some(h) = spread_mod::hull(&puffs[from..], min_layer_mm) {
+                hulls.push(h);
+            }
+        };
         if let Some(origin) = self.joint_origin
             && self.joint.contrast_ml > 0.0
         {
-            // Fluid in the joint distends the potential space as a thin layer against the
-            // capsule, over the area the front has reached: crisp outlines, as on an arthrogram.
-            // The layer lies outside the femur and its cartilage; only the acetabular cup
-            // crosses the envelope, so only the cup is cut away.
-            let r2 = self.joint_front_mm * self.joint_front_mm;
-            let reached =
-                self.joint_voxels.iter().filter(|v| v.outer && (v.centre - origin).length_squared() <= r2).count();
-            let area_mm2 = (reached as f64 * JOINT_VOXEL_MM.powi(3) / AREA_LAYER_MM).max(50.0);
-            let layer_mm =
-                (self.joint.total_ml() * 1000.0 / area_mm2).clamp(min_layer_mm, MAX_LAYER_MM.max(min_layer_mm));
-            let frame = &patient.joint_frame;
-            let filled = Shape::Intersection(vec![
-                Shape::sphere(origin, self.joint_front_mm),
-                frame.envelope(0.0).minus(frame.envelope(layer_mm)),
-            ])
-            .minus(frame.cup.clone());
-            let conc = self.joint.iodine_mg() / self.joint.total_ml().max(1e-9);
-            bodies.push(ContrastBody::new(filled, conc));
+            let from = puffs.len();
+            let built;
+            let map = match &self.maps.joint {
+                Some(m) => m.as_ref(),
+                None => {
+                    built = JointMap::build(patient, origin, self.down);
+                    &built
+                }
+            };
+            let total = self.joint.total_ml();
+            let mg_per_ml = self.joint.iodine_mg() / total;
+            let spread = self.joint_spread_ml.clamp(0.0, total);
+            map.puffs(spread, mg_per_ml, &mut puffs);
+            let at_tip = total - spread;
+            if at_tip > 1e-9 {
+                let r = (3.0 * at_tip * 1000.0 / (4.0 * std::f64::consts::PI)).cbrt();
+                puffs.push(IodinePuff::round(origin, (r / 1.6).max(1.0), at_tip * mg_per_ml));
+            }
+            close_group(&puffs, from, &mut hulls);
         }
-        if self.bursa.contrast_ml > 0.0
-            && let Some(b) = patient.structures().iter().find(|s| s.tissue == Tissue::IliopsoasBursa)
+        if let Some(entry) = self.bursa_entry
+            && self.bursa.contrast_ml > 0.0
         {
-            let bursa_ml = ellipsoid_volume_ml(&b.shape).unwrap_or(3.0);
-            // A filling bursa distends: never thinner than undiluted contrast would allow.
-            let conc = (self.bursa.iodine_mg() / bursa_ml).min(IOHEXOL_300_MG_I_PER_ML);
-            bodies.push(ContrastBody::new(b.shape.clone(), conc));
+            let from = puffs.len();
+            let built;
+            let map = match &self.maps.bursa {
+                Some(m) => m.as_ref(),
+                None => {
+                    built = BursaMap::build(patient, entry);
+                    &built
+                }
+            };
+            map.puffs(self.bursa.total_ml(), self.bursa.iodine_mg() / self.bursa.total_ml(), &mut puffs);
+            close_group(&puffs, from, &mut hulls);
         }
         for p in self.pools.iter().filter(|p| p.contents.contrast_ml > 0.0) {
-            let v_mm3 = p.contents.total_ml() * 1000.0;
-            // Oblate ellipsoid: depth c along the normal, radius a = POOL_ASPECT c in the plane.
-            let c = (3.0 * v_mm3 / (4.0 * std::f64::consts::PI * POOL_ASPECT * POOL_ASPECT)).cbrt();
-            let a = POOL_ASPECT * c;
-            let helper = if p.normal.z.abs() < 0.9 { DVec3::Z } else { DVec3::X };
-            let u = p.normal.cross(helper).normalize();
-            let shape = Shape::ellipsoid(p.centre, u, p.normal.cross(u), DVec3::new(a, a, c));
-            let conc = p.contents.iodine_mg() / p.contents.total_ml();
-            bodies.push(ContrastBody::new(shape, conc));
-        }
-        for s in self.streaks.iter().filter(|s| s.contents.contrast_ml > 0.0) {
-            let end = s.origin + s.downstream * s.length_mm;
-            let v_ml = std::f64::consts::PI * s.radius_mm * s.radius_mm * s.length_mm / 1000.0;
-            let conc = (s.contents.iodine_mg() / v_ml).min(IOHEXOL_300_MG_I_PER_ML);
-            bodies.push(ContrastBody::new(Shape::capsule(s.origin, end, s.radius_mm * 0.9), conc));
-        }
-        ContrastField::new(bodies)
-    }
-}
-
-/// How far (mm) intra-articular fluid reaches from its entry for a joint volume (mL).
-fn joint_reach_mm(ml: f64) -> f64 {
-    // Full reach covers the whole head and neck from anywhere in the joint.
-    const FULL_REACH_MM: f64 = 110.0;
-    FULL_REACH_MM * (ml / OUTLINE_VOLUME_ML).clamp(0.0, 1.0).cbrt().max(0.05)
-}
-
-/// The joint-space voxels of a patient, marking those in the layer against the capsule.
-fn joint_voxels(patient: &Patient) -> Vec<JointVoxel> {
-    let Some(js) = patient.structures().iter().find(|s| s.tissue == Tissue::JointSpace) else { return Vec::new() };
-    let inner = patient.joint_frame.envelope(AREA_LAYER_MM);
-    let h = JOINT_VOXEL_MM;
-    let bb = js.aabb;
-    let n = (bb.size() / h).ceil().as_uvec3();
-    let mut out = Vec::new();
-    for k in 0..n.z {
-        for j in 0..n.y {
-            for i in 0..n.x {
-                let p = bb.min + (DVec3::new(i as f64, j as f64, k as f64) + 0.5) * h;
-                if js.shape.contains(p) && patient.tissue_at(p) == Tissue::JointSpace {
-                    out.push(JointVoxel { centre: p, outer: !inner.contains(p) });
-                }
+            let from = puffs.len();
+            let (ml, mg) = (p.contents.total_ml(), p.contents.iodine_mg());
+            match (p.in_wall, p.fibre) {
+                (true, _) => soft::wall_streak(patient, p.centre, ml, mg, &mut puffs),
+                (false, Some(f)) => soft::muscle_streaks(p.centre, f, p.normal, ml, mg, &mut puffs),
+                (false, None) => soft::cloud(p.centre, p.normal, ml, mg, &mut puffs),
             }
+            close_group(&puffs, from, &mut hulls);
         }
+        for b in &self.boluses {
+            let from = puffs.len();
+            b.puffs(self.clock_s, &mut puffs);
+            close_group(&puffs, from, &mut hulls);
+        }
+        ContrastField::from_puffs(puffs, hulls)
     }
-    out
-}
 
-fn ellipsoid_volume_ml(shape: &Shape) -> Option<f64> {
-    match shape {
-        Shape::Prim(crate::sim::anatomy::Primitive::Ellipsoid { radii_mm, .. }) => {
-            Some(4.0 / 3.0 * std::f64::consts::PI * radii_mm.x * radii_mm.y * radii_mm.z / 1000.0)
+    /// The bursa map is built when first needed by `contrast_field`; keep it.
+    pub fn prepare_maps(&mut self, patient: &Patient) {
+        if let Some(entry) = self.bursa_entry
+            && self.maps.bursa.is_none()
+        {
+            self.maps.bursa = Some(Arc::new(BursaMap::build(patient, entry)));
         }
-        _ => None,
-    }
-}
-
-/// Downstream direction, radius and flow speed of a vessel.
-fn vessel_flow(patient: &Patient, vessel: Tissue) -> (DVec3, f64, f64) {
-    use crate::sim::anatomy::params::table;
-    let b = &patient.bundle;
-    match vessel {
-        // The femoral artery flows down the thigh, the vein up toward the heart.
-        Tissue::FemoralArtery => {
-            ((b.artery.1 - b.artery.0).normalize(), table::FEMORAL_ARTERY_RADIUS_MM, ARTERY_FLOW_MM_S)
+        if let Some(origin) = self.joint_origin
+            && self.maps.joint.is_none()
+        {
+            self.maps.joint = Some(Arc::new(JointMap::build(patient, origin, self.down)));
         }
-        Tissue::FemoralVein => ((b.vein.0 - b.vein.1).normalize(), table::FEMORAL_VEIN_RADIUS_MM, VEIN_FLOW_MM_S),
-        // The lateral circumflex branch runs laterally from the artery.
-        _ => (DVec3::new(-1.0, 0.0, 0.0), table::CIRCUMFLEX_RADIUS_MM, BRANCH_FLOW_MM_S),
     }
 }

@@ -14,6 +14,8 @@ pub mod rng;
 pub mod scenario;
 pub mod script;
 pub mod session;
+pub mod spread;
+pub mod tip_cases;
 pub mod validity;
 pub mod wallclock;
 

@@ -20,7 +20,7 @@ pub use detector::Frame;
 pub use dose::Dose;
 pub use geometry::{CArmPose, Geometry};
 pub use projector::{Phantom, Projector, Radiopaque, XrayBody};
-pub use radiopaque::{ContrastBody, ContrastField, NeedlePath};
+pub use radiopaque::{ContrastBody, ContrastField, IodinePuff, NeedlePath};
 pub use settings::{Collimation, DetectorKind, FieldSize, ImagingSettings, Polarity, PulseRate, SettingError};
 
 use crate::sim::anatomy::Position;

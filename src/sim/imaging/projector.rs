@@ -10,7 +10,7 @@ use glam::DVec3;
 
 use super::geometry::Geometry;
 use super::materials::{self, BINS};
-use super::radiopaque::{ContrastBody, ContrastField, NeedlePath};
+use super::radiopaque::{ContrastBody, ContrastField, IodinePuff, NeedlePath, PUFF_CUTOFF_SIGMA};
 use crate::sim::anatomy::{Aabb, Material, MaterialPath, Patient, Shape};
 
 /// Anything X-rays pass through: the patient, or a test phantom.
@@ -70,7 +70,7 @@ pub struct Projector {
     /// with the list of pixels it touches.
     contrast: Vec<[f32; BINS]>,
     contrast_pixels: Vec<u32>,
-    contrast_key: Option<(Geometry, Vec<ContrastBody>)>,
+    contrast_key: Option<(Geometry, Vec<ContrastBody>, Vec<IodinePuff>)>,
     /// Needle and contrast optical depth of this frame, zero outside `touched`.
     extra: Vec<[f32; BINS]>,
     touched: Vec<u32>,
@@ -116,6 +116,12 @@ impl Projector {
         &self.anatomy
     }
 
+    /// Optical depth of the iodine alone per bin for every pixel, as last projected
+    /// (empty before any contrast was seen).
+    pub fn contrast_optical_depth(&self) -> &[[f32; BINS]] {
+        &self.contrast
+    }
+
     /// Spectrum-weighted transmission I/I₀ of every pixel for the last frame.
     pub fn transmission(&self) -> &[f32] {
         &self.transmission
@@ -145,11 +151,12 @@ impl Projector {
         if let Some(field) = extra.contrast
             && !field.is_empty()
         {
-            let unchanged =
-                self.contrast_key.as_ref().is_some_and(|(kg, kb)| kg == g && kb.as_slice() == field.bodies());
+            let unchanged = self.contrast_key.as_ref().is_some_and(|(kg, kb, kp)| {
+                kg == g && kb.as_slice() == field.bodies() && kp.as_slice() == field.puffs()
+            });
             if !unchanged {
                 self.project_contrast(g, field);
-                self.contrast_key = Some((*g, field.bodies().to_vec()));
+                self.contrast_key = Some((*g, field.bodies().to_vec(), field.puffs().to_vec()));
             }
             for &k in &self.contrast_pixels {
                 self.extra[k as usize] = self.contrast[k as usize];
@@ -187,13 +194,19 @@ impl Projector {
         }
     }
 
-    /// Iodine's optical depth over the screen region each contrast body covers, on two threads.
+    /// Iodine's optical depth: puffs splatted as 2D Gaussians holding their mass, or, for
+    /// a field of uniform bodies, ray integrals over the screen region each covers.
     fn project_contrast(&mut self, g: &Geometry, field: &ContrastField) {
         let n = g.pixels;
         self.contrast.clear();
         self.contrast.resize(n * n, [0.0; BINS]);
         let mu_i = materials::iodine_mu_per_mm_per_mg_ml();
-        for body in field.bodies() {
+        if !field.puffs().is_empty() {
+            for puff in field.puffs() {
+                splat_puff(g, puff, &mu_i, &mut self.contrast);
+            }
+        }
+        for body in field.bodies().iter().filter(|_| field.puffs().is_empty()) {
             let Some((i0, j0, i1, j1)) = screen_rect(g, &body.aabb, 1.0) else { continue };
             let mid = (j0 + j1) / 2;
             let (top, bottom) = self.contrast.split_at_mut(mid * n);
@@ -252,6 +265,71 @@ impl Projector {
         );
         self.anatomy_t.clear();
         self.anatomy_t.extend(self.anatomy.iter().map(weighted_transmission));
+    }
+}
+
+/// Smallest standard deviation of a splat on the detector (pixels): a narrower puff
+/// would alias between pixels.
+const MIN_SPLAT_SIGMA_PX: f64 = 0.4;
+
+/// Add one puff's iodine optical depth to `out`: its 2D Gaussian footprint, normalised
+/// over the pixels it covers so that the iodine summed over the image (times the pixel
+/// area at the puff's depth) is the puff's mass, wherever it falls in the field.
+fn splat_puff(g: &Geometry, puff: &IodinePuff, mu_i: &[f64; BINS], out: &mut [[f32; BINS]]) {
+    let n = g.pixels;
+    let Some((ci, cj)) = g.project_px(puff.centre) else { return };
+    // The projection's Jacobian applied to each axis: the footprint's covariance in pixels.
+    let (mut sxx, mut sxy, mut syy) = (MIN_SPLAT_SIGMA_PX.powi(2), 0.0, MIN_SPLAT_SIGMA_PX.powi(2));
+    for a in puff.axes {
+        let Some((ai, aj)) = g.project_px(puff.centre + a) else { return };
+        let (dx, dy) = (ai - ci, aj - cj);
+        sxx += dx * dx;
+        sxy += dx * dy;
+        syy += dy * dy;
+    }
+    let det = sxx * syy - sxy * sxy;
+    let (ixx, ixy, iyy) = (syy / det, -sxy / det, sxx / det);
+    let reach = PUFF_CUTOFF_SIGMA * sxx.max(syy).sqrt();
+    let clamp = |x: f64| x.clamp(0.0, n as f64) as usize;
+    let (i0, i1) = (clamp((ci - reach).floor()), clamp((ci + reach).ceil() + 1.0));
+    let (j0, j1) = (clamp((cj - reach).floor()), clamp((cj + reach).ceil() + 1.0));
+    if i0 >= i1 || j0 >= j1 {
+        return;
+    }
+    // Normalise over the whole footprint, including pixels off the detector, so that a
+    // puff half out of the field puts half its iodine in the image.
+    let (fi0, fi1) = ((ci - reach).floor() as i64, (ci + reach).ceil() as i64 + 1);
+    let (fj0, fj1) = ((cj - reach).floor() as i64, (cj + reach).ceil() as i64 + 1);
+    let cut2 = PUFF_CUTOFF_SIGMA * PUFF_CUTOFF_SIGMA;
+    let weight = |i: i64, j: i64| {
+        let (dx, dy) = (i as f64 - ci, j as f64 - cj);
+        let m2 = dx * dx * ixx + 2.0 * dx * dy * ixy + dy * dy * iyy;
+        if m2 > cut2 { 0.0 } else { (-0.5 * m2).exp() }
+    };
+    let mut total = 0.0;
+    for j in fj0..fj1 {
+        for i in fi0..fi1 {
+            total += weight(i, j);
+        }
+    }
+    if total <= 0.0 {
+        return;
+    }
+    // Line integral (mg/mL × mm) = 1000 × areal density (mg/mm²) over the pixel's area
+    // at the puff's depth.
+    let depth = (puff.centre - g.source).dot(g.beam);
+    let px_mm = g.pixel_mm * depth / super::geometry::SOURCE_TO_IMAGE_MM;
+    let per_weight = 1000.0 * puff.iodine_mg / (total * px_mm * px_mm);
+    for j in j0..j1 {
+        for i in i0..i1 {
+            let iodine = weight(i as i64, j as i64) * per_weight;
+            if iodine > 0.0 {
+                let px = &mut out[j * n + i];
+                for (b, v) in px.iter_mut().enumerate() {
+                    *v += (mu_i[b] * iodine) as f32;
+                }
+            }
+        }
     }
 }
 

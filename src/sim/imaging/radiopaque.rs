@@ -2,7 +2,8 @@
 //! nothing but the anatomy: the needle and the injection provide these.
 //!
 //! - `NeedlePath`: steel, a centre line with a radius (the needle's drawn path);
-//! - `ContrastField`: iodine, bodies of uniform concentration (the injected contrast).
+//! - `ContrastField`: iodine as Gaussian puffs (the injected contrast), with display hulls
+//!   for the 3D view.
 
 use glam::DVec3;
 use serde::{Deserialize, Serialize};
@@ -73,24 +74,97 @@ impl ContrastBody {
     }
 }
 
-/// All the contrast in the patient at one moment.
+/// Puffs are cut off beyond this many standard deviations (Mahalanobis distance), in
+/// the projection and in point queries alike, so a cloud has a finite reach.
+pub const PUFF_CUTOFF_SIGMA: f64 = 3.5;
+
+/// A puff of iodine with a Gaussian profile: its mass, centre and three orthogonal axes
+/// whose lengths are the standard deviations (mm). Many small puffs make a film, a
+/// column or a cloud; a projection of a puff is a 2D Gaussian holding the same mass.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct IodinePuff {
+    pub centre: DVec3,
+    pub axes: [DVec3; 3],
+    pub iodine_mg: f64,
+}
+
+impl IodinePuff {
+    /// A puff whose axes are `u`, `v` and their cross product, with sigmas `sigma_mm`.
+    pub fn new(centre: DVec3, u: DVec3, v: DVec3, sigma_mm: DVec3, iodine_mg: f64) -> Self {
+        let u = u.normalize();
+        let v = (v - u * v.dot(u)).normalize();
+        let w = u.cross(v);
+        IodinePuff { centre, axes: [u * sigma_mm.x, v * sigma_mm.y, w * sigma_mm.z], iodine_mg }
+    }
+
+    /// A round puff.
+    pub fn round(centre: DVec3, sigma_mm: f64, iodine_mg: f64) -> Self {
+        IodinePuff::new(centre, DVec3::X, DVec3::Y, DVec3::splat(sigma_mm), iodine_mg)
+    }
+
+    /// Squared Mahalanobis distance of `p` from the centre.
+    fn m2(&self, p: DVec3) -> f64 {
+        let d = p - self.centre;
+        self.axes.iter().map(|a| (d.dot(*a) / a.length_squared()).powi(2)).sum()
+    }
+
+    /// Iodine concentration (mg/mL) at `p`; zero beyond the cut-off.
+    pub fn concentration_at(&self, p: DVec3) -> f64 {
+        let m2 = self.m2(p);
+        if m2 > PUFF_CUTOFF_SIGMA * PUFF_CUTOFF_SIGMA {
+            return 0.0;
+        }
+        let s = self.axes[0].length() * self.axes[1].length() * self.axes[2].length();
+        let peak_mg_mm3 = self.iodine_mg / ((2.0 * std::f64::consts::PI).powf(1.5) * s);
+        peak_mg_mm3 * 1000.0 * (-0.5 * m2).exp()
+    }
+
+    /// Largest standard deviation (mm).
+    pub fn max_sigma_mm(&self) -> f64 {
+        self.axes.iter().map(|a| a.length()).fold(0.0, f64::max)
+    }
+}
+
+/// All the contrast in the patient at one moment: iodine puffs (what the X-ray sees)
+/// and display hulls drawn from the same puffs (what the 3D view meshes).
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct ContrastField {
     bodies: Vec<ContrastBody>,
+    puffs: Vec<IodinePuff>,
 }
 
 impl ContrastField {
+    /// A field of uniform bodies only (test objects).
     pub fn new(bodies: Vec<ContrastBody>) -> Self {
-        ContrastField { bodies }
+        ContrastField { bodies, puffs: Vec::new() }
     }
+    /// A field of puffs, with the hulls the 3D view draws for them.
+    pub fn from_puffs(puffs: Vec<IodinePuff>, hulls: Vec<ContrastBody>) -> Self {
+        ContrastField { bodies: hulls, puffs }
+    }
+    /// Display hulls (the 3D view meshes these); the X-ray reads the puffs.
     pub fn bodies(&self) -> &[ContrastBody] {
         &self.bodies
     }
+    pub fn puffs(&self) -> &[IodinePuff] {
+        &self.puffs
+    }
     pub fn is_empty(&self) -> bool {
-        self.bodies.iter().all(|b| b.iodine_mg_per_ml <= 0.0)
+        if self.puffs.is_empty() {
+            self.bodies.iter().all(|b| b.iodine_mg_per_ml <= 0.0)
+        } else {
+            self.puffs.iter().all(|p| p.iodine_mg <= 0.0)
+        }
+    }
+    /// Iodine (mg) in the puffs.
+    pub fn iodine_mg(&self) -> f64 {
+        self.puffs.iter().map(|p| p.iodine_mg).sum()
     }
     /// Iodine concentration (mg/mL) at a point.
     pub fn concentration_at(&self, p: DVec3) -> f64 {
+        if !self.puffs.is_empty() {
+            return self.puffs.iter().map(|q| q.concentration_at(p)).sum();
+        }
         self.bodies.iter().filter(|b| b.aabb.contains(p) && b.shape.contains(p)).map(|b| b.iodine_mg_per_ml).sum()
     }
 }

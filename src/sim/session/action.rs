@@ -24,6 +24,9 @@ pub mod pace {
     pub const INJECT_ML_PER_S: f64 = 0.5;
     /// Injection is simulated in slices of this length (s).
     pub const INJECTION_STEP_S: f64 = 1.0 / 60.0;
+    /// Frames during an injection under fluoroscopy, by default (s): 4 a second, a
+    /// typical low pulse rate for watching contrast (assumption).
+    pub const LIVE_FRAME_EVERY_S: f64 = 0.25;
     pub const CONSENT_S: f64 = 120.0;
     pub const IV_ACCESS_S: f64 = 180.0;
     pub const TIME_OUT_S: f64 = 60.0;
@@ -129,6 +132,17 @@ pub enum Action {
         #[serde(default)]
         rate_ml_s: Option<f64>,
     },
+    /// Inject as `Inject` with the pedal held: a frame every `frame_every_s` during the
+    /// push and one at its end, so the spread is seen developing (live injection). The
+    /// fluoroscopy time is the push's duration.
+    InjectUnderFluoro {
+        fluid: Fluid,
+        volume_ml: f64,
+        #[serde(default)]
+        rate_ml_s: Option<f64>,
+        #[serde(default)]
+        frame_every_s: Option<f64>,
+    },
     /// Confirm identity and take consent (infection, bleeding, allergy, steroid flare, fainting).
     Consent,
     /// Place an IV line, with or without sedation (optional).
@@ -224,6 +238,9 @@ impl Action {
             Action::SetImaging { .. } => "change the imaging settings".into(),
             Action::Fluoro { seconds } => format!("fluoroscopy {seconds:.1} s"),
             Action::Inject { fluid: f, volume_ml, .. } => format!("inject {volume_ml:.1} ml {}", fluid(f)),
+            Action::InjectUnderFluoro { fluid: f, volume_ml, .. } => {
+                format!("inject {volume_ml:.1} ml {} under fluoroscopy", fluid(f))
+            }
             Action::Consent => "identity and consent".into(),
             Action::IvAccess { sedation } => {
                 if *sedation {
@@ -286,6 +303,11 @@ impl Action {
             Action::Inject { volume_ml, rate_ml_s, .. } => {
                 check("volume_ml", *volume_ml, 0.0, 30.0)?;
                 check("rate_ml_s", rate_ml_s.unwrap_or(pace::INJECT_ML_PER_S), 0.05, 5.0)
+            }
+            Action::InjectUnderFluoro { volume_ml, rate_ml_s, frame_every_s, .. } => {
+                check("volume_ml", *volume_ml, 0.0, 30.0)?;
+                check("rate_ml_s", rate_ml_s.unwrap_or(pace::INJECT_ML_PER_S), 0.05, 5.0)?;
+                check("frame_every_s", frame_every_s.unwrap_or(pace::LIVE_FRAME_EVERY_S), 1.0 / 30.0, 10.0)
             }
             Action::Rest { minutes } => check("minutes", *minutes, 0.0, 60.0),
             _ => Ok(()),

@@ -361,6 +361,13 @@ impl Session {
     }
 
     pub(super) fn shoot(&mut self, seconds: f64) {
+        self.expose(seconds);
+        self.pass_time(seconds);
+    }
+
+    /// One exposure of `seconds` (dose, image, events) without moving the clock: the
+    /// caller's time passes meanwhile (a push under fluoroscopy).
+    fn expose(&mut self, seconds: f64) {
         let path = self.needle.as_ref().map(|n| n.drawn_path());
         let contrast = self.injection.contrast_field(&self.patient);
         let noise_seed = self.seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ (self.fluoroscope.shots as u64 + 1);
@@ -404,10 +411,11 @@ impl Session {
         if let Some(step) = steps::shot(spinal_used) {
             self.check_off(step);
         }
-        self.pass_time(seconds);
     }
 
-    pub(super) fn inject(&mut self, fluid: Fluid, volume_ml: f64, rate: f64) {
+    /// Push `volume_ml` of `fluid` at `rate` mL/s; with `frame_every_s`, under fluoroscopy
+    /// with a frame that often and one at the end.
+    pub(super) fn inject(&mut self, fluid: Fluid, volume_ml: f64, rate: f64, frame_every_s: Option<f64>) {
         if volume_ml < MIN_PUSH_ML {
             return; // a push of nothing: nothing happens, and no step is done
         }
@@ -436,19 +444,32 @@ impl Session {
         let per_slice = volume_ml / slices as f64;
         let dt = duration / slices as f64;
         let mut highest = self.injection.resistance_at(site);
-        for _ in 0..slices {
+        let mut since_frame = 0.0;
+        for k in 0..slices {
             let needle = self.needle.as_ref().expect("checked above");
             self.injection.deposit(&self.patient, needle, fluid, per_slice);
             self.injection.step(dt);
+            self.clock_s += dt;
+            since_frame += dt;
             highest = highest.max(self.injection.resistance_at(site));
+            if let Some(every) = frame_every_s
+                && since_frame >= every - 1e-9
+                && k + 1 < slices
+            {
+                self.expose(since_frame);
+                since_frame = 0.0;
+            }
         }
-        self.clock_s += duration;
         if let Some(what) = safety::after_push(highest) {
             self.emit(EventKind::Unsafe { what });
         }
         let resistance = self.injection.resistance_at(site);
         let tip_mm = self.needle.as_ref().map(|n| n.tip().to_array()).unwrap_or_default();
         self.emit(EventKind::Injected { fluid, volume_ml, site, resistance, tip_mm });
+        // The frame at the end of a push under fluoroscopy shows the push: it can be read.
+        if frame_every_s.is_some() {
+            self.expose(since_frame);
+        }
         let depth = self.needle.as_ref().map(|n| n.depth_mm()).unwrap_or(0.0);
         if let Some(r) = steps::injection(fluid, depth, confirmed) {
             self.recognise(r);

@@ -97,6 +97,7 @@ impl Session {
     pub fn new(scenario: Scenario, seed: u64) -> Result<Session, SessionError> {
         let patient = Patient::generate(seed, &scenario.patient)?;
         let pose = CArmPose { isocentre: patient.landmarks.target, ..Default::default() };
+        let lying = scenario.position;
         Ok(Session {
             fluoroscope: Fluoroscope::new(pose, ImagingSettings::default()),
             scenario,
@@ -108,7 +109,7 @@ impl Session {
             selected: NeedleKind::default(),
             needle: None,
             spent_needles: Vec::new(),
-            injection: InjectionState::default(),
+            injection: InjectionState::lying(lying),
             trainee: String::new(),
             pain: PainProfile::draw(seed),
             book: StepBook::default(),
@@ -169,8 +170,14 @@ impl Session {
             Action::SetImaging { settings } => self.set_imaging(*settings),
             Action::Fluoro { seconds } => self.shoot(*seconds),
             Action::Inject { fluid, volume_ml, rate_ml_s } => {
-                self.inject(*fluid, *volume_ml, rate_ml_s.unwrap_or(pace::INJECT_ML_PER_S))
+                self.inject(*fluid, *volume_ml, rate_ml_s.unwrap_or(pace::INJECT_ML_PER_S), None)
             }
+            Action::InjectUnderFluoro { fluid, volume_ml, rate_ml_s, frame_every_s } => self.inject(
+                *fluid,
+                *volume_ml,
+                rate_ml_s.unwrap_or(pace::INJECT_ML_PER_S),
+                Some(frame_every_s.unwrap_or(pace::LIVE_FRAME_EVERY_S)),
+            ),
             Action::Consent => self.single_act(Step::IdentityConsent, pace::CONSENT_S),
             Action::IvAccess { .. } => self.single_act(Step::IvAccess, pace::IV_ACCESS_S),
             Action::TimeOut => self.single_act(Step::TimeOut, pace::TIME_OUT_S),

@@ -1,0 +1,329 @@
+//! The contrast patterns as a trainee reads them (FIDELITY.md §7, checks of §9): the
+//! iodine in the image is the iodine injected, each pattern has its shape, and the tip
+//! position decides the pattern on every patient.
+
+use fluorohip::sim::anatomy::{Patient, PatientOverrides, Position};
+use fluorohip::sim::imaging::{CArmPose, ContrastField, Geometry, Projector, Radiopaque, materials};
+use fluorohip::sim::injection::Fluid;
+use fluorohip::sim::session::PointRef;
+use fluorohip::sim::spread::joint::{JointMap, JointRegion};
+use fluorohip::sim::tip_cases::{TipCase, tip_cases};
+use fluorohip::sim::{Action, Scenario, Session};
+use glam::DVec3;
+
+const FIELD_MM: f64 = 230.0;
+const PIXELS: usize = 256;
+
+/// A session with the needle at `case`'s tip.
+fn placed(seed: u64, case: &TipCase) -> Session {
+    let scenario = Scenario {
+        patient: PatientOverrides { bursa_communicates: case.bursa_communicates, ..Default::default() },
+        ..Default::default()
+    };
+    let mut s = Session::new(scenario, seed).unwrap();
+    let xyz = |p: DVec3| PointRef::Xyz(p.to_array());
+    s.apply(Action::SelectNeedle { needle: case.needle() }).unwrap();
+    s.apply(Action::PlaceNeedle { entry: xyz(case.entry), tip: xyz(case.tip) }).unwrap();
+    s
+}
+
+fn push(s: &mut Session, ml: f64, rate: f64) {
+    s.apply(Action::Inject { fluid: Fluid::Contrast, volume_ml: ml, rate_ml_s: Some(rate) }).unwrap();
+}
+
+fn case(seed: u64, name: &str) -> TipCase {
+    let p = Patient::generate(seed, &PatientOverrides::default()).unwrap();
+    tip_cases(&p).into_iter().find(|c| c.name == name).unwrap_or_else(|| panic!("no {name} case on seed {seed}"))
+}
+
+/// AP geometry centred on `iso`.
+fn ap(iso: DVec3) -> Geometry {
+    Geometry::new(&CArmPose { lao_deg: 0.0, cranial_deg: 0.0, isocentre: iso }, Position::Supine, FIELD_MM, PIXELS)
+}
+
+/// The iodine's line integral (mg/mL × mm) per pixel, from the projector's optical depth.
+fn iodine_image(g: &Geometry, s: &Session, field: &ContrastField) -> Vec<f64> {
+    let mut p = Projector::new();
+    p.project(g, s.patient(), Radiopaque { needle: None, contrast: Some(field) });
+    let mu = materials::iodine_mu_per_mm_per_mg_ml();
+    p.contrast_optical_depth().iter().map(|od| od[2] as f64 / mu[2]).collect()
+}
+
+/// Pixel side (mm) at the depth of `p`.
+fn pixel_mm_at(g: &Geometry, p: DVec3) -> f64 {
+    g.pixel_mm * (p - g.source).dot(g.beam) / 1000.0
+}
+
+/// Iodine-weighted centroid of the field (mm).
+fn centroid(field: &ContrastField) -> DVec3 {
+    let m: f64 = field.puffs().iter().map(|p| p.iodine_mg).sum();
+    field.puffs().iter().map(|p| p.centre * p.iodine_mg).sum::<DVec3>() / m.max(1e-12)
+}
+
+/// Second moments of an image: (aspect = √(λmax/λmin), |cos| of the major axis with the
+/// image vertical).
+fn aspect(img: &[f64]) -> (f64, f64) {
+    let (mut m, mut sx, mut sy) = (0.0, 0.0, 0.0);
+    for (k, v) in img.iter().enumerate() {
+        let (x, y) = ((k % PIXELS) as f64, (k / PIXELS) as f64);
+        m += v;
+        sx += v * x;
+        sy += v * y;
+    }
+    let (cx, cy) = (sx / m, sy / m);
+    let (mut xx, mut xy, mut yy) = (0.0, 0.0, 0.0);
+    for (k, v) in img.iter().enumerate() {
+        let (x, y) = ((k % PIXELS) as f64 - cx, (k / PIXELS) as f64 - cy);
+        xx += v * x * x;
+        xy += v * x * y;
+        yy += v * y * y;
+    }
+    let tr = xx + yy;
+    let disc = ((xx - yy).powi(2) / 4.0 + xy * xy).sqrt();
+    let (l1, l2) = (tr / 2.0 + disc, tr / 2.0 - disc);
+    // Major axis direction.
+    let (vx, vy) = if xy.abs() > 1e-12 {
+        (l1 - yy, xy)
+    } else if xx >= yy {
+        (1.0, 0.0)
+    } else {
+        (0.0, 1.0)
+    };
+    let cos_vertical = vy.abs() / (vx * vx + vy * vy).sqrt();
+    ((l1 / l2.max(1e-12)).sqrt(), cos_vertical)
+}
+
+#[test]
+fn the_iodine_in_the_image_is_the_iodine_injected_for_every_pattern() {
+    for seed in [1, 7] {
+        let p = Patient::generate(seed, &PatientOverrides::default()).unwrap();
+        for case in tip_cases(&p) {
+            let mut s = placed(seed, &case);
+            // A short brisk push keeps even an arterial column inside the field.
+            let ml = 0.3;
+            push(&mut s, ml, 1.0);
+            let field = s.state().injection.contrast_field(s.patient());
+            let injected_mg = ml * 300.0;
+            let g = ap(case.tip);
+            let px = pixel_mm_at(&g, centroid(&field));
+            let in_image: f64 = iodine_image(&g, &s, &field).iter().sum::<f64>() * px * px / 1000.0;
+            let err = (in_image - injected_mg).abs() / injected_mg;
+            assert!(err <= 0.05, "seed {seed} {}: {in_image:.1} mg in the image, {injected_mg:.1} injected", case.name);
+        }
+    }
+}
+
+#[test]
+fn the_tip_position_decides_the_pattern_on_fifty_patients() {
+    let mut counts = std::collections::BTreeMap::new();
+    for seed in 1..=50 {
+        let p = Patient::generate(seed, &PatientOverrides::default()).unwrap();
+        let cases = tip_cases(&p);
+        for must in ["intra_articular", "partly_intra_articular", "intramuscular", "bursa", "bursa_communicating"] {
+            assert!(cases.iter().any(|c| c.name == must), "seed {seed}: no {must} case");
+        }
+        for must in ["artery", "vein"] {
+            assert!(cases.iter().any(|c| c.name == must), "seed {seed}: no {must} case");
+        }
+        for case in cases {
+            let mut s = placed(seed, &case);
+            push(&mut s, 1.0, 1.0);
+            assert_eq!(s.state().contrast_pattern, case.expected, "seed {seed}, tip {}", case.name);
+            *counts.entry(case.name).or_insert(0) += 1;
+        }
+    }
+    // Fat short of the capsule and the circumflex branch are found on most patients.
+    assert!(counts.get("extra_articular_fat").copied().unwrap_or(0) >= 40, "{counts:?}");
+    assert!(counts.get("circumflex_branch").copied().unwrap_or(0) >= 40, "{counts:?}");
+}
+
+#[test]
+fn the_joint_pools_in_the_recesses_narrows_at_the_zona_and_reaches_the_arc_last() {
+    for seed in [1, 2, 3, 4, 5] {
+        let p = Patient::generate(seed, &PatientOverrides::default()).unwrap();
+        let map = JointMap::build(&p, p.landmarks.target, DVec3::Y);
+        let layer = map.layer(2.0);
+        let mean = |f: &dyn Fn(JointRegion, bool) -> bool| {
+            let v: Vec<f64> = layer.iter().filter(|(s, _)| f(s.region, s.on_neck())).map(|(_, t)| *t).collect();
+            v.iter().sum::<f64>() / v.len().max(1) as f64
+        };
+        let recess = mean(&|r, _| r == JointRegion::InferomedialRecess);
+        let neck_film = mean(&|r, neck| r == JointRegion::Film && neck);
+        assert!(recess >= 2.0 * neck_film, "seed {seed}: recess {recess:.2} mm vs film {neck_film:.2} mm");
+        assert!((0.3..=3.0).contains(&recess), "seed {seed}: recess {recess:.2} mm");
+        let thickest = layer.iter().map(|(_, t)| *t).fold(0.0, f64::max);
+        assert!(thickest <= 3.0 * 2.0 + 1e-9, "seed {seed}: {thickest:.2} mm");
+        // The column is narrower where the zona orbicularis holds the capsule to the neck
+        // than in the recesses either side of it.
+        let zona = mean(&|r, _| r == JointRegion::Zona);
+        let recesses = mean(&|r, _| matches!(r, JointRegion::InferomedialRecess | JointRegion::SuperolateralRecess));
+        assert!(zona > 0.0 && zona < 0.5 * recesses, "seed {seed}: zona {zona:.2} mm, recesses {recesses:.2} mm");
+        // The arc between head and roof is reached last: at most a trace at 1 mL, a fifth
+        // of it or more by 3 mL.
+        let arc = |ml: f64| map.layer(ml).iter().filter(|(s, _)| s.region == JointRegion::Arc).count() as f64;
+        let all_arc = map.samples().iter().filter(|s| s.region == JointRegion::Arc).count() as f64;
+        assert!(arc(1.0) <= 0.03 * all_arc, "seed {seed}: {} of {all_arc} arc samples at 1 mL", arc(1.0));
+        assert!(
+            arc(3.0) >= 0.2 * all_arc && arc(3.0) > arc(2.0),
+            "seed {seed}: arc {} {} of {all_arc}",
+            arc(2.0),
+            arc(3.0)
+        );
+    }
+}
+
+#[test]
+fn two_ml_in_the_joint_is_darker_than_the_calcar() {
+    let seed = 1;
+    let c = case(seed, "intra_articular");
+    let mut s = placed(seed, &c);
+    let g = ap(c.tip);
+    let p = Patient::generate(seed, &PatientOverrides::default()).unwrap();
+    // The calcar: the inferomedial cortex of the neck, a third of the way down it.
+    let axis = p.neck_axis.normalize();
+    let down = (DVec3::NEG_Z - axis * DVec3::NEG_Z.dot(axis)).normalize();
+    let r_n = (p.params.neck_diameter_mm / 2.0).min(0.85 * p.params.femoral_head_diameter_mm / 2.0);
+    let r_h = p.params.femoral_head_diameter_mm / 2.0;
+    let junction = (r_h * r_h - r_n * r_n).sqrt();
+    let calcar = -axis * (junction + p.params.neck_length_mm / 3.0) + down * (r_n - 1.5);
+    let (ci, cj) = g.project_px(calcar).unwrap();
+    let mut proj = Projector::new();
+    proj.project(&g, s.patient(), Radiopaque::default());
+    let calcar_t = proj.transmission()[cj.round() as usize * PIXELS + ci.round() as usize];
+    push(&mut s, 2.0, 1.0);
+    s.apply(Action::Wait { seconds: 2.0 }).unwrap();
+    let field = s.state().injection.contrast_field(s.patient());
+    proj.project(&g, s.patient(), Radiopaque { needle: None, contrast: Some(&field) });
+    let darkest = proj.transmission().iter().copied().fold(f32::INFINITY, f32::min);
+    assert!(darkest < calcar_t, "darkest contrast transmits {darkest:.4}, the calcar {calcar_t:.4}");
+}
+
+#[test]
+fn extra_articular_contrast_stays_within_20_mm_of_the_tip_with_a_soft_edge() {
+    for seed in [1, 2, 3] {
+        let c = case(seed, "extra_articular_fat");
+        let mut s = placed(seed, &c);
+        push(&mut s, 2.0, 1.0);
+        s.apply(Action::Wait { seconds: 2.0 }).unwrap();
+        let field = s.state().injection.contrast_field(s.patient());
+        let g = ap(c.tip);
+        let img = iodine_image(&g, &s, &field);
+        let (ti, tj) = g.project_px(c.tip).unwrap();
+        let px = pixel_mm_at(&g, c.tip);
+        let total: f64 = img.iter().sum();
+        let mut within = 0.0;
+        let mut profile = vec![0.0f64; 80];
+        let mut count = vec![0.0f64; 80];
+        for (k, v) in img.iter().enumerate() {
+            let r_mm = (((k % PIXELS) as f64 - ti).powi(2) + ((k / PIXELS) as f64 - tj).powi(2)).sqrt() * px;
+            if r_mm <= 20.0 {
+                within += v;
+            }
+            let bin = (r_mm / 0.5) as usize;
+            if bin < profile.len() {
+                profile[bin] += v;
+                count[bin] += 1.0;
+            }
+        }
+        assert!(within >= 0.9 * total, "seed {seed}: {:.0}% within 20 mm", 100.0 * within / total);
+        // Edge: the radial mean falls from 90% to 10% of its centre over several mm.
+        let mean: Vec<f64> = profile.iter().zip(&count).map(|(p, c)| p / c.max(1.0)).collect();
+        let peak = mean.iter().copied().fold(0.0, f64::max);
+        let at = |frac: f64| mean.iter().position(|m| *m < frac * peak).unwrap_or(mean.len()) as f64 * 0.5;
+        let edge_mm = at(0.1) - at(0.9);
+        assert!(edge_mm >= 4.0, "seed {seed}: edge {edge_mm:.1} mm");
+    }
+}
+
+#[test]
+fn intramuscular_streaks_run_along_the_fibres_and_the_bursa_is_a_craniocaudal_sac() {
+    for seed in [1, 2, 3] {
+        for (name, min_aspect) in [("intramuscular", 4.0), ("bursa", 2.5)] {
+            let c = case(seed, name);
+            let mut s = placed(seed, &c);
+            push(&mut s, 2.0, 1.0);
+            let field = s.state().injection.contrast_field(s.patient());
+            let g = ap(c.tip);
+            let (asp, cos) = aspect(&iodine_image(&g, &s, &field));
+            assert!(asp >= min_aspect, "seed {seed} {name}: aspect {asp:.2}");
+            assert!(cos >= 0.8, "seed {seed} {name}: long axis not craniocaudal (cos {cos:.2})");
+        }
+    }
+}
+
+#[test]
+fn arterial_contrast_is_diluted_and_leaves_the_field_and_the_vein_runs_cranially_and_slower() {
+    let seed = 2;
+    let centroid_z_after = |name: &str, seconds: f64| {
+        let c = case(seed, name);
+        let mut s = placed(seed, &c);
+        push(&mut s, 0.5, 1.0);
+        if seconds > 0.0 {
+            s.apply(Action::Wait { seconds }).unwrap();
+        }
+        let field = s.state().injection.contrast_field(s.patient());
+        (centroid(&field).z - c.tip.z, field, s, c)
+    };
+    // Peak concentration in the artery at a brisk 1 mL/s push: 300·1/(5.8+1) ≈ 44 mgI/mL.
+    let (_, field, _, c) = centroid_z_after("artery", 0.0);
+    let peak = (0..60).map(|k| c.tip + DVec3::NEG_Z * k as f64).map(|q| field.concentration_at(q)).fold(0.0, f64::max);
+    assert!(peak > 20.0 && peak <= 60.0, "arterial peak {peak:.1} mgI/mL");
+    // Off the field within about 2 s of the push's end.
+    let (_, field, s, c) = centroid_z_after("artery", 2.0);
+    let g = ap(c.tip);
+    let px = pixel_mm_at(&g, c.tip);
+    let left: f64 = iodine_image(&g, &s, &field).iter().sum::<f64>() * px * px / 1000.0;
+    assert!(left < 0.02 * 150.0, "{left:.1} mg of iodine still in the field 2 s after the push");
+    // Half a second after the push: the artery's column distally, the vein's cranially and less far.
+    let (artery_dz, ..) = centroid_z_after("artery", 0.3);
+    let (vein_dz, ..) = centroid_z_after("vein", 0.3);
+    assert!(artery_dz < -10.0, "arterial column moved {artery_dz:.1} mm");
+    assert!(vein_dz > 5.0 && vein_dz < -artery_dz, "venous column moved {vein_dz:.1} mm (artery {artery_dz:.1})");
+}
+
+#[test]
+fn a_push_under_fluoroscopy_shows_the_spread_developing_frame_by_frame() {
+    let seed = 1;
+    let c = case(seed, "intra_articular");
+    let mut s = placed(seed, &c);
+    s.apply(Action::InjectUnderFluoro {
+        fluid: Fluid::Contrast,
+        volume_ml: 2.0,
+        rate_ml_s: Some(1.0),
+        frame_every_s: Some(0.5),
+    })
+    .unwrap();
+    let shots = s.shot_images();
+    assert_eq!(shots.len(), 4, "a frame every 0.5 s of a 2 s push");
+    let fluoro_s = s.dose().fluoro_s;
+    assert!((fluoro_s - 2.0).abs() < 0.05, "pedal held for the push: {fluoro_s} s");
+    // Each frame darker than the one before somewhere: the contrast spreads.
+    let darker = |a: &[u8], b: &[u8]| a.iter().zip(b).filter(|(x, y)| (**y as i32) < (**x as i32) - 20).count();
+    for w in shots.windows(2) {
+        assert!(darker(&w[0].gray, &w[1].gray) > 20, "frame {} shows no new contrast", w[1].index);
+    }
+    let times: Vec<f64> = shots.iter().map(|f| f.time_s).collect();
+    assert!(times.windows(2).all(|w| (w[1] - w[0] - 0.5).abs() < 0.05), "{times:?}");
+}
+
+#[test]
+fn a_script_can_push_under_fluoroscopy() {
+    let text =
+        r#"[(action: "inject_under_fluoro", fluid: "contrast", volume_ml: 1.5, rate_ml_s: 0.5, frame_every_s: 1.0)]"#;
+    let actions = fluorohip::sim::script::parse_actions(text, std::path::Path::new("live.ron")).unwrap();
+    assert_eq!(
+        actions,
+        vec![Action::InjectUnderFluoro {
+            fluid: Fluid::Contrast,
+            volume_ml: 1.5,
+            rate_ml_s: Some(0.5),
+            frame_every_s: Some(1.0)
+        }]
+    );
+    let mut s = placed(1, &case(1, "intra_articular"));
+    s.apply(actions[0].clone()).unwrap();
+    // A 3 s push: frames at 1 and 2 s and one at its end.
+    let times: Vec<f64> = s.shot_images().iter().map(|f| f.time_s).collect();
+    assert_eq!(times.len(), 3, "{times:?}");
+    assert!(s.state().fluoroscope.last_image().is_some());
+}
