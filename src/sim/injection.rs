@@ -329,7 +329,7 @@ impl InjectionState {
     /// Capsule pressure as a relative resistance: 1 when flat, rising steeply past ~10 mL.
     pub fn joint_resistance(&self) -> f64 {
         let v = self.joint.total_ml();
-        if v <= CAPSULE_FLAT_ML { 1.0 } else { ((v - CAPSULE_FLAT_ML) / CAPSULE_PRESSURE_SCALE_ML).exp() }
+        if v <= CAPSULE_FLAT_ML { 1.0 } else { libm::exp((v - CAPSULE_FLAT_ML) / CAPSULE_PRESSURE_SCALE_ML) }
     }
 
     /// Resistance the trainee feels injecting at `site` now (relative, 1 = easy).
@@ -432,7 +432,7 @@ impl InjectionState {
         if self.joint_resistance() <= CAPSULE_LEAK_RESISTANCE {
             return;
         }
-        let limit = CAPSULE_FLAT_ML + CAPSULE_PRESSURE_SCALE_ML * CAPSULE_LEAK_RESISTANCE.ln();
+        let limit = CAPSULE_FLAT_ML + CAPSULE_PRESSURE_SCALE_ML * libm::log(CAPSULE_LEAK_RESISTANCE);
         let total = self.joint.total_ml();
         let excess = total - limit;
         if excess <= 0.0 {
@@ -454,7 +454,7 @@ impl InjectionState {
             return;
         }
         let total = self.joint.total_ml();
-        self.joint_spread_ml += (total - self.joint_spread_ml) * (1.0 - (-dt / JOINT_SPREAD_TAU_S).exp());
+        self.joint_spread_ml += (total - self.joint_spread_ml) * (1.0 - libm::exp(-dt / JOINT_SPREAD_TAU_S));
         self.joint_spread_ml = self.joint_spread_ml.min(total);
         let now = self.clock_s;
         for b in &mut self.boluses {
@@ -576,7 +576,7 @@ impl InjectionState {
             map.puffs(spread, mg_per_ml, &mut puffs);
             let at_tip = total - spread;
             if at_tip > 1e-9 {
-                let r = (3.0 * at_tip * 1000.0 / (4.0 * std::f64::consts::PI)).cbrt();
+                let r = libm::cbrt(3.0 * at_tip * 1000.0 / (4.0 * std::f64::consts::PI));
                 puffs.push(IodinePuff::round(origin, (r / 1.6).max(1.0), at_tip * mg_per_ml));
             }
             close_group(&puffs, from, &mut hulls);

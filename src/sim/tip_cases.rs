@@ -52,7 +52,7 @@ fn clear_entry(patient: &Patient, tip: DVec3, own: Option<Tissue>) -> Option<DVe
             offsets.push((dx, dz));
         }
     }
-    offsets.sort_by(|a, b| (a.0.hypot(a.1)).total_cmp(&b.0.hypot(b.1)));
+    offsets.sort_by(|a, b| libm::hypot(a.0, a.1).total_cmp(&libm::hypot(b.0, b.1)));
     offsets.into_iter().find_map(|(dx, dz)| {
         let x = tip.x + dx;
         let entry = DVec3::new(x, patient.skin.front_y(x), tip.z + dz);

@@ -198,7 +198,10 @@ pub(super) fn build(p: &PatientParams) -> Built {
     let gt_centre = rot * gt_centre0;
     let soft_gt_centre = rot * (base0 - u0 * 8.0 * s + v(-14.0, 6.0, 14.0) * s);
     let gt_tip = gt_centre + Z * gt_radii.z;
-    let lt_centre = rot * lt_centre0;
+    // The iliopsoas keeps the earlier, lower insertion as its reference (like the body
+    // outline below): its fibres run craniocaudally over the joint, as the contrast patterns
+    // and the expert references were validated against.
+    let psoas_insertion = rot * (base0 - u0 * 8.0 * s + v(10.0, 9.0, -38.0) * s);
     let anterior_perp = (-Y - u * (-Y).dot(u)).normalize();
     let target = junction + anterior_perp * r_n;
     // Posterior neck, POSTERIOR_TARGET_ALONG_NECK of the way down from the junction: still
@@ -335,7 +338,7 @@ pub(super) fn build(p: &PatientParams) -> Built {
     let psoas_mid = v(8.0 * s, -(r_outer_head + 17.0), 0.0);
     let iliopsoas = Shape::Union(vec![
         Shape::capsule(v(18.0, -40.0, 95.0) * s, psoas_mid, 12.0 * s),
-        Shape::capsule(psoas_mid, lt_centre, 11.0 * s),
+        Shape::capsule(psoas_mid, psoas_insertion, 11.0 * s),
     ]);
 
     // ---- Femoral nerve, artery, vein: lateral to medial; each at its published

@@ -304,7 +304,7 @@ fn splat_puff(g: &Geometry, puff: &IodinePuff, mu_i: &[f64; BINS], out: &mut [[f
     let weight = |i: i64, j: i64| {
         let (dx, dy) = (i as f64 - ci, j as f64 - cj);
         let m2 = dx * dx * ixx + 2.0 * dx * dy * ixy + dy * dy * iyy;
-        if m2 > cut2 { 0.0 } else { (-0.5 * m2).exp() }
+        if m2 > cut2 { 0.0 } else { libm::exp(-0.5 * m2) }
     };
     let mut total = 0.0;
     for j in fj0..fj1 {

@@ -115,8 +115,8 @@ impl IodinePuff {
             return 0.0;
         }
         let s = self.axes[0].length() * self.axes[1].length() * self.axes[2].length();
-        let peak_mg_mm3 = self.iodine_mg / ((2.0 * std::f64::consts::PI).powf(1.5) * s);
-        peak_mg_mm3 * 1000.0 * (-0.5 * m2).exp()
+        let peak_mg_mm3 = self.iodine_mg / (libm::pow(2.0 * std::f64::consts::PI, 1.5) * s);
+        peak_mg_mm3 * 1000.0 * libm::exp(-0.5 * m2)
     }
 
     /// Largest standard deviation (mm).

@@ -366,7 +366,7 @@ fn sample_surface(patient: &Patient, down: DVec3) -> Vec<JointSample> {
         let z = 1.0 - 2.0 * (k as f64 + 0.5) / n as f64;
         let r = (1.0 - z * z).sqrt();
         let phi = golden * k as f64;
-        let dir = DVec3::new(r * phi.cos(), r * phi.sin(), z);
+        let dir = DVec3::new(r * libm::cos(phi), r * libm::sin(phi), z);
         if (dir * r_cap).dot(to_base) > junction {
             continue; // the neck rays cover it
         }
@@ -380,10 +380,10 @@ fn sample_surface(patient: &Patient, down: DVec3) -> Vec<JointSample> {
     let rim_angle = rays
         .iter()
         .filter(|r| r.capsule.is_none() && r.arc.is_some())
-        .map(|r| r.dir.dot(opening).clamp(-1.0, 1.0).acos())
+        .map(|r| libm::acos(r.dir.dot(opening).clamp(-1.0, 1.0)))
         .fold(std::f64::consts::PI, f64::min);
     for ray in &rays {
-        let angle = ray.dir.dot(opening).clamp(-1.0, 1.0).acos();
+        let angle = libm::acos(ray.dir.dot(opening).clamp(-1.0, 1.0));
         if let Some((from, to)) = ray.capsule {
             let beyond_rim_mm = (rim_angle - angle) * to;
             if beyond_rim_mm < LABRUM_BEYOND_RIM_MM && rim_angle < std::f64::consts::PI {
@@ -431,14 +431,14 @@ fn sample_surface(patient: &Patient, down: DVec3) -> Vec<JointSample> {
         let mut found = 0;
         for k in 0..m {
             let th = 2.0 * std::f64::consts::PI * (k as f64 + 0.5) / m as f64;
-            let e = sup * th.cos() + side * th.sin();
+            let e = sup * libm::cos(th) + side * libm::sin(th);
             let spans = patient.tissue_spans(centre, centre + e * (ring_radius + 25.0));
             let Some(s) = spans.iter().rev().find(|s| s.tissue == Tissue::JointSpace) else { continue };
             found += 1;
             let under_zona = spans.iter().any(|z| z.tissue == Tissue::ZonaOrbicularis && z.from_mm >= s.to_mm - 0.01);
             // Inferior (toward the calcar) and superior weights round the neck.
-            let inferior = smoothstep(0.2, 0.75, -th.cos());
-            let superior = smoothstep(0.35, 0.8, th.cos());
+            let inferior = smoothstep(0.2, 0.75, -libm::cos(th));
+            let superior = smoothstep(0.35, 0.8, libm::cos(th));
             let along = a - junction;
             let sup_w = superior * (1.0 - smoothstep(0.45 * neck_len, 0.7 * neck_len, along));
             let inf_w = inferior * smoothstep(0.0, 0.25 * neck_len, along);

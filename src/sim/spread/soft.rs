@@ -35,14 +35,14 @@ const BURSA_STEP_MM: f64 = 2.0;
 /// is irregular. `across` is the needle's direction (the cloud is a little flatter along it).
 pub fn cloud(at: DVec3, across: DVec3, volume_ml: f64, iodine_mg: f64, out: &mut Vec<IodinePuff>) {
     let v_tissue_mm3 = volume_ml / FAT_UPTAKE * 1000.0;
-    let radius = (3.0 * v_tissue_mm3 / (4.0 * std::f64::consts::PI)).cbrt();
+    let radius = libm::cbrt(3.0 * v_tissue_mm3 / (4.0 * std::f64::consts::PI));
     let sigma = radius / CLOUD_RADIUS_PER_SIGMA;
     let (u, v) = basis(across);
     out.push(IodinePuff::new(at, u, v, DVec3::new(sigma, sigma, 0.8 * sigma), 0.64 * iodine_mg));
     // Six lobes at fixed directions round the tip.
     for k in 0..6 {
         let a = k as f64 * std::f64::consts::TAU / 6.0 + 0.4;
-        let dir = u * a.cos() + v * a.sin() + across.normalize() * if k % 2 == 0 { 0.3 } else { -0.3 };
+        let dir = u * libm::cos(a) + v * libm::sin(a) + across.normalize() * if k % 2 == 0 { 0.3 } else { -0.3 };
         let r = 0.75 * sigma * (1.0 + 0.15 * ((k * 7 % 5) as f64 - 2.0) / 2.0);
         out.push(IodinePuff::round(at + dir.normalize() * r, 0.55 * sigma, 0.06 * iodine_mg));
     }
@@ -64,14 +64,14 @@ pub fn muscle_streaks(
         if c.length_squared() < 1e-6 { basis(f).0 } else { c.normalize() }
     };
     let depth = f.cross(across);
-    let along = MUSCLE_STREAK_MM_PER_CBRT_ML * volume_ml.max(1e-6).cbrt();
+    let along = MUSCLE_STREAK_MM_PER_CBRT_ML * libm::cbrt(volume_ml.max(1e-6));
     // Five streaks: the middle one longest, shifted along the fibres a little each.
     let shares = [0.15, 0.2, 0.3, 0.2, 0.15];
     let shifts = [0.25, -0.2, 0.0, 0.15, -0.3];
     let lengths = [0.7, 0.85, 1.0, 0.9, 0.75];
     for k in 0..5 {
         let offset = (k as f64 - 2.0) * MUSCLE_STREAK_SPACING_MM;
-        let centre = at + across * offset + f * (shifts[k] * along) + depth * (0.6 * (k as f64 - 2.0)).sin();
+        let centre = at + across * offset + f * (shifts[k] * along) + depth * libm::sin(0.6 * (k as f64 - 2.0));
         out.push(IodinePuff::new(
             centre,
             f,
@@ -94,7 +94,7 @@ pub fn wall_streak(patient: &Patient, at: DVec3, volume_ml: f64, iodine_mg: f64,
     let normal = grad.normalize_or(DVec3::NEG_Y);
     let axis = patient.neck_axis.normalize();
     let along = (axis - normal * axis.dot(normal)).normalize_or(basis(normal).0);
-    let sigma = WALL_STREAK_MM_PER_CBRT_ML * volume_ml.max(1e-6).cbrt();
+    let sigma = WALL_STREAK_MM_PER_CBRT_ML * libm::cbrt(volume_ml.max(1e-6));
     out.push(IodinePuff::new(
         at,
         along,

@@ -202,7 +202,7 @@ impl Bolus {
                 if mg > 1e-6 {
                     let (at, dir) = self.point_at(mid);
                     let at = if branch {
-                        at + self.swing(dir) * (mid * std::f64::consts::TAU / BRANCH_WAVELENGTH_MM).sin()
+                        at + self.swing(dir) * libm::sin(mid * std::f64::consts::TAU / BRANCH_WAVELENGTH_MM)
                     } else {
                         at
                     };
