@@ -40,7 +40,7 @@ pub fn hints() -> String {
     format!(
         "Mouse: right-drag orbit, wheel zoom, click skin = entry | 1/2/3 anterior/lateral/C-arm view | 4-7 skin/fat/muscle/bone, [ ] opacity | monitor: Tab big, Z zoom, 2 clicks measure, Y names\n\
          Needle: arrows/PgUp/PgDn aim, N insert, Up/Down advance/withdraw (Shift 5 mm), R redirect, B bevel, X remove | - + volume, , . rate, L/K/J inject anaesthetic/contrast/drug\n\
-         C-arm: A/D RAO/LAO, W/S cranial/caudal, F field, C/V collimate, P pulse rate, M low dose, O polarity | Space: fluoroscopy (tap: one shot, hold: pulsed)\n{}",
+         C-arm: A/D RAO/LAO, W/S cranial/caudal, F field, C/V collimate, P pulse rate, M low dose, O polarity | Space: fluoroscopy (tap: one shot, hold: pulsed; hold + L/K/J: live injection)\n{}",
         super::procedure_keys::STEP_HINTS
     )
 }

@@ -144,6 +144,28 @@ pub fn inject(fluid: Fluid, push: &PushSettings) -> Action {
     Action::Inject { fluid, volume_ml: push.volume_ml, rate_ml_s: Some(push.rate_ml_s) }
 }
 
+/// Seconds of push between two live frames while the pedal is held during an injection.
+pub const LIVE_FRAME_S: f64 = 0.5;
+
+/// A push under live fluoroscopy (the pedal held): the volume in chunks of LIVE_FRAME_S each,
+/// every chunk with its frame, so the monitor shows the spread developing frame by frame.
+pub fn inject_live(fluid: Fluid, push: &PushSettings) -> Vec<Action> {
+    let chunk_ml = (push.rate_ml_s * LIVE_FRAME_S).max(0.05);
+    let mut left = push.volume_ml;
+    let mut out = Vec::new();
+    while left > 1e-9 {
+        let v = left.min(chunk_ml);
+        out.push(Action::InjectUnderFluoro {
+            fluid,
+            volume_ml: v,
+            rate_ml_s: Some(push.rate_ml_s),
+            frame_every_s: Some(LIVE_FRAME_S),
+        });
+        left -= v;
+    }
+    out
+}
+
 /// Fluid names as the window shows them.
 pub fn fluid_name(f: Fluid) -> &'static str {
     match f {
@@ -247,6 +269,7 @@ pub(super) fn controls(
     let mut actions = Vec::new();
     // Whether a needle is in once the actions queued so far have happened.
     let mut needle_in = session.state().needle.is_some();
+    let mut pushed_live = false;
     let tip = session.state().needle.map(|n| n.tip());
     for p in &keys.presses {
         let step = if p.shift { 5.0 } else { 1.0 };
@@ -281,9 +304,20 @@ pub(super) fn controls(
                 actions.push(Action::RemoveNeedle);
                 needle_in = false;
             }
-            KeyCode::KeyL if needle_in => actions.push(inject(Fluid::LocalAnaesthetic, &push)),
-            KeyCode::KeyK if needle_in => actions.push(inject(Fluid::Contrast, &push)),
-            KeyCode::KeyJ if needle_in => actions.push(inject(Fluid::DrugMix, &push)),
+            // With the pedal held the push goes in under live fluoroscopy.
+            KeyCode::KeyL | KeyCode::KeyK | KeyCode::KeyJ if needle_in => {
+                let fluid = match p.key {
+                    KeyCode::KeyL => Fluid::LocalAnaesthetic,
+                    KeyCode::KeyK => Fluid::Contrast,
+                    _ => Fluid::DrugMix,
+                };
+                if held.pressed(KeyCode::Space) {
+                    actions.extend(inject_live(fluid, &push));
+                    pushed_live = true;
+                } else {
+                    actions.push(inject(fluid, &push));
+                }
+            }
             KeyCode::Minus | KeyCode::NumpadSubtract => push.volume_ml = step_in(&VOLUMES_ML, push.volume_ml, false),
             KeyCode::Equal | KeyCode::NumpadAdd => push.volume_ml = step_in(&VOLUMES_ML, push.volume_ml, true),
             KeyCode::Comma => push.rate_ml_s = step_in(&RATES_ML_S, push.rate_ml_s, false),
@@ -294,7 +328,7 @@ pub(super) fn controls(
         }
     }
     // Held, the pedal gives shot after shot (pulsed fluoroscopy).
-    if keys.count(KeyCode::Space) == 0 && held.pressed(KeyCode::Space) && sim.idle() {
+    if keys.count(KeyCode::Space) == 0 && held.pressed(KeyCode::Space) && sim.idle() && !pushed_live {
         actions.push(Action::Fluoro { seconds: 0.5 });
     }
     for a in actions {

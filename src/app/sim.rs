@@ -115,6 +115,8 @@ impl Sim {
     /// disk is left alone until the whole log has been applied again.
     pub fn resume(&mut self, log: &ActionLog, autosave: Option<Autosave>) -> Result<(), SessionError> {
         let mut session = Session::new(log.scenario.clone(), log.seed)?;
+        // The wall-clock start is the log's (learning records are stamped with it).
+        session.set_started_at(log.started_at);
         session.set_trainee(&log.trainee);
         self.start(session, autosave);
         self.queue.extend(log.actions.iter().cloned());
@@ -191,6 +193,7 @@ impl Sim {
                             Action::Advance { .. }
                                 | Action::AdvanceUntil { .. }
                                 | Action::Inject { .. }
+                                | Action::InjectUnderFluoro { .. }
                                 | Action::PlaceNeedle { .. }
                         )
                     });

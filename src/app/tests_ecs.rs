@@ -126,6 +126,40 @@ fn the_volume_the_trainee_sets_is_the_volume_pushed() {
     assert_eq!(given[1].1, 3.0, "{given:?}");
 }
 
+/// With the pedal held, a contrast push goes in under live fluoroscopy: half-second chunks,
+/// each with its frame, adding up to the volume set; the session holds a frame per chunk.
+#[test]
+fn a_push_with_the_pedal_held_is_seen_frame_by_frame() {
+    let mut app = app(Mode::Learning);
+    tap(&mut app, KeyCode::KeyN);
+    frames(&mut app);
+    // 1 ml at 1 ml/s: two chunks of 0.5 ml.
+    tap(&mut app, KeyCode::Period);
+    let shots_before = session(&app).shot_images().len();
+    key(&mut app, KeyCode::Space, true, false);
+    app.update();
+    tap(&mut app, KeyCode::KeyK);
+    for _ in 0..6 {
+        app.update();
+    }
+    key(&mut app, KeyCode::Space, false, false);
+    frames(&mut app);
+    let log = session(&app).log();
+    let live: Vec<f64> = log
+        .actions
+        .iter()
+        .filter_map(|a| match a {
+            Action::InjectUnderFluoro { volume_ml, .. } => Some(*volume_ml),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(live, vec![0.5, 0.5], "{:?}", log.actions);
+    assert!(!log.actions.iter().any(|a| matches!(a, Action::Inject { .. })), "no plain push");
+    let frames_taken = session(&app).shot_images().len() - shots_before;
+    assert!(frames_taken >= 2, "{frames_taken} frames during the push");
+    assert_eq!(super::hud::injected_by_fluid(session(&app))[1].1, 1.0);
+}
+
 #[test]
 fn a_nerve_or_vessel_alarm_stops_the_advance_and_holds_the_needle_until_acknowledged() {
     let mut app = app(Mode::Assessment);
