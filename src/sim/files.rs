@@ -13,6 +13,29 @@ pub struct WriteError {
     pub source: std::io::Error,
 }
 
+/// The most characters a name may have where it becomes part of a file name.
+pub const FILE_SAFE_MAX_CHARS: usize = 40;
+
+/// The one rule a name must pass before it becomes part of a path: 1 to
+/// [`FILE_SAFE_MAX_CHARS`] ASCII letters, digits, `-` and `_`. No `/`, `\` or `.`, so
+/// never another folder, `..` or a hidden file, on any file system.
+pub fn is_file_safe(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= FILE_SAFE_MAX_CHARS
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+}
+
+/// `s` made to pass [`is_file_safe`]: other characters become `_`, cut to
+/// [`FILE_SAFE_MAX_CHARS`]; `anonymous` when nothing is left.
+pub fn file_safe(s: &str) -> String {
+    let out: String = s
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' })
+        .take(FILE_SAFE_MAX_CHARS)
+        .collect();
+    if out.is_empty() { "anonymous".into() } else { out }
+}
+
 /// Replace `path` with `bytes` atomically: either the old file or the whole new one remains.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), WriteError> {
     let err = |source| WriteError { path: path.to_path_buf(), source };

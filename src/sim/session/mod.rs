@@ -14,7 +14,7 @@ use super::imaging::{CArmPose, Dose, Fluoroscope, ImagingSettings};
 use super::injection::{ContrastPattern, InjectionState, VolumeSummary};
 use super::needle::{Compartment, Needle, NeedleKind};
 use super::procedure::{self, DrugDelivery, PainProfile, Reading, Step, StepBook, StepFault};
-use super::scenario::Scenario;
+use super::scenario::{Scenario, ScenarioProblem};
 
 pub use action::{Action, ActionError, OnContact, PointRef, StopAt, pace};
 pub use event::{Event, EventKind};
@@ -26,6 +26,8 @@ pub use procedure::steps::LOCAL_ANAESTHETIC_MAX_DEPTH_MM;
 /// A session that could not start.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum SessionError {
+    #[error("the case cannot be used: {0}")]
+    Scenario(#[from] ScenarioProblem),
     #[error(transparent)]
     Patient(#[from] ParamRangeError),
 }
@@ -88,8 +90,10 @@ pub struct ShotImage {
 }
 
 impl Session {
-    /// Start a session on the patient the scenario and seed describe.
+    /// Start a session on the patient the scenario and seed describe. A case that does
+    /// not pass validation is refused here too, however it was made.
     pub fn new(scenario: Scenario, seed: u64) -> Result<Session, SessionError> {
+        scenario.problem()?;
         let patient = Patient::generate(seed, &scenario.patient)?;
         let pose = CArmPose { isocentre: patient.landmarks.target, ..Default::default() };
         Ok(Session {
