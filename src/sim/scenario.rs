@@ -185,10 +185,7 @@ impl Scenario {
         if !is_file_safe(&self.name) {
             return problem(
                 "name",
-                format!(
-                    "{:?} cannot name files: use 1 to {FILE_SAFE_MAX_CHARS} letters, digits, - and _",
-                    self.name
-                ),
+                format!("{:?} cannot name files: use 1 to {FILE_SAFE_MAX_CHARS} letters, digits, - and _", self.name),
             );
         }
         if self.needles.is_empty() {
@@ -214,7 +211,10 @@ impl Scenario {
                         if sex == Sex::Female { "female" } else { "male" }
                     ),
                 };
-                return problem(e.field, format!("{} is outside {}..={} ({}){whom}", e.value, e.min, e.max, e.source_note));
+                return problem(
+                    e.field,
+                    format!("{} is outside {}..={} ({}){whom}", e.value, e.min, e.max, e.source_note),
+                );
             }
         }
         Ok(())
