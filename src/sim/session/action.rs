@@ -331,6 +331,22 @@ impl Action {
     }
 }
 
+impl Action {
+    /// What only the patient can tell: a needle aimed at its own entry point has no
+    /// direction to go (the points are checked for range by [`Action::validate`]).
+    pub fn check_on(&self, patient: &Patient) -> Result<(), ActionError> {
+        let (entry, aim, field) = match self {
+            Action::InsertNeedle { entry, toward } => (entry, toward, "toward"),
+            Action::PlaceNeedle { entry, tip } => (entry, tip, "tip"),
+            _ => return Ok(()),
+        };
+        match (aim.resolve(patient) - entry.resolve(patient)).try_normalize() {
+            Some(_) => Ok(()),
+            None => Err(ActionError::NoDirection { field }),
+        }
+    }
+}
+
 /// What an [`Action::AdvanceUntil`] does when the needle enters a nerve or a vessel
 /// (blood in the hub, paraesthesia).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -371,11 +387,26 @@ pub enum ActionError {
     OutOfRange { field: &'static str, value: f64, min: f64, max: f64 },
     #[error(transparent)]
     Setting(SettingError),
+    #[error("`{field}` is the entry point itself: the needle has no direction to go")]
+    NoDirection { field: &'static str },
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Found by tests/fuzz.rs: entry and aim at one point gave the needle a NaN direction.
+    #[test]
+    fn a_needle_aimed_at_its_own_entry_is_refused_and_changes_nothing() {
+        let mut s = crate::sim::Session::new(crate::sim::Scenario::default(), 1).unwrap();
+        let p = PointRef::landmark(LandmarkName::Target);
+        let e = s.apply(Action::InsertNeedle { entry: p, toward: p }).unwrap_err().to_string();
+        assert!(e.contains("`toward` is the entry point"), "{e}");
+        let e = s.apply(Action::PlaceNeedle { entry: p, tip: p }).unwrap_err().to_string();
+        assert!(e.contains("`tip` is the entry point"), "{e}");
+        assert_eq!(s.action_count(), 0);
+        assert!(s.state().needle.is_none() && s.state().events.is_empty());
+    }
 
     /// The replay captions each action in words, never as a data structure.
     #[test]

@@ -133,6 +133,7 @@ impl Session {
     /// carried out by one method (session/acts.rs); this only dispatches.
     pub fn apply(&mut self, action: Action) -> Result<Vec<Event>, ActionError> {
         action.validate()?;
+        action.check_on(&self.patient)?;
         let first_new = self.events.len();
         match &action {
             Action::Wait { seconds } => self.wait(*seconds),
