@@ -16,6 +16,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use fluorohip::sim::anatomy::{LandmarkName, Patient, PatientOverrides, Sex};
+use fluorohip::sim::assessment::export;
 use fluorohip::sim::files::is_file_safe;
 use fluorohip::sim::imaging::{Collimation, DetectorKind, FieldSize, ImagingSettings, Polarity, PulseRate};
 use fluorohip::sim::injection::{ContrastPattern, Fluid};
@@ -608,6 +609,16 @@ fn fuzz_session_log_loader() {
                         tally.count("loaded and replayed");
                         prop_assert_eq!(s.log().actions, log.actions);
                         prop_assert_eq!(s.seed(), log.seed);
+                        // What `replay --report` writes from it (the report runs the expert
+                        // script too, so on one replayed log in eight).
+                        if log.seed % 8 == 0 {
+                            tally.count("reports written");
+                            let r = assessment::report(&s);
+                            let row = export::csv_row(&r);
+                            prop_assert!(row.ends_with("NOT FOR CLINICAL USE"), "{row}");
+                            prop_assert!(export::html(&r, &[]).contains("NOT FOR CLINICAL USE"));
+                            prop_assert!(!export::xapi_statements(&r).is_empty());
+                        }
                     }
                     Err(_) => tally.count("loaded, replay refused"),
                 }
