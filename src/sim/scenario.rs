@@ -200,22 +200,24 @@ impl Scenario {
             Some(sex) => vec![sex],
             None => vec![Sex::Female, Sex::Male],
         };
-        for sex in sexes {
-            let fixed = PatientOverrides { sex: Some(sex), ..self.patient.clone() };
-            if let Err(e) = Patient::draw_params(self.default_seed, &fixed) {
-                let whom = match self.patient.sex {
-                    Some(_) => String::new(),
-                    None => format!(
-                        " for a {} patient, whom some seeds give (fix `sex`, or choose a value that \
-                         fits both sexes)",
-                        if sex == Sex::Female { "female" } else { "male" }
-                    ),
-                };
-                return problem(
-                    e.field,
-                    format!("{} is outside {}..={} ({}){whom}", e.value, e.min, e.max, e.source_note),
-                );
-            }
+        let failed: Vec<_> = sexes
+            .into_iter()
+            .filter_map(|sex| {
+                let fixed = PatientOverrides { sex: Some(sex), ..self.patient.clone() };
+                Patient::draw_params(self.default_seed, &fixed).err().map(|e| (sex, e))
+            })
+            .collect();
+        if let Some((sex, e)) = failed.first() {
+            // Said only when the other sex would pass: then the seed decides.
+            let whom = if self.patient.sex.is_none() && failed.len() == 1 {
+                format!(
+                    " for a {} patient, whom some seeds give (fix `sex`, or choose a value that fits both sexes)",
+                    if *sex == Sex::Female { "female" } else { "male" }
+                )
+            } else {
+                String::new()
+            };
+            return problem(e.field, format!("{} is outside {}..={} ({}){whom}", e.value, e.min, e.max, e.source_note));
         }
         Ok(())
     }
@@ -277,6 +279,9 @@ mod tests {
         let e = Scenario::from_ron(open, Path::new("big.ron")).unwrap_err().to_string();
         assert!(e.starts_with("big.ron:4: field `femoral_head_diameter_mm`"), "{e}");
         assert!(e.contains("female") && e.contains("`sex`"), "says which seeds fail and what to fix: {e}");
+        // A value no patient can have says nothing of the sex.
+        let e = Scenario::from_ron(&open.replace("58.0", "80.0"), Path::new("big.ron")).unwrap_err().to_string();
+        assert!(e.starts_with("big.ron:4: field `femoral_head_diameter_mm`") && !e.contains("female"), "{e}");
         let fixed = open.replace("patient: (", "patient: (\n    sex: male,");
         let case = Scenario::from_ron(&fixed, Path::new("big.ron")).unwrap();
         for seed in 0..40 {
