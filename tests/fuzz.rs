@@ -139,7 +139,7 @@ fn fuzz<S: Strategy>(
     }
     let slowest = *slowest.lock().unwrap_or_else(|e| e.into_inner());
     println!(
-        "fuzz {target}: {ran} cases in {:.1} s, slowest case {:.3} s, no failure ({})",
+        "\nfuzz {target}: {ran} cases in {:.1} s, slowest case {:.3} s, no failure ({})",
         started.elapsed().as_secs_f64(),
         slowest.as_secs_f64(),
         tally.show()
