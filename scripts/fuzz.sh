@@ -8,7 +8,8 @@
 #   scripts/fuzz.sh 600 1000000     at most 600 s or a million cases per target
 #
 # A failure prints the smallest failing input proptest found; a case that runs longer
-# than FLUOROHIP_FUZZ_HANG_SECONDS (default 120) is printed and the run aborted.
+# than FLUOROHIP_FUZZ_HANG_SECONDS (default 120) is printed and the run aborted. Each run
+# draws new inputs; PROPTEST_RNG_SEED=N repeats one.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

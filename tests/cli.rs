@@ -298,6 +298,13 @@ fn crafted_files_are_refused_naming_file_line_and_field_with_exit_2_and_nothing_
         &["replay", &evil, "--report", out.to_str().unwrap()],
         &[&format!("evil.json:{line}: field `name`"), "../../somewhere"],
     );
+    // The window refuses to resume it too, before it opens.
+    if cfg!(feature = "gui") {
+        expect_refused(
+            &["open", "--resume", &evil, "--data-dir", out.to_str().unwrap()],
+            &[&format!("evil.json:{line}: field `name`")],
+        );
+    }
     // A log with no name for its case, a truncated log, and bytes that are not text.
     let anonymous = write("anonymous.json", &log.replace("\"name\": \"routine_anterior\",", ""));
     expect_refused(
