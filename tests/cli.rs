@@ -91,6 +91,8 @@ fn bad_arguments_get_a_clear_message_and_exit_code_2() {
         vec!["shoot", "--size", "5000", "--out", "x.png"],
         vec!["shoot", "--needle-to", "kneecap", "--out", "x.png"],
         vec!["shoot", "--contrast-ml", "2", "--out", "x.png"],
+        vec!["shoot", "--needle-entry", "0,0,0", "--needle-tip", "0,0,0", "--out", "x.png"],
+        vec!["shoot", "--needle-to", "target", "--offset-mm", "0,0,1e9", "--out", "x.png"],
         vec!["frobnicate"],
     ] {
         let o = fluorohip(&args);
