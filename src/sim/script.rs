@@ -4,8 +4,9 @@
 
 use std::path::{Path, PathBuf};
 
+use super::Scenario;
+use super::scenario::{ScenarioError, line_of_field};
 use super::session::{Action, ActionLog, ReplayError, Session};
-use super::{Scenario, scenario::ScenarioError};
 
 /// A script or log that cannot be used.
 #[derive(Debug, thiserror::Error)]
@@ -18,6 +19,8 @@ pub enum ScriptError {
     Action { path: PathBuf, line: usize, index: usize, message: String },
     #[error("{}: {message}", path.display())]
     Invalid { path: PathBuf, message: String },
+    #[error("{}:{line}: field `{field}`: {message}", path.display())]
+    Field { path: PathBuf, line: usize, field: &'static str, message: String },
     #[error(transparent)]
     Scenario(#[from] ScenarioError),
 }
@@ -174,9 +177,15 @@ fn log_action_lines(text: &str) -> Vec<usize> {
 pub fn parse_log(text: &str, path: &Path) -> Result<ActionLog, ScriptError> {
     let log: ActionLog = serde_json::from_str(text).map_err(|e| syntax(path, e.line(), e.column(), e.to_string()))?;
     if log.version != super::session::LOG_VERSION {
-        return Err(ScriptError::Invalid {
+        return Err(ScriptError::Field {
             path: path.to_path_buf(),
-            message: format!("log version {} is not {} (this program's)", log.version, super::session::LOG_VERSION),
+            line: line_of_field(text, "version"),
+            field: "version",
+            message: format!(
+                "{} is not {}, the version this program reads and writes",
+                log.version,
+                super::session::LOG_VERSION
+            ),
         });
     }
     log.scenario.validate(text, path)?;
@@ -227,6 +236,16 @@ mod tests {
         let text = "[\n  (action: \"insert_needle\", entry: [1e300, 0.0, 0.0], toward: (landmark: \"target\")),\n]";
         let err = parse_actions(text, Path::new("far.ron")).unwrap_err().to_string();
         assert!(err.starts_with("far.ron:2: action 0:") && err.contains("`entry`"), "{err}");
+    }
+
+    #[test]
+    fn a_log_of_another_version_names_the_line() {
+        let mut log = serde_json::to_value(Session::new(Scenario::default(), 1).unwrap().log()).unwrap();
+        log["version"] = 7.into();
+        let text = serde_json::to_string_pretty(&log).unwrap();
+        let line = text.lines().position(|l| l.contains("\"version\"")).unwrap() + 1;
+        let e = parse_log(&text, Path::new("old.json")).unwrap_err().to_string();
+        assert!(e.starts_with(&format!("old.json:{line}: field `version`: 7 is not 1")), "{e}");
     }
 
     #[test]
