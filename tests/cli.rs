@@ -91,6 +91,8 @@ fn bad_arguments_get_a_clear_message_and_exit_code_2() {
         vec!["shoot", "--size", "5000", "--out", "x.png"],
         vec!["shoot", "--needle-to", "kneecap", "--out", "x.png"],
         vec!["shoot", "--contrast-ml", "2", "--out", "x.png"],
+        vec!["shoot", "--needle-entry", "0,0,0", "--needle-tip", "0,0,0", "--out", "x.png"],
+        vec!["shoot", "--needle-to", "target", "--offset-mm", "0,0,1e9", "--out", "x.png"],
         vec!["frobnicate"],
     ] {
         let o = fluorohip(&args);
@@ -413,4 +415,155 @@ fn the_atlas_writes_a_page_whose_images_exist_and_differ_by_pattern() {
             assert_ne!(a, b, "two patterns gave the same image");
         }
     }
+}
+
+/// A short real session log (JSON), as `run` or the window saves it.
+fn short_log() -> String {
+    use fluorohip::sim::{Action, Scenario, Session};
+    let mut s = Session::new(Scenario::default(), 4).unwrap();
+    for a in [Action::Consent, Action::TimeOut, Action::Fluoro { seconds: 1.0 }] {
+        s.apply(a).unwrap();
+    }
+    serde_json::to_string_pretty(&s.log()).unwrap()
+}
+
+/// Files passed between laptops, crafted to break things: each is refused with the file,
+/// the line and the field, exit code 2, and nothing is written.
+#[test]
+fn crafted_files_are_refused_naming_file_line_and_field_with_exit_2_and_nothing_written() {
+    let d = temp("crafted");
+    let out = d.join("reports");
+    let expect_refused = |args: &[&str], says: &[&str]| {
+        let o = fluorohip(args);
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+        for s in says {
+            assert!(err.contains(s), "{args:?} should say {s:?}: {err}");
+        }
+        assert!(!err.contains("panicked"), "{err}");
+        assert!(!out.exists(), "{args:?} wrote {}", out.display());
+    };
+    let log = short_log();
+    let write = |name: &str, text: &str| {
+        let p = d.join(name);
+        std::fs::write(&p, text).unwrap();
+        p.to_str().unwrap().to_string()
+    };
+
+    // A session log whose case is named to climb out of the data folder.
+    let evil = write("evil.json", &log.replace("\"name\": \"routine_anterior\"", "\"name\": \"../../somewhere\""));
+    let line = log.lines().position(|l| l.contains("\"name\"")).unwrap() + 1;
+    expect_refused(
+        &["replay", &evil, "--report", out.to_str().unwrap()],
+        &[&format!("evil.json:{line}: field `name`"), "../../somewhere"],
+    );
+    // The window refuses to resume it too, before it opens.
+    if cfg!(feature = "gui") {
+        expect_refused(
+            &["open", "--resume", &evil, "--data-dir", out.to_str().unwrap()],
+            &[&format!("evil.json:{line}: field `name`")],
+        );
+    }
+    // A log with no name for its case, a truncated log, and bytes that are not text.
+    let anonymous = write("anonymous.json", &log.replace("\"name\": \"routine_anterior\",", ""));
+    expect_refused(
+        &["replay", &anonymous, "--report", out.to_str().unwrap()],
+        &["anonymous.json:1: field `name`: missing"],
+    );
+    let truncated = write("truncated.json", &log[..log.len() / 2]);
+    expect_refused(&["replay", &truncated, "--report", out.to_str().unwrap()], &["truncated.json:"]);
+    let garbage = d.join("garbage.json");
+    std::fs::write(&garbage, [0x7b, 0xff, 0xfe, 0x00, 0x22]).unwrap();
+    expect_refused(&["replay", garbage.to_str().unwrap()], &["garbage.json"]);
+    // A log with an action out of range names the action's line.
+    let bad_action = write("bad-action.json", &log.replacen("\"seconds\": 1.0", "\"seconds\": 500.0", 1));
+    let line = log.lines().position(|l| l.contains("\"action\": \"fluoro\"")).unwrap();
+    expect_refused(&["replay", &bad_action], &[&format!("bad-action.json:{line}: action 2: `seconds` = 500")]);
+
+    // A case with no name, and a case that fixes a head size only men reach but leaves
+    // the sex to the seed (it used to pass on its default seed, then panic in the window).
+    let script = asset("assets/scripts/expert_anterior.ron");
+    let noname = write("noname.ron", "(\n  title: \"My case\",\n)\n");
+    expect_refused(
+        &["run", "--scenario", &noname, "--actions", &script, "--report", out.to_str().unwrap()],
+        &["noname.ron:1: field `name`: missing"],
+    );
+    let big =
+        write("big.ron", "(\n  name: \"big_head\",\n  patient: (\n    femoral_head_diameter_mm: 58.0,\n  ),\n)\n");
+    expect_refused(
+        &["run", "--scenario", &big, "--actions", &script, "--report", out.to_str().unwrap()],
+        &["big.ron:4: field `femoral_head_diameter_mm`", "female", "`sex`"],
+    );
+    // A script with an action aimed at its own entry point, and one out of range (JSON).
+    let aimless = write(
+        "aimless.ron",
+        "[\n  (action: \"consent\"),\n  (action: \"insert_needle\", entry: (landmark: \"target\"), toward: (landmark: \"target\")),\n]\n",
+    );
+    expect_refused(
+        &["run", "--scenario", "routine_anterior", "--actions", &aimless, "--report", out.to_str().unwrap()],
+        &["aimless.ron:3: action 1: `toward` is the entry point"],
+    );
+    let far =
+        write("far.json", "[\n {\"action\": \"consent\"},\n {\"action\": \"mark_pulse\", \"at\": [0, 0, 1e9]}\n]\n");
+    expect_refused(
+        &["run", "--scenario", "routine_anterior", "--actions", &far, "--report", out.to_str().unwrap()],
+        &["far.json:3: action 1: `at` = 1000000000 is outside"],
+    );
+    let _ = std::fs::remove_dir_all(&d);
+}
+
+/// A report folder that cannot be written: the command exits non-zero naming the path,
+/// and what was already written stays whole.
+#[test]
+fn a_report_folder_that_cannot_be_written_is_named_and_nothing_already_written_is_lost() {
+    let d = temp("unwritable");
+    let log = d.join("session-log.json");
+    std::fs::write(&log, short_log()).unwrap();
+    let log = log.to_str().unwrap();
+    // A folder under a regular file cannot be made, whoever runs the test.
+    let file = d.join("a-file");
+    std::fs::write(&file, "not a folder").unwrap();
+    let blocked = file.join("reports");
+    let o = fluorohip(&["replay", log, "--report", blocked.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stderr(&o).contains(blocked.to_str().unwrap()), "names the folder: {}", stderr(&o));
+    assert!(stderr(&o).contains("--report DIR"), "says what to do: {}", stderr(&o));
+    // The reports go through; the class file that cannot be written is named.
+    let reports = d.join("reports");
+    let csv = file.join("class.csv");
+    let o = fluorohip(&["replay", log, "--report", reports.to_str().unwrap(), "--class-csv", csv.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stderr(&o).contains(csv.to_str().unwrap()), "{}", stderr(&o));
+    let o = fluorohip(&["replay", log, "--report", reports.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let before: Vec<(String, Vec<u8>)> = std::fs::read_dir(&reports)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .map(|p| (p.file_name().unwrap().to_string_lossy().into_owned(), std::fs::read(&p).unwrap()))
+        .collect();
+    // A read-only folder holding earlier reports. Root ignores the permission (tests often
+    // run as root in containers): then this part is skipped, and the folder under a regular
+    // file above stands for it.
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&reports, std::fs::Permissions::from_mode(0o555)).unwrap();
+    let probe = reports.join(".probe");
+    if std::fs::write(&probe, b"").is_ok() {
+        let _ = std::fs::remove_file(&probe);
+        eprintln!("permissions do not stop this user (root?): the read-only folder case is skipped");
+    } else {
+        let o = fluorohip(&["replay", log, "--report", reports.to_str().unwrap()]);
+        assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+        assert!(stderr(&o).contains(reports.to_str().unwrap()), "names the path: {}", stderr(&o));
+        let mut after: Vec<(String, Vec<u8>)> = std::fs::read_dir(&reports)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .map(|p| (p.file_name().unwrap().to_string_lossy().into_owned(), std::fs::read(&p).unwrap()))
+            .collect();
+        let mut before = before.clone();
+        before.sort();
+        after.sort();
+        assert_eq!(after, before, "the earlier reports are whole and nothing else was left there");
+    }
+    std::fs::set_permissions(&reports, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let _ = std::fs::remove_dir_all(&d);
 }

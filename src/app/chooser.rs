@@ -75,11 +75,19 @@ fn start_directly(
             }
         }
     } else if options.demo.as_ref().is_some_and(|d| d.chooser_screenshot.is_none()) {
+        // The case was checked for every seed, but say so rather than panic if this one fails.
         let seed = options.seed.unwrap_or(options.scenario.default_seed);
-        let mut session = Session::new(options.scenario.clone(), seed).expect("the scenario was validated");
-        session.set_trainee(&options.trainee);
-        sim.start(session, Some(autosave));
-        true
+        match Session::new(options.scenario.clone(), seed) {
+            Ok(mut session) => {
+                session.set_trainee(&options.trainee);
+                sim.start(session, Some(autosave));
+                true
+            }
+            Err(e) => {
+                commands.insert_resource(StartupProblem(format!("this patient cannot be made (seed {seed}): {e}")));
+                false
+            }
+        }
     } else {
         false
     };

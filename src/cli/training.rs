@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use fluorohip::DISCLAIMER;
 use fluorohip::sim::Scenario;
-use fluorohip::sim::assessment::export::{self as report, CSV_HEADER, ReportOptions};
+use fluorohip::sim::assessment::export::{self as report, CSV_HEADER, ReportError, ReportOptions};
 use fluorohip::sim::assessment::{self, Report};
 use fluorohip::sim::files::write_atomically;
 use fluorohip::sim::script;
@@ -106,7 +106,22 @@ pub fn run(
             }
             0
         }
-        Err(e) => fail(e, 1),
+        Err(e) => report_failed(e),
+    }
+}
+
+/// Exit 1 naming what could not be written; where a folder or file could not be written,
+/// say that nothing already there was spoilt and what to do.
+fn report_failed(e: ReportError) -> i32 {
+    match e {
+        ReportError::Write(_) | ReportError::Folder { .. } => fail(
+            format!(
+                "{e}\nNo file was left half-written (each is replaced only once its new version is whole). \
+                 Give a folder that can be written: --report DIR (and --class-csv FILE)."
+            ),
+            1,
+        ),
+        e => fail(e, 1),
     }
 }
 
@@ -121,7 +136,7 @@ pub fn replay(log: &Path, dir: Option<&Path>, csv: Option<&Path>, options: &Repo
                 print_summary(&r, Some(dir));
                 0
             }
-            Err(e) => fail(e, 1),
+            Err(e) => report_failed(e),
         },
         None => {
             print_summary(&assessment::report(&session), None);

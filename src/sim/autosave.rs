@@ -6,6 +6,7 @@
 
 use std::path::{Path, PathBuf};
 
+pub use super::files::file_safe;
 use super::files::{WriteError, write_atomically};
 use super::script::{ScriptError, load_log};
 use super::session::{ActionLog, Session};
@@ -30,13 +31,6 @@ pub fn data_dir() -> PathBuf {
     PathBuf::from("fluorohip-data")
 }
 
-/// A name safe in any file system: letters, digits, `-` and `_`, at most 40 characters.
-pub fn file_safe(s: &str) -> String {
-    let out: String =
-        s.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' }).take(40).collect();
-    if out.is_empty() { "anonymous".into() } else { out }
-}
-
 /// The first `base`, `base-2`, `base-3`… under `dir` that does not exist yet.
 fn fresh(dir: &Path, base: &str, ext: &str) -> PathBuf {
     (1..)
@@ -45,9 +39,11 @@ fn fresh(dir: &Path, base: &str, ext: &str) -> PathBuf {
         .expect("some name is free")
 }
 
-/// The name a session's files go under: case, seed and trainee.
+/// The name a session's files go under: case, seed and trainee. The case's name is
+/// checked when the case is loaded; it passes the same rule here again, so no session
+/// however made can name a path outside the data folder.
 pub fn session_stem(session: &Session) -> String {
-    format!("{}-seed{}-{}", session.scenario().name, session.seed(), file_safe(session.trainee()))
+    format!("{}-seed{}-{}", file_safe(&session.scenario().name), session.seed(), file_safe(session.trainee()))
 }
 
 /// A new folder name for this session's reports under `data_dir/reports`.

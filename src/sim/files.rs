@@ -13,6 +13,29 @@ pub struct WriteError {
     pub source: std::io::Error,
 }
 
+/// The most characters a name may have where it becomes part of a file name.
+pub const FILE_SAFE_MAX_CHARS: usize = 40;
+
+/// The one rule a name must pass before it becomes part of a path: 1 to
+/// [`FILE_SAFE_MAX_CHARS`] ASCII letters, digits, `-` and `_`. No `/`, `\` or `.`, so
+/// never another folder, `..` or a hidden file, on any file system.
+pub fn is_file_safe(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= FILE_SAFE_MAX_CHARS
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+}
+
+/// `s` made to pass [`is_file_safe`]: other characters become `_`, cut to
+/// [`FILE_SAFE_MAX_CHARS`]; `anonymous` when nothing is left.
+pub fn file_safe(s: &str) -> String {
+    let out: String = s
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' })
+        .take(FILE_SAFE_MAX_CHARS)
+        .collect();
+    if out.is_empty() { "anonymous".into() } else { out }
+}
+
 /// Replace `path` with `bytes` atomically: either the old file or the whole new one remains.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), WriteError> {
     let err = |source| WriteError { path: path.to_path_buf(), source };
@@ -32,14 +55,21 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), WriteError> {
     Ok(())
 }
 
-/// Append `line` (with a newline) to `path`, creating it if needed; the whole line or nothing.
+/// Append `line` (with a newline) to `path`, creating it if needed: the whole line or
+/// nothing. The file is rewritten atomically, so a full disk or a pulled stick leaves the
+/// old file whole rather than a half-written row at its end.
 pub fn append_line(path: &Path, line: &str) -> Result<(), WriteError> {
-    let err = |source| WriteError { path: path.to_path_buf(), source };
-    let mut f = std::fs::OpenOptions::new().create(true).append(true).open(path).map_err(err)?;
-    let mut buf = line.as_bytes().to_vec();
-    buf.push(b'\n');
-    f.write_all(&buf).map_err(err)?;
-    f.sync_all().map_err(err)
+    let mut bytes = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+        Err(source) => return Err(WriteError { path: path.to_path_buf(), source }),
+    };
+    if bytes.last().is_some_and(|b| *b != b'\n') {
+        bytes.push(b'\n');
+    }
+    bytes.extend_from_slice(line.as_bytes());
+    bytes.push(b'\n');
+    write_atomically(path, &bytes)
 }
 
 #[cfg(test)]
@@ -63,6 +93,15 @@ mod tests {
         assert_eq!(std::fs::read(&target).unwrap(), b"old");
         write_atomically(&target, b"new").unwrap();
         assert_eq!(std::fs::read(&target).unwrap(), b"new");
+        // Appending is whole or nothing too: a failed append leaves the file as it was.
+        let csv = dir.join("class.csv");
+        append_line(&csv, "a,b").unwrap();
+        append_line(&csv, "1,2").unwrap();
+        assert_eq!(std::fs::read_to_string(&csv).unwrap(), "a,b\n1,2\n");
+        let e = append_line(&csv.join("not-a-folder.csv"), "x").unwrap_err();
+        assert!(e.to_string().contains("not-a-folder.csv"), "{e}");
+        assert_eq!(std::fs::read_to_string(&csv).unwrap(), "a,b\n1,2\n");
+        std::fs::remove_file(&csv).unwrap();
         let leftovers = std::fs::read_dir(&dir).unwrap().count();
         assert_eq!(leftovers, 1, "no temporary file left behind");
         std::fs::remove_dir_all(&dir).unwrap();

@@ -6,7 +6,8 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::anatomy::{LandmarkName, Patient, PatientOverrides};
+use super::anatomy::{LandmarkName, Patient, PatientOverrides, Sex};
+use super::files::{FILE_SAFE_MAX_CHARS, is_file_safe};
 use super::needle::NeedleKind;
 use super::procedure::PainSource;
 
@@ -26,7 +27,9 @@ pub enum Mode {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Scenario {
-    /// Short identifier, e.g. `routine_anterior`.
+    /// Short identifier, e.g. `routine_anterior`; required, as it names the case's files
+    /// (missing reads as empty, which validation refuses).
+    #[serde(default)]
     pub name: String,
     pub title: String,
     pub description: String,
@@ -87,10 +90,25 @@ pub const SHIPPED: [(&str, &str); 7] = [
     ("lumbar_referred_pain", include_str!("../../assets/scenarios/lumbar_referred_pain.ron")),
 ];
 
-/// Line (1-based) of the first occurrence of `field:` in `text`, or 1.
-fn line_of_field(text: &str, field: &str) -> usize {
-    let needle = format!("{field}:");
-    text.lines().position(|l| l.trim_start().starts_with(&needle)).map(|i| i + 1).unwrap_or(1)
+/// Line (1-based) of the first line starting with `field:` (RON) or `"field":` (JSON) in
+/// `text`, or 1.
+pub(crate) fn line_of_field(text: &str, field: &str) -> usize {
+    let (ron, json) = (format!("{field}:"), format!("\"{field}\":"));
+    text.lines()
+        .position(|l| {
+            let l = l.trim_start();
+            l.starts_with(&ron) || l.starts_with(&json)
+        })
+        .map(|i| i + 1)
+        .unwrap_or(1)
+}
+
+/// A field of a case that cannot be used, and why.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("field `{field}`: {message}")]
+pub struct ScenarioProblem {
+    pub field: &'static str,
+    pub message: String,
 }
 
 impl Scenario {
@@ -138,27 +156,68 @@ impl Scenario {
             .collect()
     }
 
-    fn validate(&self, text: &str, path: &Path) -> Result<(), ScenarioError> {
-        let invalid = |field: &str, message: String| ScenarioError::Invalid {
+    /// Check a case read from `text` (RON, or the JSON of a session log), naming `path`
+    /// and the line of the field at fault.
+    pub(crate) fn validate(&self, text: &str, path: &Path) -> Result<(), ScenarioError> {
+        self.problem().map_err(|p| ScenarioError::Invalid {
             path: path.to_path_buf(),
-            line: line_of_field(text, field),
-            field: field.to_string(),
-            message,
-        };
-        if self.name.trim().is_empty() || !self.name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-            return Err(invalid("name", "expected a non-empty identifier of letters, digits and _".into()));
+            line: line_of_field(text, p.field),
+            field: p.field.to_string(),
+            message: p.message,
+        })
+    }
+
+    /// The first field of this case that cannot be used, wherever the case came from.
+    /// The patient is checked for every seed the case can meet: each value drawn from a
+    /// seed lies in its range, so only the fixed ones can fail, and the ranges they are
+    /// checked against depend on one drawn choice only, the sex (the femoral head's range).
+    pub fn problem(&self) -> Result<(), ScenarioProblem> {
+        let problem = |field: &'static str, message: String| Err(ScenarioProblem { field, message });
+        if self.name.is_empty() {
+            return problem(
+                "name",
+                format!(
+                    "missing: every case needs a short name (letters, digits, - and _, at most \
+                     {FILE_SAFE_MAX_CHARS}); it names the case's files"
+                ),
+            );
+        }
+        if !is_file_safe(&self.name) {
+            return problem(
+                "name",
+                format!("{:?} cannot name files: use 1 to {FILE_SAFE_MAX_CHARS} letters, digits, - and _", self.name),
+            );
         }
         if self.needles.is_empty() {
-            return Err(invalid("needles", "expected at least one needle on the tray".into()));
+            return problem("needles", "expected at least one needle on the tray".into());
         }
         if let Some(t) = self.time_limit_min
             && !(t.is_finite() && t > 0.0 && t <= 240.0)
         {
-            return Err(invalid("time_limit_min", format!("expected 0 < minutes ≤ 240, got {t}")));
+            return problem("time_limit_min", format!("expected 0 < minutes ≤ 240, got {t}"));
         }
-        // Build the patient once: every override is checked against its published range.
-        if let Err(e) = Patient::generate(self.default_seed, &self.patient) {
-            return Err(invalid(e.field, format!("{} is outside {}..={} ({})", e.value, e.min, e.max, e.source_note)));
+        let sexes = match self.patient.sex {
+            Some(sex) => vec![sex],
+            None => vec![Sex::Female, Sex::Male],
+        };
+        let failed: Vec<_> = sexes
+            .into_iter()
+            .filter_map(|sex| {
+                let fixed = PatientOverrides { sex: Some(sex), ..self.patient.clone() };
+                Patient::draw_params(self.default_seed, &fixed).err().map(|e| (sex, e))
+            })
+            .collect();
+        if let Some((sex, e)) = failed.first() {
+            // Said only when the other sex would pass: then the seed decides.
+            let whom = if self.patient.sex.is_none() && failed.len() == 1 {
+                format!(
+                    " for a {} patient, whom some seeds give (fix `sex`, or choose a value that fits both sexes)",
+                    if *sex == Sex::Female { "female" } else { "male" }
+                )
+            } else {
+                String::new()
+            };
+            return problem(e.field, format!("{} is outside {}..={} ({}){whom}", e.value, e.min, e.max, e.source_note));
         }
         Ok(())
     }
@@ -197,6 +256,37 @@ mod tests {
         let e = Scenario::from_ron(text, Path::new("steep.ron")).unwrap_err().to_string();
         assert!(e.starts_with("steep.ron:4: field `neck_shaft_angle_deg`"), "{e}");
         assert!(e.contains("100..=146"), "{e}");
+    }
+
+    #[test]
+    fn a_case_without_a_name_or_with_a_path_for_a_name_is_refused() {
+        let e = Scenario::from_ron("(\n  title: \"Mine\",\n)", Path::new("mine.ron")).unwrap_err().to_string();
+        assert!(e.starts_with("mine.ron:1: field `name`: missing"), "{e}");
+        for name in ["../../somewhere", "a/b", "..", ".hidden", "", "x y", &"x".repeat(41)] {
+            let text = format!("(\n  title: \"t\",\n  name: {name:?},\n)");
+            let e = Scenario::from_ron(&text, Path::new("c.ron")).unwrap_err().to_string();
+            assert!(e.starts_with("c.ron:3: field `name`"), "{name:?}: {e}");
+        }
+        assert!(Scenario::from_ron("(name: \"my-case_2\")", Path::new("ok.ron")).is_ok());
+    }
+
+    /// A head size that fits men but not women, with the sex left to the seed: refused up
+    /// front (it used to pass on the default seed and fail on others), and accepted once
+    /// the sex is fixed, for every seed.
+    #[test]
+    fn a_case_is_checked_for_every_seed_it_can_meet() {
+        let open = "(\n  name: \"big_head\",\n  patient: (\n    femoral_head_diameter_mm: 58.0,\n  ),\n)";
+        let e = Scenario::from_ron(open, Path::new("big.ron")).unwrap_err().to_string();
+        assert!(e.starts_with("big.ron:4: field `femoral_head_diameter_mm`"), "{e}");
+        assert!(e.contains("female") && e.contains("`sex`"), "says which seeds fail and what to fix: {e}");
+        // A value no patient can have says nothing of the sex.
+        let e = Scenario::from_ron(&open.replace("58.0", "80.0"), Path::new("big.ron")).unwrap_err().to_string();
+        assert!(e.starts_with("big.ron:4: field `femoral_head_diameter_mm`") && !e.contains("female"), "{e}");
+        let fixed = open.replace("patient: (", "patient: (\n    sex: male,");
+        let case = Scenario::from_ron(&fixed, Path::new("big.ron")).unwrap();
+        for seed in 0..40 {
+            assert!(crate::sim::Session::new(case.clone(), seed).is_ok(), "seed {seed}");
+        }
     }
 
     #[test]

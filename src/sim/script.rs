@@ -4,8 +4,9 @@
 
 use std::path::{Path, PathBuf};
 
+use super::Scenario;
+use super::scenario::{ScenarioError, line_of_field};
 use super::session::{Action, ActionLog, ReplayError, Session};
-use super::{Scenario, scenario::ScenarioError};
 
 /// A script or log that cannot be used.
 #[derive(Debug, thiserror::Error)]
@@ -18,6 +19,8 @@ pub enum ScriptError {
     Action { path: PathBuf, line: usize, index: usize, message: String },
     #[error("{}: {message}", path.display())]
     Invalid { path: PathBuf, message: String },
+    #[error("{}:{line}: field `{field}`: {message}", path.display())]
+    Field { path: PathBuf, line: usize, field: &'static str, message: String },
     #[error(transparent)]
     Scenario(#[from] ScenarioError),
 }
@@ -103,14 +106,30 @@ fn syntax(path: &Path, line: usize, column: usize, message: String) -> ScriptErr
     ScriptError::Syntax { path: path.to_path_buf(), line, column, message }
 }
 
-/// Parse a list of actions from RON or JSON text (JSON when `path` ends in `.json`).
+/// Parse a list of actions from RON or JSON text (JSON when `path` ends in `.json`); every
+/// value is checked against its range here, so a bad script is refused before it runs.
 pub fn parse_actions(text: &str, path: &Path) -> Result<Vec<Action>, ScriptError> {
-    if is_json(path) {
-        serde_json::from_str(text).map_err(|e| syntax(path, e.line(), e.column(), e.to_string()))
+    let actions: Vec<Action> = if is_json(path) {
+        serde_json::from_str(text).map_err(|e| syntax(path, e.line(), e.column(), e.to_string()))?
     } else {
         let options = ron::Options::default().with_default_extension(ron::extensions::Extensions::IMPLICIT_SOME);
-        options.from_str(text).map_err(|e| syntax(path, e.span.start.line, e.span.start.col, e.code.to_string()))
+        options.from_str(text).map_err(|e| syntax(path, e.span.start.line, e.span.start.col, e.code.to_string()))?
+    };
+    check_actions(&actions, &element_lines(text), path)?;
+    Ok(actions)
+}
+
+/// Refuse the first action with a value out of range, naming its index and line.
+fn check_actions(actions: &[Action], lines: &[usize], path: &Path) -> Result<(), ScriptError> {
+    for (index, action) in actions.iter().enumerate() {
+        action.validate().map_err(|e| ScriptError::Action {
+            path: path.to_path_buf(),
+            line: lines.get(index).copied().unwrap_or(0),
+            index,
+            message: e.to_string(),
+        })?;
     }
+    Ok(())
 }
 
 /// Load a script file.
@@ -144,27 +163,55 @@ pub fn play(
     Ok(session)
 }
 
-/// Load a saved session log (JSON).
-pub fn load_log(path: &Path) -> Result<ActionLog, ScriptError> {
-    let text =
-        std::fs::read_to_string(path).map_err(|source| ScriptError::Read { path: path.to_path_buf(), source })?;
-    let log: ActionLog = serde_json::from_str(&text).map_err(|e| syntax(path, e.line(), e.column(), e.to_string()))?;
+/// Line where each action of a session log's `actions` list starts (empty if not found).
+fn log_action_lines(text: &str) -> Vec<usize> {
+    let key = text.match_indices("\"actions\"").find(|(i, _)| !text[..*i].ends_with('\\'));
+    let Some((at, _)) = key else { return Vec::new() };
+    let Some(open) = text[at..].find('[') else { return Vec::new() };
+    let before = text[..at + open].matches('\n').count();
+    element_lines(&text[at + open..]).into_iter().map(|l| l + before).collect()
+}
+
+/// Parse a saved session log (JSON) and check everything in it: its version, its case
+/// (as a scenario file is checked, naming the line) and every action's values.
+pub fn parse_log(text: &str, path: &Path) -> Result<ActionLog, ScriptError> {
+    let log: ActionLog = serde_json::from_str(text).map_err(|e| syntax(path, e.line(), e.column(), e.to_string()))?;
     if log.version != super::session::LOG_VERSION {
-        return Err(ScriptError::Invalid {
+        return Err(ScriptError::Field {
             path: path.to_path_buf(),
-            message: format!("log version {} is not {} (this program's)", log.version, super::session::LOG_VERSION),
+            line: line_of_field(text, "version"),
+            field: "version",
+            message: format!(
+                "{} is not {}, the version this program reads and writes",
+                log.version,
+                super::session::LOG_VERSION
+            ),
         });
     }
+    log.scenario.validate(text, path)?;
+    check_actions(&log.actions, &log_action_lines(text), path)?;
     Ok(log)
 }
 
-/// Replay a saved log, naming the file on failure.
+/// Load a saved session log (JSON), checked as [`parse_log`] does.
+pub fn load_log(path: &Path) -> Result<ActionLog, ScriptError> {
+    let text =
+        std::fs::read_to_string(path).map_err(|source| ScriptError::Read { path: path.to_path_buf(), source })?;
+    parse_log(&text, path)
+}
+
+/// Replay a saved log, naming the file (and the line of a refused action) on failure.
 pub fn replay_file(path: &Path) -> Result<Session, ScriptError> {
-    let log = load_log(path)?;
+    let text =
+        std::fs::read_to_string(path).map_err(|source| ScriptError::Read { path: path.to_path_buf(), source })?;
+    let log = parse_log(&text, path)?;
     Session::replay(&log).map_err(|e| match e {
-        ReplayError::Action { index, error } => {
-            ScriptError::Action { path: path.to_path_buf(), line: 0, index, message: error.to_string() }
-        }
+        ReplayError::Action { index, error } => ScriptError::Action {
+            path: path.to_path_buf(),
+            line: log_action_lines(&text).get(index).copied().unwrap_or(0),
+            index,
+            message: error.to_string(),
+        },
         ReplayError::Start(e) => ScriptError::Invalid { path: path.to_path_buf(), message: e.to_string() },
     })
 }
@@ -182,11 +229,23 @@ mod tests {
     #[test]
     fn a_bad_action_names_file_line_and_index() {
         let text = "[\n  (action: \"consent\"),\n  (action: \"advance\", mm: 500.0),\n]";
-        let path = Path::new("bad.ron");
-        let actions = parse_actions(text, path).unwrap();
-        let err = play(Scenario::default(), 1, "", actions, &element_lines(text), path).unwrap_err().to_string();
+        let err = parse_actions(text, Path::new("bad.ron")).unwrap_err().to_string();
         assert!(err.starts_with("bad.ron:3: action 1:"), "{err}");
         assert!(err.contains("`mm` = 500"), "{err}");
+        // A point far outside the patient is refused the same way.
+        let text = "[\n  (action: \"insert_needle\", entry: [1e300, 0.0, 0.0], toward: (landmark: \"target\")),\n]";
+        let err = parse_actions(text, Path::new("far.ron")).unwrap_err().to_string();
+        assert!(err.starts_with("far.ron:2: action 0:") && err.contains("`entry`"), "{err}");
+    }
+
+    #[test]
+    fn a_log_of_another_version_names_the_line() {
+        let mut log = serde_json::to_value(Session::new(Scenario::default(), 1).unwrap().log()).unwrap();
+        log["version"] = 7.into();
+        let text = serde_json::to_string_pretty(&log).unwrap();
+        let line = text.lines().position(|l| l.contains("\"version\"")).unwrap() + 1;
+        let e = parse_log(&text, Path::new("old.json")).unwrap_err().to_string();
+        assert!(e.starts_with(&format!("old.json:{line}: field `version`: 7 is not 1")), "{e}");
     }
 
     #[test]

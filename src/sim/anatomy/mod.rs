@@ -248,9 +248,12 @@ pub struct Patient {
 impl Patient {
     /// Draw a patient from `seed` (and `overrides`) and build its geometry.
     pub fn generate(seed: u64, overrides: &PatientOverrides) -> Result<Patient, ParamRangeError> {
-        let mut rng = SimRng::for_stream(seed, PATIENT_STREAM);
-        let params = PatientParams::generate(&mut rng, overrides)?;
-        Ok(Patient::from_params(seed, params))
+        Ok(Patient::from_params(seed, Patient::draw_params(seed, overrides)?))
+    }
+
+    /// The parameters `generate` would build, without the geometry (cheap: for checking a case).
+    pub fn draw_params(seed: u64, overrides: &PatientOverrides) -> Result<PatientParams, ParamRangeError> {
+        PatientParams::generate(&mut SimRng::for_stream(seed, PATIENT_STREAM), overrides)
     }
 
     /// Build the geometry for given parameters.

@@ -438,9 +438,7 @@ pub fn write_files_with(
     }
     write_atomically(&written.xapi, lines.as_bytes())?;
     let new_file = std::fs::metadata(&written.csv).map(|m| m.len() == 0).unwrap_or(true);
-    if new_file {
-        append_line(&written.csv, CSV_HEADER)?;
-    } else {
+    if !new_file {
         // A class file from an older version has other columns: appending would mix them.
         let first = std::fs::read_to_string(&written.csv)
             .map_err(|source| ReportError::Read { path: written.csv.clone(), source })?
@@ -452,7 +450,9 @@ pub fn write_files_with(
             return Err(ReportError::CsvColumns { path: written.csv.clone() });
         }
     }
-    append_line(&written.csv, &csv_row(report))?;
+    // The header and the first row in one write: a class file is never left with a header only.
+    let rows = if new_file { format!("{CSV_HEADER}\n{}", csv_row(report)) } else { csv_row(report) };
+    append_line(&written.csv, &rows)?;
     Ok(written)
 }
 

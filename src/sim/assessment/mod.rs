@@ -38,9 +38,10 @@ pub fn expert_actions(scenario: &Scenario) -> Vec<Action> {
     ron::from_str(text).expect("shipped expert scripts parse (tested)")
 }
 
-/// Run the shipped expert script on the same case and seed.
+/// Run the shipped expert script on the same case and seed. Called with the case and seed
+/// of a session that already started, so starting again cannot fail.
 pub fn expert_reference(scenario: &Scenario, seed: u64) -> Session {
-    let mut s = Session::new(scenario.clone(), seed).expect("the scenario was validated");
+    let mut s = Session::new(scenario.clone(), seed).expect("a session on this case and seed already started");
     for a in expert_actions(scenario) {
         s.apply(a).expect("shipped expert scripts are valid (tested)");
     }

@@ -183,7 +183,22 @@ fn check(field: &'static str, value: f64, min: f64, max: f64) -> Result<(), Acti
     }
 }
 
+/// How far from the origin a point may lie (mm, each coordinate). assumption: a metre
+/// around the hip holds the table, the C-arm and every sensible aim.
+pub const MAX_POINT_MM: f64 = 1000.0;
+/// How far a landmark may be moved (mm, each axis). assumption: beyond this it is no
+/// longer "near" the landmark.
+pub const MAX_OFFSET_MM: f64 = 200.0;
+
 impl PointRef {
+    fn validate(&self, field: &'static str) -> Result<(), ActionError> {
+        let (values, limit) = match self {
+            PointRef::Xyz(p) => (p, MAX_POINT_MM),
+            PointRef::Landmark { offset_mm, .. } => (offset_mm, MAX_OFFSET_MM),
+        };
+        values.iter().try_for_each(|v| check(field, *v, -limit, limit))
+    }
+
     /// In words: the landmark's name, or "a chosen point".
     pub fn describe(&self) -> String {
         match self {
@@ -271,20 +286,43 @@ impl Action {
         }
     }
 
-    pub(super) fn validate(&self) -> Result<(), ActionError> {
+    /// Check every value against its range (points included); `apply` refuses what fails,
+    /// and scripts and logs are checked with it when they are loaded.
+    pub fn validate(&self) -> Result<(), ActionError> {
         match self {
+            Action::InsertNeedle { entry, toward } => {
+                entry.validate("entry")?;
+                toward.validate("toward")
+            }
+            Action::PlaceNeedle { entry, tip } => {
+                entry.validate("entry")?;
+                tip.validate("tip")
+            }
+            Action::MarkPulse { at } => at.validate("at"),
+            Action::Redirect { toward, withdraw_mm } => {
+                toward.validate("toward")?;
+                match withdraw_mm {
+                    Some(mm) => check("withdraw_mm", *mm, 0.0, 200.0),
+                    None => Ok(()),
+                }
+            }
             Action::Wait { seconds } => check("seconds", *seconds, 0.0, 3600.0),
             Action::Advance { mm } | Action::Withdraw { mm } => check("mm", *mm, 0.0, 200.0),
-            Action::AdvanceUntil { max_mm, image_every_mm, .. } => {
+            Action::AdvanceUntil { max_mm, image_every_mm, steer_toward, .. } => {
                 check("max_mm", *max_mm, 0.0, 200.0)?;
+                if let Some(p) = steer_toward {
+                    p.validate("steer_toward")?;
+                }
                 match image_every_mm {
                     Some(mm) => check("image_every_mm", *mm, 2.0, 200.0),
                     None => Ok(()),
                 }
             }
-            Action::Redirect { withdraw_mm: Some(mm), .. } => check("withdraw_mm", *mm, 0.0, 200.0),
             Action::RotateBevel { deg } => check("deg", *deg, -360.0, 360.0),
-            Action::SetCArm { lao_deg, cranial_deg, .. } => {
+            Action::SetCArm { lao_deg, cranial_deg, isocentre } => {
+                if let Some(p) = isocentre {
+                    p.validate("isocentre")?;
+                }
                 check(
                     "lao_deg",
                     *lao_deg,
@@ -311,6 +349,22 @@ impl Action {
             }
             Action::Rest { minutes } => check("minutes", *minutes, 0.0, 60.0),
             _ => Ok(()),
+        }
+    }
+}
+
+impl Action {
+    /// What only the patient can tell: a needle aimed at its own entry point has no
+    /// direction to go (the points are checked for range by [`Action::validate`]).
+    pub fn check_on(&self, patient: &Patient) -> Result<(), ActionError> {
+        let (entry, aim, field) = match self {
+            Action::InsertNeedle { entry, toward } => (entry, toward, "toward"),
+            Action::PlaceNeedle { entry, tip } => (entry, tip, "tip"),
+            _ => return Ok(()),
+        };
+        match (aim.resolve(patient) - entry.resolve(patient)).try_normalize() {
+            Some(_) => Ok(()),
+            None => Err(ActionError::NoDirection { field }),
         }
     }
 }
@@ -355,11 +409,26 @@ pub enum ActionError {
     OutOfRange { field: &'static str, value: f64, min: f64, max: f64 },
     #[error(transparent)]
     Setting(SettingError),
+    #[error("`{field}` is the entry point itself: the needle has no direction to go")]
+    NoDirection { field: &'static str },
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Found by tests/fuzz.rs: entry and aim at one point gave the needle a NaN direction.
+    #[test]
+    fn a_needle_aimed_at_its_own_entry_is_refused_and_changes_nothing() {
+        let mut s = crate::sim::Session::new(crate::sim::Scenario::default(), 1).unwrap();
+        let p = PointRef::landmark(LandmarkName::Target);
+        let e = s.apply(Action::InsertNeedle { entry: p, toward: p }).unwrap_err().to_string();
+        assert!(e.contains("`toward` is the entry point"), "{e}");
+        let e = s.apply(Action::PlaceNeedle { entry: p, tip: p }).unwrap_err().to_string();
+        assert!(e.contains("`tip` is the entry point"), "{e}");
+        assert_eq!(s.action_count(), 0);
+        assert!(s.state().needle.is_none() && s.state().events.is_empty());
+    }
 
     /// The replay captions each action in words, never as a data structure.
     #[test]

@@ -14,7 +14,7 @@ use super::imaging::{CArmPose, Dose, Fluoroscope, ImagingSettings};
 use super::injection::{ContrastPattern, InjectionState, VolumeSummary};
 use super::needle::{Compartment, Needle, NeedleKind};
 use super::procedure::{self, DrugDelivery, PainProfile, Reading, Step, StepBook, StepFault};
-use super::scenario::Scenario;
+use super::scenario::{Scenario, ScenarioProblem};
 use super::wallclock::WallClock;
 
 pub use action::{Action, ActionError, OnContact, PointRef, StopAt, pace};
@@ -27,6 +27,8 @@ pub use procedure::steps::LOCAL_ANAESTHETIC_MAX_DEPTH_MM;
 /// A session that could not start.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum SessionError {
+    #[error("the case cannot be used: {0}")]
+    Scenario(#[from] ScenarioProblem),
     #[error(transparent)]
     Patient(#[from] ParamRangeError),
 }
@@ -93,8 +95,10 @@ pub struct ShotImage {
 }
 
 impl Session {
-    /// Start a session on the patient the scenario and seed describe.
+    /// Start a session on the patient the scenario and seed describe. A case that does
+    /// not pass validation is refused here too, however it was made.
     pub fn new(scenario: Scenario, seed: u64) -> Result<Session, SessionError> {
+        scenario.problem()?;
         let patient = Patient::generate(seed, &scenario.patient)?;
         let pose = CArmPose { isocentre: patient.landmarks.target, ..Default::default() };
         let lying = scenario.position;
@@ -148,6 +152,7 @@ impl Session {
     /// carried out by one method (session/acts.rs); this only dispatches.
     pub fn apply(&mut self, action: Action) -> Result<Vec<Event>, ActionError> {
         action.validate()?;
+        action.check_on(&self.patient)?;
         let first_new = self.events.len();
         match &action {
             Action::Wait { seconds } => self.wait(*seconds),
