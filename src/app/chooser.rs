@@ -80,6 +80,8 @@ fn start_directly(
         match Session::new(options.scenario.clone(), seed) {
             Ok(mut session) => {
                 session.set_trainee(&options.trainee);
+                // Metadata for the learning records; the simulation never reads it.
+                session.set_started_at(Some(crate::sim::wallclock::WallClock::now()));
                 sim.start(session, Some(autosave));
                 true
             }
@@ -275,6 +277,7 @@ fn clicks(
                         match Session::new(case, s) {
                             Ok(mut session) => {
                                 session.set_trainee(&value(&trainee));
+                                session.set_started_at(Some(crate::sim::wallclock::WallClock::now()));
                                 let autosave = Autosave::in_dir(&options.data_dir);
                                 sim.start(session, Some(autosave));
                                 next.set(AppState::Procedure);

@@ -9,7 +9,7 @@ use bevy::prelude::*;
 use glam::DVec3;
 
 use super::keys::KeyPresses;
-use super::sim::Sim;
+use super::sim::{NeedleView, Sim};
 use super::{AppState, Paused, dir_to_world, in_scene, live, to_patient, to_world};
 use crate::sim::Session;
 use crate::sim::injection::Fluid;
@@ -264,13 +264,15 @@ pub(super) fn controls(
     mut aim: ResMut<Aim>,
     mut push: ResMut<PushSettings>,
 ) {
-    let Some(session) = sim.session() else { return };
-    let position = session.position();
+    // While a shot is traced the session is away: the view kept for it stands in, so keys
+    // pressed meanwhile queue behind the shot instead of being lost.
+    let Some(view) = sim.session().map(NeedleView::of).or_else(|| sim.during_shot.clone()) else { return };
+    let position = view.position;
     let mut actions = Vec::new();
     // Whether a needle is in once the actions queued so far have happened.
-    let mut needle_in = session.state().needle.is_some();
+    let mut needle_in = view.needle_in;
     let mut pushed_live = false;
-    let tip = session.state().needle.map(|n| n.tip());
+    let tip = view.tip;
     for p in &keys.presses {
         let step = if p.shift { 5.0 } else { 1.0 };
         match p.key {
@@ -284,8 +286,7 @@ pub(super) fn controls(
             KeyCode::ArrowDown if needle_in => actions.push(Action::Withdraw { mm: step }),
             _ if p.repeat => {}
             KeyCode::KeyN if !needle_in => {
-                let (_, entry_name) = session.scenario().approach();
-                let entry = aim.entry.unwrap_or_else(|| session.patient().landmarks.get(entry_name));
+                let entry = aim.entry.unwrap_or(view.default_entry);
                 let toward = entry + aim.direction(position) * 50.0;
                 actions.push(Action::InsertNeedle {
                     entry: PointRef::Xyz(entry.to_array()),

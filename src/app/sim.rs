@@ -38,6 +38,31 @@ pub struct Sim {
     alarms_on: bool,
     /// Logged actions still to be applied again (a resume): no alarm, nothing dropped.
     resuming: usize,
+    /// While a shot is traced: the session as the needle keys need it.
+    pub during_shot: Option<NeedleView>,
+}
+
+/// What the needle keys need of the session; kept while a shot has the session, so keys
+/// pressed meanwhile are queued, not lost.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NeedleView {
+    pub position: crate::sim::Position,
+    pub needle_in: bool,
+    pub tip: Option<glam::DVec3>,
+    /// The case's standard entry point.
+    pub default_entry: glam::DVec3,
+}
+
+impl NeedleView {
+    pub fn of(s: &Session) -> NeedleView {
+        let (_, entry_name) = s.scenario().approach();
+        NeedleView {
+            position: s.position(),
+            needle_in: s.state().needle.is_some(),
+            tip: s.state().needle.map(|n| n.tip()),
+            default_entry: s.patient().landmarks.get(entry_name),
+        }
+    }
 }
 
 /// A safety event the trainee must acknowledge.
@@ -227,6 +252,7 @@ impl Default for Sim {
             alarm: None,
             alarms_on: false,
             resuming: 0,
+            during_shot: None,
         }
     }
 }
@@ -242,6 +268,7 @@ fn drive(mut sim: ResMut<Sim>) {
             Some((session, result)) => {
                 sim.task = None;
                 sim.session = Some(session);
+                sim.during_shot = None;
                 sim.record(result);
                 sim.save();
             }
@@ -253,8 +280,10 @@ fn drive(mut sim: ResMut<Sim>) {
         return;
     }
     while let Some(action) = sim.queue.pop_front() {
-        if matches!(action, Action::Fluoro { .. }) {
+        if matches!(action, Action::Fluoro { .. } | Action::InjectUnderFluoro { .. }) {
             let mut session = sim.session.take().expect("no shot is running");
+            // What the keys need while the session is away, so no press is lost meanwhile.
+            sim.during_shot = Some(NeedleView::of(&session));
             sim.task = Some(AsyncComputeTaskPool::get().spawn(async move {
                 let result = session.apply(action);
                 (session, result)

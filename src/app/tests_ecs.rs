@@ -126,6 +126,40 @@ fn the_volume_the_trainee_sets_is_the_volume_pushed() {
     assert_eq!(given[1].1, 3.0, "{given:?}");
 }
 
+/// Run frames until every queued action (and any shot traced off the main thread) is done.
+fn settle(app: &mut App) {
+    for _ in 0..2000 {
+        app.update();
+        if app.world().resource::<Sim>().idle() {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    panic!("the queue never drained");
+}
+
+/// Keys pressed while a shot is being traced are queued behind it, in order, not lost
+/// (the session is away on the compute pool meanwhile).
+#[test]
+fn a_needle_key_pressed_during_a_shot_happens_after_it() {
+    let mut app = app(Mode::Learning);
+    tap(&mut app, KeyCode::KeyN);
+    frames(&mut app);
+    tap(&mut app, KeyCode::Space);
+    frames(&mut app);
+    assert!(app.world().resource::<Sim>().session().is_none(), "the shot has the session");
+    key(&mut app, KeyCode::ShiftLeft, true, false);
+    tap(&mut app, KeyCode::ArrowUp);
+    key(&mut app, KeyCode::ShiftLeft, false, false);
+    tap(&mut app, KeyCode::KeyB);
+    settle(&mut app);
+    let log = session(&app).log();
+    let last: Vec<&Action> = log.actions.iter().rev().take(3).collect();
+    assert!(matches!(last[2], Action::Fluoro { .. }), "{last:?}");
+    assert_eq!(last[1], &Action::Advance { mm: 5.0 });
+    assert_eq!(last[0], &Action::RotateBevel { deg: 90.0 });
+}
+
 /// With the pedal held, a contrast push goes in under live fluoroscopy: half-second chunks,
 /// each with its frame, adding up to the volume set; the session holds a frame per chunk.
 #[test]
@@ -139,11 +173,10 @@ fn a_push_with_the_pedal_held_is_seen_frame_by_frame() {
     key(&mut app, KeyCode::Space, true, false);
     app.update();
     tap(&mut app, KeyCode::KeyK);
-    for _ in 0..6 {
-        app.update();
-    }
+    app.update();
     key(&mut app, KeyCode::Space, false, false);
-    frames(&mut app);
+    // The frames are traced off the main thread.
+    settle(&mut app);
     let log = session(&app).log();
     let live: Vec<f64> = log
         .actions
