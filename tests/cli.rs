@@ -408,6 +408,10 @@ fn the_atlas_writes_a_page_whose_images_exist_and_differ_by_pattern() {
     }
     // One reading cue under each pattern, and the end-of-push frames differ between patterns.
     assert!(html.matches("class=\"cue\"").count() >= 8);
+    // The labelled anatomy comes first, named in the JSON summary.
+    let summary: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(summary["anatomy"], "anatomy_labelled.png");
+    assert_eq!(srcs[0], "anatomy_labelled.png", "the anatomy before the patterns");
     let ends: Vec<Vec<u8>> =
         srcs.iter().filter(|s| s.ends_with("_2_end.png")).map(|s| std::fs::read(dir.join(s)).unwrap()).collect();
     for (i, a) in ends.iter().enumerate() {

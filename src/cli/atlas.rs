@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use fluorohip::DISCLAIMER;
 use fluorohip::sim::anatomy::PatientOverrides;
 use fluorohip::sim::imaging::{
-    CArmPose, FieldSize, Fluoroscope, Frame, ImagingSettings, Projector, Radiopaque, export, materials,
+    CArmPose, FieldSize, Fluoroscope, Frame, ImagingSettings, Projector, Radiopaque, export, labels, materials,
 };
 use fluorohip::sim::injection::{ContrastPattern, Fluid};
 use fluorohip::sim::session::PointRef;
@@ -67,6 +67,11 @@ pub fn atlas(a: &AtlasArgs) -> i32 {
         Ok(s) => s,
         Err(e) => return fail(e, 2),
     };
+    // First the anatomy the patterns are read against: the labelled teaching view.
+    let anatomy = match render_anatomy(a) {
+        Ok(f) => f,
+        Err(e) => return fail(format!("labelled anatomy: {e}"), 1),
+    };
     let cases = tip_cases(base.patient());
     let total = cases.len();
     let mut done = Vec::new();
@@ -79,7 +84,7 @@ pub fn atlas(a: &AtlasArgs) -> i32 {
     }
     progress(done.len(), done.len(), "done");
     eprintln!();
-    let html = page(a, &done);
+    let html = page(a, &anatomy, &done);
     let index = a.out.join("index.html");
     if let Err(e) = std::fs::write(&index, html) {
         return fail(format!("cannot write {}: {e}", index.display()), 1);
@@ -95,9 +100,33 @@ pub fn atlas(a: &AtlasArgs) -> i32 {
             })
         })
         .collect();
-    let out = serde_json::json!({ "disclaimer": DISCLAIMER, "seed": a.seed, "index": index, "cases": summary });
+    let out = serde_json::json!({
+        "disclaimer": DISCLAIMER,
+        "seed": a.seed,
+        "index": index,
+        "anatomy": anatomy,
+        "cases": summary,
+    });
     println!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
     0
+}
+
+/// The patient's AP view over the whole 23 cm field with the bony landmarks and the target
+/// named (`imaging::labels`, as `shoot --labels`): what the patterns are read against.
+fn render_anatomy(a: &AtlasArgs) -> Result<String, String> {
+    let mut s = Session::new(Scenario::default(), a.seed).map_err(|e| e.to_string())?;
+    let settings = ImagingSettings { pixels: a.size as usize, field: FieldSize::Cm23, ..Default::default() };
+    s.apply(Action::SetImaging { settings }).map_err(|e| e.to_string())?;
+    s.apply(Action::Fluoro { seconds: PULSE_S }).map_err(|e| e.to_string())?;
+    let state = s.state();
+    let mut frame = state.fluoroscope.last_image().ok_or("no image was taken")?.clone();
+    let g = state.fluoroscope.geometry(s.position());
+    labels::burn_labels(&mut frame, &g, &labels::teaching_landmarks(s.patient()));
+    let name = "anatomy_labelled.png".to_string();
+    let meta = [("Description", "the labelled teaching view".to_string())];
+    let caption = format!("SEED {} ANATOMY, 23 CM FIELD", a.seed);
+    export::write_png(&a.out.join(&name), &frame, &caption, &meta).map_err(|e| e.to_string())?;
+    Ok(name)
 }
 
 /// A progress bar on stderr.
@@ -294,7 +323,7 @@ fn esc(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
 }
 
-fn page(a: &AtlasArgs, done: &[Rendered]) -> String {
+fn page(a: &AtlasArgs, anatomy: &str, done: &[Rendered]) -> String {
     let mut h = String::new();
     let _ = write!(
         h,
@@ -320,6 +349,13 @@ fn page(a: &AtlasArgs, done: &[Rendered]) -> String {
         after = AFTER_S,
         lao = OBLIQUE_LAO_DEG,
         field = a.field,
+    );
+    let _ = writeln!(
+        h,
+        "<h2 id=\"anatomy\">The anatomy first</h2>\n<div class=\"row\"><figure><img src=\"{anatomy}\" \
+         alt=\"AP view with the landmarks named\"><figcaption>AP, 23 cm field, landmarks named</figcaption></figure></div>\n\
+         <p class=\"cue\">Find the head, the neck and its junction with the head (the target), the trochanters, \
+         the sourcil over the head and the teardrop beside it before reading any contrast.</p>"
     );
     for r in done {
         let _ = writeln!(h, "<h2 id=\"{}\">{}</h2>\n<div class=\"row\">", r.case.name, esc(r.case.title));
