@@ -33,8 +33,53 @@ struct DemoRun {
     save_sent: bool,
 }
 
+/// Main-thread frame times over a demo, for the stall figures in docs/ARCHITECTURE.md.
+#[derive(Resource, Default, Debug)]
+pub struct FrameStats {
+    pub frames: u64,
+    pub longest_s: f64,
+    /// Frames longer than a 60 Hz frame (16.7 ms).
+    pub over_16ms: u64,
+}
+
+impl FrameStats {
+    pub fn add(&mut self, dt_s: f64) {
+        self.frames += 1;
+        self.longest_s = self.longest_s.max(dt_s);
+        if dt_s > 1.0 / 60.0 {
+            self.over_16ms += 1;
+        }
+    }
+
+    pub fn summary(&self) -> String {
+        format!(
+            "demo: {} frames, longest {:.0} ms, {} over 16 ms",
+            self.frames,
+            self.longest_s * 1000.0,
+            self.over_16ms
+        )
+    }
+}
+
 pub fn plugin(app: &mut App) {
-    app.init_resource::<DemoRun>().add_systems(Update, play);
+    app.init_resource::<DemoRun>().init_resource::<FrameStats>().add_systems(Update, (count_frames, play));
+}
+
+/// Every frame after the first (which includes start-up) counts.
+fn count_frames(
+    options: Res<AppOptions>,
+    time: Res<Time<Real>>,
+    mut stats: ResMut<FrameStats>,
+    mut first: Local<bool>,
+) {
+    if options.demo.is_none() {
+        return;
+    }
+    if !*first {
+        *first = true;
+        return;
+    }
+    stats.add(time.delta_secs_f64());
 }
 
 fn request(commands: &mut Commands, run: &mut DemoRun, path: PathBuf) {
@@ -57,6 +102,7 @@ fn play(
     time: Res<Time<Real>>,
     mut jump: MessageWriter<ReplayTo>,
     mut save: MessageWriter<PressSave>,
+    stats: Res<FrameStats>,
 ) {
     let Some(demo) = &options.demo else { return };
     // A screenshot in flight: wait for the file.
@@ -70,6 +116,7 @@ fn play(
             run.pending = None;
             run.settle = 0;
             if last {
+                info!("{}", stats.summary());
                 exit.write(AppExit::Success);
             } else if debrief {
                 run.debrief_done = true;
@@ -156,5 +203,21 @@ fn play(
             }
         }
         _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::FrameStats;
+
+    /// A 60 Hz frame is not a stall; a 20 ms and a 50 ms one are, and the longest is reported.
+    #[test]
+    fn frame_stats_count_stalls_over_a_60_hz_frame() {
+        let mut s = FrameStats::default();
+        for dt in [0.010, 1.0 / 60.0, 0.020, 0.050] {
+            s.add(dt);
+        }
+        assert_eq!((s.frames, s.over_16ms), (4, 2));
+        assert_eq!(s.summary(), "demo: 4 frames, longest 50 ms, 2 over 16 ms");
     }
 }
