@@ -268,6 +268,14 @@ fn clicks(
                     f.editor.set_text(&s.to_string());
                 }
             }
+            // An interrupted session is never overwritten without an explicit choice.
+            Pick::Start if choice.pending.is_some() => {
+                choice.problem = Some(
+                    "An interrupted session is waiting: choose Resume it or Discard it (kept among the old \
+                     sessions) before starting a new one."
+                        .into(),
+                );
+            }
             Pick::Start => {
                 let seed_text = seed.iter().next().map(|t| t.value().to_string()).unwrap_or_default();
                 match seed_text.trim().parse::<u64>() {
@@ -299,7 +307,15 @@ fn clicks(
                 }
             }
             Pick::Discard => {
-                Autosave::in_dir(&options.data_dir).discard();
+                match Autosave::in_dir(&options.data_dir).set_aside() {
+                    Ok(kept) => {
+                        choice.problem = Some(format!("The interrupted session was kept as {}.", kept.display()))
+                    }
+                    Err(e) => {
+                        choice.problem = Some(format!("the interrupted session could not be set aside: {e}"));
+                        continue;
+                    }
+                }
                 choice.pending = None;
                 for (e, p) in &buttons {
                     if matches!(p, Pick::Resume | Pick::Discard)

@@ -99,6 +99,16 @@ impl Autosave {
     pub fn discard(&self) {
         let _ = std::fs::remove_file(self.path());
     }
+
+    /// The trainee chose to discard an interrupted session: it is kept, unchanged, among the
+    /// old sessions (`sessions/discarded-N.json`), never deleted. Returns where it went.
+    pub fn set_aside(&self) -> Result<PathBuf, WriteError> {
+        let dir = self.dir.join("sessions");
+        std::fs::create_dir_all(&dir).map_err(|source| WriteError { path: dir.clone(), source })?;
+        let kept = fresh(&dir, "discarded", ".json");
+        std::fs::rename(self.path(), &kept).map_err(|source| WriteError { path: kept.clone(), source })?;
+        Ok(kept)
+    }
 }
 
 #[cfg(test)]
@@ -111,6 +121,26 @@ mod tests {
         let d = std::env::temp_dir().join(format!("fluorohip-autosave-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&d);
         d
+    }
+
+    /// Discarding an interrupted session keeps its log, byte for byte, among the old
+    /// sessions; a second discarded one does not replace the first.
+    #[test]
+    fn a_discarded_session_is_kept_not_deleted() {
+        let dir = temp("discard");
+        let a = Autosave::in_dir(&dir);
+        let mut s = Session::new(Scenario::default(), 2).unwrap();
+        s.apply(Action::Consent).unwrap();
+        a.save(&s).unwrap();
+        let bytes = std::fs::read(a.path()).unwrap();
+        let kept = a.set_aside().unwrap();
+        assert!(a.pending().is_none(), "no longer offered for resume");
+        assert_eq!(std::fs::read(&kept).unwrap(), bytes);
+        a.save(&s).unwrap();
+        let second = a.set_aside().unwrap();
+        assert_ne!(second, kept);
+        assert_eq!(std::fs::read(&kept).unwrap(), bytes, "the first is still there");
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]
