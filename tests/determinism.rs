@@ -51,5 +51,5 @@ fn one_patient_has_the_same_meshes_on_every_machine() {
     assert_eq!(h, PINNED_MESHES, "meshes changed: a platform difference, or a change to pin again");
 }
 
-const PINNED_SHOT: u64 = 0xa381_d286_59de_9831;
+const PINNED_SHOT: u64 = 0x27f6_9836_31dc_5ac7;
 const PINNED_MESHES: u64 = 0xea78_1787_94e9_224d;

@@ -170,8 +170,8 @@ pub(super) fn build(p: &PatientParams) -> Built {
     ]));
     // Ward's triangle (between the compressive and tensile groups, low in the neck) and
     // the canal: marrow without trabeculae.
-    let wards =
-        Shape::ellipsoid(-u0 * (s_junction + 0.55 * p.neck_length_mm) + calcar0 * 2.0 * s, u0, Y, v(7.0, 5.0, 5.0) * s);
+    let wards_centre0 = -u0 * (s_junction + 0.55 * p.neck_length_mm) + calcar0 * 2.0 * s;
+    let wards = Shape::ellipsoid(wards_centre0, u0, Y, v(7.0, 5.0, 5.0) * s);
     let femoral_marrow = turn(Shape::Union(vec![
         wards,
         Shape::capsule(v(-offset, 0.0, canal_top_z), v(-offset, 0.0, meet0.z - 225.0), r_canal),
@@ -475,7 +475,7 @@ pub(super) fn build(p: &PatientParams) -> Built {
         canal_top_z,
         neck_mid: rot * neck_mid0,
         calcar_dir: rot * calcar0,
-        wards_triangle: rot * (-u0 * (s_junction + 0.55 * p.neck_length_mm) + calcar0 * 2.0 * s),
+        wards_triangle: rot * wards_centre0,
         teardrop_lateral: v(td_x - td_r, 0.0, 0.5 * (td_top.z + td_bottom.z)),
         roof_edge: v(roof_edge_x, 0.0, socket * libm::cos(ce)),
         socket_radius_mm: socket,

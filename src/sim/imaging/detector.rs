@@ -176,7 +176,7 @@ fn form_image(frame: &mut Frame, s: &ImagingSettings) {
     let nb = n.div_ceil(block).min(B * 4);
     let mut sums = [[0.0f32; B * 4]; B * 4];
     let mut counts = [[0u32; B * 4]; B * 4];
-    let (mut total_mu, mut exposed) = (0.0f64, 0u32);
+    let mut exposed = 0u32;
     for j in 0..n {
         for i in 0..n {
             let k = j * n + i;
@@ -184,7 +184,6 @@ fn form_image(frame: &mut Frame, s: &ImagingSettings) {
                 let (bj, bi) = ((j / block).min(nb - 1), (i / block).min(nb - 1));
                 sums[bj][bi] += t[k];
                 counts[bj][bi] += 1;
-                total_mu += -libm::log(t[k].max(1e-12) as f64);
                 exposed += 1;
             }
         }
@@ -193,7 +192,16 @@ fn form_image(frame: &mut Frame, s: &ImagingSettings) {
         return;
     }
     let area = exposed as f32 / (n * n) as f32 / (std::f32::consts::PI / 4.0);
-    let mean_mu = (total_mu / exposed as f64) as f32;
+    // Mean attenuation from the blocks' mean transmissions: a log per block, not per pixel.
+    let mut weighted_mu = 0.0f32;
+    for (row_s, row_c) in sums.iter().zip(&counts) {
+        for (sum, &c) in row_s.iter().zip(row_c) {
+            if c > 0 {
+                weighted_mu += c as f32 * -libm::logf((sum / c as f32).max(1e-12));
+            }
+        }
+    }
+    let mean_mu = weighted_mu / exposed as f32;
     let spr = SCATTER_SPR_FULL_FIELD
         * libm::sqrtf(area.clamp(0.0, 1.3))
         * (mean_mu / SCATTER_REFERENCE_ATTENUATION).clamp(0.5, 1.5);

@@ -45,8 +45,8 @@ pub fn teaching_landmarks(p: &Patient) -> Vec<TeachingLabel> {
     NAMES.iter().zip(at).map(|(name, at)| TeachingLabel { name, at }).collect()
 }
 
-/// Where a label was drawn: its name, the landmark's pixel and the text's top-left corner;
-/// `None` for one outside the exposed field or with no room.
+/// Where a label was drawn: its name and the landmark's pixel; `None` for one outside the
+/// exposed field or with no room.
 #[derive(Clone, Debug, PartialEq)]
 pub struct PlacedLabel {
     pub name: &'static str,
