@@ -144,52 +144,35 @@ pub fn exposed_pixel_count(s: &ImagingSettings) -> usize {
 /// (bilinear between block centres) times an SPR that grows with the exposed area and the
 /// patient's mean attenuation. No allocation once the frame has its size.
 fn form_image(frame: &mut Frame, s: &ImagingSettings) {
+    const MAX_BLOCKS: usize = 32;
     let n = s.pixels;
     let (t, mask) = (&frame.transmission, &frame.mask);
     frame.detected.resize(n * n, 0.0);
     frame.scratch.resize(n * n, 0.0);
     let w = (SHARPNESS_BLUR_WEIGHT * n as f32 / 512.0).clamp(0.05, 0.25);
     let at = |k: usize| if mask[k] > 0.0 { t[k] } else { 0.0 };
-    // Blur across, into scratch; then along, into detected (exposed pixels only; the collimator
-    // edge stays sharp, as its shadow is sharp at this scale).
+    let block = ((n as f64 * SCATTER_BLOCK_FRACTION) as usize).max(1);
+    let nb = n.div_ceil(block).min(MAX_BLOCKS);
+    let mut sums = [[0.0f32; MAX_BLOCKS]; MAX_BLOCKS];
+    let mut counts = [[0u32; MAX_BLOCKS]; MAX_BLOCKS];
+    let mut exposed = 0u32;
+    // Pass 1: blur across, into scratch (exposed pixels only; the collimator's shadow stays
+    // sharp at this scale), and the primary's block sums for the scatter.
     for j in 0..n {
+        let bj = (j / block).min(nb - 1);
         for i in 0..n {
             let k = j * n + i;
             let c = at(k);
             let l = if i > 0 && mask[k - 1] > 0.0 { at(k - 1) } else { c };
             let r = if i + 1 < n && mask[k + 1] > 0.0 { at(k + 1) } else { c };
             frame.scratch[k] = w * l + (1.0 - 2.0 * w) * c + w * r;
-        }
-    }
-    for j in 0..n {
-        for i in 0..n {
-            let k = j * n + i;
-            let c = frame.scratch[k];
-            let u = if j > 0 && mask[k - n] > 0.0 { frame.scratch[k - n] } else { c };
-            let d = if j + 1 < n && mask[k + n] > 0.0 { frame.scratch[k + n] } else { c };
-            frame.detected[k] = if mask[k] > 0.0 { w * u + (1.0 - 2.0 * w) * c + w * d } else { 0.0 };
-        }
-    }
-    // Scatter: block means of the primary over the exposed field.
-    const B: usize = 8;
-    let block = ((n as f64 * SCATTER_BLOCK_FRACTION) as usize).max(1);
-    let nb = n.div_ceil(block).min(B * 4);
-    let mut sums = [[0.0f32; B * 4]; B * 4];
-    let mut counts = [[0u32; B * 4]; B * 4];
-    let mut exposed = 0u32;
-    for j in 0..n {
-        for i in 0..n {
-            let k = j * n + i;
             if mask[k] > 0.0 {
-                let (bj, bi) = ((j / block).min(nb - 1), (i / block).min(nb - 1));
-                sums[bj][bi] += t[k];
+                let bi = (i / block).min(nb - 1);
+                sums[bj][bi] += c;
                 counts[bj][bi] += 1;
                 exposed += 1;
             }
         }
-    }
-    if exposed == 0 {
-        return;
     }
     let area = exposed as f32 / (n * n) as f32 / (std::f32::consts::PI / 4.0);
     // Mean attenuation from the blocks' mean transmissions: a log per block, not per pixel.
@@ -201,30 +184,44 @@ fn form_image(frame: &mut Frame, s: &ImagingSettings) {
             }
         }
     }
-    let mean_mu = weighted_mu / exposed as f32;
+    let mean_mu = weighted_mu / exposed.max(1) as f32;
     let spr = SCATTER_SPR_FULL_FIELD
         * libm::sqrtf(area.clamp(0.0, 1.3))
         * (mean_mu / SCATTER_REFERENCE_ATTENUATION).clamp(0.5, 1.5);
-    // Scatter is spread over the whole exposed field: blocks with no primary get the field's mean.
-    let field_mean: f32 = sums.iter().flatten().sum::<f32>() / exposed as f32;
-    let mean = |bj: usize, bi: usize| {
-        if counts[bj][bi] > 0 { 0.5 * (sums[bj][bi] / counts[bj][bi] as f32) + 0.5 * field_mean } else { field_mean }
-    };
+    // Scatter per block, already times the SPR: half the block's own primary, half the field's
+    // (scatter spreads over the whole exposed field); blocks with no primary get the field's.
+    let field_mean: f32 = sums.iter().flatten().sum::<f32>() / exposed.max(1) as f32;
+    let mut scatter = [[0.0f32; MAX_BLOCKS]; MAX_BLOCKS];
+    for bj in 0..nb {
+        for bi in 0..nb {
+            let c = counts[bj][bi];
+            let m = if c > 0 { 0.5 * (sums[bj][bi] / c as f32) + 0.5 * field_mean } else { field_mean };
+            scatter[bj][bi] = spr * m;
+        }
+    }
+    // Pass 2: blur along, plus the scatter interpolated between block centres.
+    let mut row = [0.0f32; MAX_BLOCKS];
     for j in 0..n {
         let fy = ((j as f32 + 0.5) / block as f32 - 0.5).clamp(0.0, (nb - 1) as f32);
         let (y0, ty) = (fy.floor() as usize, fy.fract());
         let y1 = (y0 + 1).min(nb - 1);
+        for (bi, v) in row.iter_mut().enumerate().take(nb) {
+            *v = scatter[y0][bi] * (1.0 - ty) + scatter[y1][bi] * ty;
+        }
         for i in 0..n {
             let k = j * n + i;
             if mask[k] == 0.0 {
+                frame.detected[k] = 0.0;
                 continue;
             }
+            let c = frame.scratch[k];
+            let u = if j > 0 && mask[k - n] > 0.0 { frame.scratch[k - n] } else { c };
+            let d = if j + 1 < n && mask[k + n] > 0.0 { frame.scratch[k + n] } else { c };
             let fx = ((i as f32 + 0.5) / block as f32 - 0.5).clamp(0.0, (nb - 1) as f32);
             let (x0, tx) = (fx.floor() as usize, fx.fract());
             let x1 = (x0 + 1).min(nb - 1);
-            let top = mean(y0, x0) * (1.0 - tx) + mean(y0, x1) * tx;
-            let bottom = mean(y1, x0) * (1.0 - tx) + mean(y1, x1) * tx;
-            frame.detected[k] += spr * (top * (1.0 - ty) + bottom * ty);
+            let sc = row[x0] * (1.0 - tx) + row[x1] * tx;
+            frame.detected[k] = w * u + (1.0 - 2.0 * w) * c + w * d + sc;
         }
     }
 }
