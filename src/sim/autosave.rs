@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 
 pub use super::files::file_safe;
-use super::files::{WriteError, write_atomically};
+use super::files::{WriteError, store, write_atomically};
 use super::script::{ScriptError, load_log};
 use super::session::{ActionLog, Session};
 
@@ -35,7 +35,7 @@ pub fn data_dir() -> PathBuf {
 fn fresh(dir: &Path, base: &str, ext: &str) -> PathBuf {
     (1..)
         .map(|k| if k == 1 { dir.join(format!("{base}{ext}")) } else { dir.join(format!("{base}-{k}{ext}")) })
-        .find(|p| !p.exists())
+        .find(|p| !store::exists(p))
         .expect("some name is free")
 }
 
@@ -71,7 +71,7 @@ impl Autosave {
     pub fn save(&self, session: &Session) -> Result<(), WriteError> {
         let path = self.path();
         if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent).map_err(|source| WriteError { path: parent.to_path_buf(), source })?;
+            store::create_dir_all(parent).map_err(|source| WriteError { path: parent.to_path_buf(), source })?;
         }
         let json = serde_json::to_vec_pretty(&session.log()).expect("logs serialise");
         write_atomically(&path, &json)
@@ -80,14 +80,14 @@ impl Autosave {
     /// An interrupted session, if one was left: its log, or why it cannot be read.
     pub fn pending(&self) -> Option<Result<ActionLog, ScriptError>> {
         let path = self.path();
-        path.is_file().then(|| load_log(&path))
+        store::is_file(&path).then(|| load_log(&path))
     }
 
     /// The session ended normally: keep its log under `sessions/` and clear the autosave.
     /// Returns where the log went.
     pub fn finish(&self, session: &Session) -> Result<PathBuf, WriteError> {
         let dir = self.dir.join("sessions");
-        std::fs::create_dir_all(&dir).map_err(|source| WriteError { path: dir.clone(), source })?;
+        store::create_dir_all(&dir).map_err(|source| WriteError { path: dir.clone(), source })?;
         let kept = fresh(&dir, &session_stem(session), ".json");
         let json = serde_json::to_vec_pretty(&session.log()).expect("logs serialise");
         write_atomically(&kept, &json)?;
@@ -97,16 +97,16 @@ impl Autosave {
 
     /// Forget the interrupted session.
     pub fn discard(&self) {
-        let _ = std::fs::remove_file(self.path());
+        let _ = store::remove_file(&self.path());
     }
 
     /// The trainee chose to discard an interrupted session: it is kept, unchanged, among the
     /// old sessions (`sessions/discarded-N.json`), never deleted. Returns where it went.
     pub fn set_aside(&self) -> Result<PathBuf, WriteError> {
         let dir = self.dir.join("sessions");
-        std::fs::create_dir_all(&dir).map_err(|source| WriteError { path: dir.clone(), source })?;
+        store::create_dir_all(&dir).map_err(|source| WriteError { path: dir.clone(), source })?;
         let kept = fresh(&dir, "discarded", ".json");
-        std::fs::rename(self.path(), &kept).map_err(|source| WriteError { path: kept.clone(), source })?;
+        store::rename(&self.path(), &kept).map_err(|source| WriteError { path: kept.clone(), source })?;
         Ok(kept)
     }
 }

@@ -14,6 +14,7 @@ pub mod rng;
 pub mod scenario;
 pub mod script;
 pub mod session;
+pub mod settings;
 pub mod spread;
 pub mod tip_cases;
 pub mod validity;

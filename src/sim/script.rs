@@ -195,8 +195,9 @@ pub fn parse_log(text: &str, path: &Path) -> Result<ActionLog, ScriptError> {
 
 /// Load a saved session log (JSON), checked as [`parse_log`] does.
 pub fn load_log(path: &Path) -> Result<ActionLog, ScriptError> {
-    let text =
-        std::fs::read_to_string(path).map_err(|source| ScriptError::Read { path: path.to_path_buf(), source })?;
+    // Through the store: in a browser the autosave lives in local storage.
+    let text = crate::sim::files::store::read_to_string(path)
+        .map_err(|source| ScriptError::Read { path: path.to_path_buf(), source })?;
     parse_log(&text, path)
 }
 

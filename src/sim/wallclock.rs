@@ -15,6 +15,10 @@ pub struct WallClock {
 impl WallClock {
     /// The current time of this computer.
     pub fn now() -> WallClock {
+        // A browser has no system clock for std (it panics there), only the page's.
+        #[cfg(target_arch = "wasm32")]
+        let ms = js_sys::Date::now() as i64;
+        #[cfg(not(target_arch = "wasm32"))]
         let ms = match std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH) {
             Ok(d) => d.as_millis() as i64,
             Err(e) => -(e.duration().as_millis() as i64),

@@ -155,7 +155,8 @@ pub fn mesh_shape(shape: &Shape, cell_hint_mm: f64) -> TissueMesh {
     mesh
 }
 
-/// One mesh per structure, built on up to two threads (the cores a workshop laptop has).
+/// One mesh per structure, built in two halves side by side (the cores a workshop laptop
+/// has; one after the other in a browser, which has no threads for us).
 pub(super) fn meshes_for(structures: &[Structure]) -> Vec<TissueMesh> {
     let job = |s: &Structure| {
         let mut m = mesh_shape(&s.shape, s.detail_mm);
@@ -164,13 +165,10 @@ pub(super) fn meshes_for(structures: &[Structure]) -> Vec<TissueMesh> {
     };
     let half = structures.len() / 2;
     let (first, second) = structures.split_at(half);
-    std::thread::scope(|scope| {
-        let h = scope.spawn(|| first.iter().map(job).collect::<Vec<_>>());
-        let mut rest: Vec<TissueMesh> = second.iter().map(job).collect();
-        let mut out = h.join().expect("mesh thread panicked");
-        out.append(&mut rest);
-        out
-    })
+    let (mut out, mut rest) =
+        rayon::join(|| first.iter().map(job).collect::<Vec<_>>(), || second.iter().map(job).collect::<Vec<_>>());
+    out.append(&mut rest);
+    out
 }
 
 #[cfg(test)]

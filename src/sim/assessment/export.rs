@@ -368,26 +368,19 @@ pub fn write_files(
     write_files_with(session, report, dir, class_csv, &ReportOptions::from_env()?)
 }
 
-/// [`write_files`] with these xAPI options.
-pub fn write_files_with(
+/// Every report file of a scored `report` of `session`, named as in its report folder
+/// (DICOM key shots under `dicom/`), the class CSV row apart: what the desktop writes
+/// and the browser downloads.
+pub fn report_files(
     session: &Session,
     report: &Report,
-    dir: &Path,
-    class_csv: Option<&Path>,
     options: &ReportOptions,
-) -> Result<Written, ReportError> {
-    std::fs::create_dir_all(dir).map_err(|source| ReportError::Folder { path: dir.to_path_buf(), source })?;
-    let mut written = Written {
-        json: dir.join("report.json"),
-        html: dir.join("report.html"),
-        log: dir.join("session-log.json"),
-        xapi: dir.join("xapi.jsonl"),
-        csv: class_csv.map(Path::to_path_buf).unwrap_or_else(|| dir.join("class.csv")),
-        dicom: Vec::new(),
-    };
+) -> Result<Vec<(String, Vec<u8>)>, ReportError> {
     let log = session.log();
-    write_atomically(&written.log, to_json("session log", &log)?.as_bytes())?;
-    write_atomically(&written.json, to_json("report", report)?.as_bytes())?;
+    let mut files = vec![
+        ("session-log.json".to_string(), to_json("session log", &log)?.into_bytes()),
+        ("report.json".to_string(), to_json("report", report)?.into_bytes()),
+    ];
     let mut shots = Vec::new();
     let series = DicomSeries {
         identity: format!("registration:{}", xapi::registration(&log)),
@@ -397,10 +390,6 @@ pub fn write_files_with(
         study: format!("fluorohip: {}", report.scenario_title),
         started_at: log.started_at,
     };
-    if options.dicom {
-        let d = dir.join("dicom");
-        std::fs::create_dir_all(&d).map_err(|source| ReportError::Folder { path: d.clone(), source })?;
-    }
     for (i, k) in key_shots(session).into_iter().enumerate() {
         let caption = format!(
             "SHOT {} {} LAO {:.0} CRAN {:.0}",
@@ -425,18 +414,48 @@ pub fn write_files_with(
             };
             let bytes = dicom::encode(&series, &image)
                 .map_err(|e| ReportError::Encode { what: "DICOM key shot", message: e.to_string() })?;
-            let path = dir.join("dicom").join(format!("{:02}-{}.dcm", i + 1, k.label.replace(' ', "-")));
-            write_atomically(&path, &bytes)?;
-            written.dicom.push(path);
+            files.push((format!("dicom/{:02}-{}.dcm", i + 1, k.label.replace(' ', "-")), bytes));
         }
     }
-    write_atomically(&written.html, html(report, &shots).as_bytes())?;
+    files.push(("report.html".to_string(), html(report, &shots).into_bytes()));
     let mut lines = String::new();
     for st in xapi::statements(report, &log, &options.xapi) {
         lines.push_str(&st.to_string());
         lines.push('\n');
     }
-    write_atomically(&written.xapi, lines.as_bytes())?;
+    files.push(("xapi.jsonl".to_string(), lines.into_bytes()));
+    Ok(files)
+}
+
+/// [`write_files`] with these xAPI options.
+pub fn write_files_with(
+    session: &Session,
+    report: &Report,
+    dir: &Path,
+    class_csv: Option<&Path>,
+    options: &ReportOptions,
+) -> Result<Written, ReportError> {
+    let files = report_files(session, report, options)?;
+    std::fs::create_dir_all(dir).map_err(|source| ReportError::Folder { path: dir.to_path_buf(), source })?;
+    let mut written = Written {
+        json: dir.join("report.json"),
+        html: dir.join("report.html"),
+        log: dir.join("session-log.json"),
+        xapi: dir.join("xapi.jsonl"),
+        csv: class_csv.map(Path::to_path_buf).unwrap_or_else(|| dir.join("class.csv")),
+        dicom: Vec::new(),
+    };
+    if options.dicom {
+        let d = dir.join("dicom");
+        std::fs::create_dir_all(&d).map_err(|source| ReportError::Folder { path: d.clone(), source })?;
+    }
+    for (name, bytes) in &files {
+        let path = dir.join(name);
+        write_atomically(&path, bytes)?;
+        if name.starts_with("dicom/") {
+            written.dicom.push(path);
+        }
+    }
     let new_file = std::fs::metadata(&written.csv).map(|m| m.len() == 0).unwrap_or(true);
     if !new_file {
         // A class file from an older version has other columns: appending would mix them.
