@@ -331,6 +331,11 @@ mod trainee {
             String::from_utf8_lossy(&o.stdout).into_owned()
         }
 
+        /// Type text into whatever has the keyboard.
+        pub fn xdo_type(&self, text: &str) {
+            self.xdo(&["type", "--delay", "30", text]);
+        }
+
         /// What the window shows now.
         pub fn ui(&self) -> Value {
             loop {
@@ -758,6 +763,97 @@ fn a_needle_driven_onto_the_nerve_stops_with_an_alarm_that_must_be_acknowledged(
     w.keys(&["y"]);
     w.wait("the landmarks named on the image", |v| has_text(v, "+ target"));
     w.screenshot("monitor-measured");
+    if std::env::var_os("FLUOROHIP_KEEP_SCREENSHOTS").is_none() {
+        drop(w);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
+
+/// The debrief's Records panel with real clicks and typing: DICOM switched on and a record
+/// store given; the settings kept without the password; Save writes the DICOM key shots, and
+/// a store that cannot be reached leaves the session queued (nothing noted as sent), said
+/// in the window.
+#[test]
+fn the_records_panel_saves_dicom_and_queues_learning_records_a_store_did_not_take() {
+    let _window = one_window();
+    use trainee::{button, has_text, texts};
+    if !have("xvfb-run") || !have("xdotool") {
+        assert!(!in_ci(), "xvfb-run or xdotool is missing: .ci/run must install xvfb and xdotool");
+        eprintln!("skipping: needs xvfb-run and xdotool");
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("fluorohip-gui-records-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let data = dir.join("data");
+    // A whole expert session, resumed in the window and finished there.
+    let o = Command::new(env!("CARGO_BIN_EXE_fluorohip"))
+        .args(["run", "--scenario", "routine_anterior", "--actions"])
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/scripts/expert_anterior.ron"))
+        .arg("--report")
+        .arg(dir.join("run"))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let log = dir.join("run/session-log.json");
+    let mut w = trainee::Window::open(&dir, &["--resume", log.to_str().unwrap(), "--data-dir", data.to_str().unwrap()]);
+    w.wait("the notice", |v| v["screen"] == "Notice");
+    w.keys(&["Return"]);
+    w.wait("the resumed procedure", |v| v["screen"] == "Procedure" && v["idle"] == true && v["actions"] != 0);
+    w.keys(&["F12"]);
+    w.wait("the debrief", |v| v["screen"] == "Debrief" && button(v, "Records: DICOM, LRS...").is_some());
+
+    // The panel: DICOM on, then the store's endpoint, user and password typed in.
+    w.click_button("Records: DICOM, LRS...");
+    w.wait("the panel", |v| button(v, "Keep these settings").is_some());
+    w.click_button("Save the key shots as DICOM too");
+    w.wait("DICOM switched on", |v| button(v, "Save the key shots as DICOM too").is_some_and(|b| b.2));
+    // A port nothing listens on: the store cannot be reached.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let endpoint = format!("http://127.0.0.1:{port}/xAPI/");
+    // Each field clicked, then typed into, as a trainee would.
+    let field_values = |v: &serde_json::Value| -> Vec<String> {
+        v["fields"].as_array().unwrap().iter().map(|f| f[1].as_str().unwrap().to_string()).collect()
+    };
+    let v = w.ui();
+    let mut fields: Vec<(f64, f64)> = v["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| (f[0][0].as_f64().unwrap(), f[0][1].as_f64().unwrap()))
+        .collect();
+    assert_eq!(fields.len(), 3, "endpoint, user and password fields: {v:#}");
+    // Top to bottom, then left to right: the endpoint; the user, the password.
+    fields.sort_by(|a, b| (a.1, a.0).partial_cmp(&(b.1, b.0)).unwrap());
+    for (at, typed) in fields.iter().zip([endpoint.as_str(), "trainer", "s3cret-pw"]) {
+        w.click(at.0, at.1);
+        w.frames(2);
+        w.xdo_type(typed);
+        w.wait(&format!("{typed} typed"), |v| field_values(v).iter().any(|f| f == typed));
+    }
+    w.screenshot("records-panel");
+    w.click_button("Keep these settings");
+    w.wait("the panel closed", |v| has_text(v, "sends the learning records to"));
+    let settings = std::fs::read_to_string(data.join("settings.json")).expect("the settings are kept");
+    let kept: serde_json::Value = serde_json::from_str(&settings).unwrap();
+    assert_eq!(kept["dicom"], true, "{settings}");
+    assert_eq!(kept["lrs"]["endpoint"], endpoint.as_str(), "{settings}");
+    assert_eq!(kept["lrs"]["user"], "trainer", "{settings}");
+    assert!(!settings.contains("s3cret-pw"), "the password is never written: {settings}");
+
+    // Save: the reports with the DICOM key shots; the send fails after its retries and says so.
+    w.click_button("Save reports");
+    let v = w.wait("the send to fail", |v| has_text(v, "Learning records NOT SENT"));
+    let line = texts(&v).into_iter().find(|t| t.contains("NOT SENT")).unwrap();
+    assert!(line.contains("cannot reach") && line.contains("queued"), "{line}");
+    w.screenshot("records-not-sent");
+    let reports: Vec<_> =
+        std::fs::read_dir(data.join("reports")).unwrap().map(|e| e.unwrap().path()).filter(|p| p.is_dir()).collect();
+    assert_eq!(reports.len(), 1, "{reports:?}");
+    let dicom: Vec<_> = std::fs::read_dir(reports[0].join("dicom")).expect("a dicom folder").collect();
+    assert!(dicom.len() >= 2, "the key shots as DICOM: {dicom:?}");
+    assert!(reports[0].join("xapi.jsonl").is_file());
+    assert!(!reports[0].join("xapi-sent.json").exists(), "nothing is noted as sent: it stays queued");
     if std::env::var_os("FLUOROHIP_KEEP_SCREENSHOTS").is_none() {
         drop(w);
         let _ = std::fs::remove_dir_all(&dir);

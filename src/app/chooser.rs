@@ -34,6 +34,8 @@ enum Pick {
     Start,
     Resume,
     Discard,
+    /// In a browser: open a case file or a session log with the browser's file picker.
+    OpenFile,
 }
 
 #[derive(Component)]
@@ -53,6 +55,52 @@ pub fn plugin(app: &mut App) {
     app.add_message::<PressStart>()
         .add_systems(OnEnter(AppState::Chooser), (start_directly, spawn).chain())
         .add_systems(Update, (clicks, keys, show).chain().run_if(in_state(AppState::Chooser)));
+    #[cfg(target_arch = "wasm32")]
+    app.add_systems(Update, opened_file.before(show).run_if(in_state(AppState::Chooser)));
+}
+
+/// In a browser, a file picked with "Open a case or session file": a session log (.json)
+/// resumes, a case (.ron) joins the list, chosen. Either is checked as on the desktop,
+/// and what is wrong is said under the Start button, naming the file, line and field.
+#[cfg(target_arch = "wasm32")]
+fn opened_file(
+    mut choice: ResMut<Choice>,
+    mut options: ResMut<AppOptions>,
+    mut sim: ResMut<Sim>,
+    mut next: ResMut<NextState<AppState>>,
+) {
+    let Some(opened) = super::web::take_opened() else { return };
+    let (name, text) = match opened {
+        Ok(x) => x,
+        Err(e) => {
+            choice.problem = Some(e);
+            return;
+        }
+    };
+    let path = std::path::Path::new(&name);
+    if name.ends_with(".json") {
+        if choice.pending.is_some() {
+            choice.problem = Some("An interrupted session is waiting: resume or discard it first.".into());
+            return;
+        }
+        match crate::sim::script::parse_log(&text, path) {
+            Ok(log) => match sim.resume(&log, Some(Autosave::in_dir(&options.data_dir))) {
+                Ok(()) => next.set(AppState::Procedure),
+                Err(e) => choice.problem = Some(format!("{name} cannot be resumed: {e}")),
+            },
+            Err(e) => choice.problem = Some(e.to_string()),
+        }
+    } else {
+        match Scenario::from_ron(&text, path) {
+            Ok(case) => {
+                // The chooser again, with this case in the list and chosen.
+                options.scenario = case;
+                options.seed = None;
+                next.set(AppState::Chooser);
+            }
+            Err(e) => choice.problem = Some(e.to_string()),
+        }
+    }
 }
 
 /// Demo mode and `--resume` skip the chooser.
@@ -206,6 +254,9 @@ fn spawn(mut commands: Commands, options: Res<AppOptions>, problem: Option<Res<S
         });
         p.spawn(ui::row(10.0)).with_children(|r| {
             r.spawn(ui::button(Pick::Start, "Start the procedure", 18.0));
+            if cfg!(target_arch = "wasm32") {
+                r.spawn(ui::button(Pick::OpenFile, "Open a case or session file...", 15.0));
+            }
             r.spawn((ui::colored("", 14.0, BAD), Problem));
         });
     });
@@ -214,7 +265,7 @@ fn spawn(mut commands: Commands, options: Res<AppOptions>, problem: Option<Res<S
 }
 
 /// A one-line text field.
-fn field(initial: &str, width_glyphs: f32) -> impl Bundle {
+pub(super) fn field(initial: &str, width_glyphs: f32) -> impl Bundle {
     (
         Node { border: UiRect::all(Val::Px(2.0)), padding: UiRect::axes(Val::Px(6.0), Val::Px(3.0)), ..default() },
         EditableText { visible_width: Some(width_glyphs), max_characters: Some(60), ..EditableText::new(initial) },
@@ -261,7 +312,7 @@ fn clicks(
             Pick::Mode(m) => choice.mode = m,
             Pick::NewSeed => {
                 // A fresh patient: the seed is shown, so the run can be repeated.
-                let t = time.elapsed().as_nanos() as u64 ^ std::process::id() as u64;
+                let t = time.elapsed().as_nanos() as u64 ^ crate::sim::wallclock::WallClock::now().unix_ms() as u64;
                 let s = t.wrapping_mul(0x9E37_79B9_7F4A_7C15) % 1_000_000;
                 if let Ok(mut f) = seed.single_mut() {
                     f.clear();
@@ -304,6 +355,13 @@ fn clicks(
                         }
                         Err(e) => choice.problem = Some(format!("the interrupted session cannot start: {e}")),
                     }
+                }
+            }
+            Pick::OpenFile =>
+            {
+                #[cfg(target_arch = "wasm32")]
+                if let Err(e) = super::web::pick_file() {
+                    choice.problem = Some(format!("the browser's file picker did not open: {e}"));
                 }
             }
             Pick::Discard => {

@@ -19,9 +19,9 @@ use glam::DVec3;
 use super::sim::Sim;
 use super::ui::{self, BAD, DIM, GOOD, WARN};
 use super::{AppOptions, AppState};
-use crate::sim::assessment::export::{key_shots, write_files};
+use crate::sim::assessment::export::key_shots;
 use crate::sim::assessment::{self, Metrics, Report};
-use crate::sim::autosave::{Autosave, report_dir};
+use crate::sim::autosave::Autosave;
 use crate::sim::session::Session;
 
 /// The scored session, kept while the debrief and the replay are open.
@@ -47,6 +47,7 @@ struct Scoring {
 #[derive(Component, Clone, Copy, PartialEq)]
 enum Press {
     Save,
+    Records,
     Replay,
     NewCase,
     Quit,
@@ -128,7 +129,7 @@ fn score(
 }
 
 #[derive(Component)]
-struct DebriefPage;
+pub(super) struct DebriefPage;
 
 fn fmt_opt(v: Option<f64>, unit: &str) -> String {
     v.map(|x| format!("{x:.1} {unit}")).unwrap_or_else(|| "-".into())
@@ -270,15 +271,23 @@ fn build_page(commands: &mut Commands, f: &Finished, images: &mut Assets<Image>)
         });
         p.spawn(ui::row(8.0)).with_children(|r| {
             r.spawn(ui::button(Press::Save, "Save reports", 16.0));
+            r.spawn(ui::button(Press::Records, "Records: DICOM, LRS...", 16.0));
             r.spawn(ui::button(Press::Replay, "Replay step by step", 16.0));
             r.spawn(ui::button(Press::NewCase, "New case", 16.0));
-            r.spawn(ui::button(Press::Quit, "Quit", 16.0));
+            // A browser tab is closed by the browser, not by the page.
+            if !cfg!(target_arch = "wasm32") {
+                r.spawn(ui::button(Press::Quit, "Quit", 16.0));
+            }
         });
         let kept = match &f.kept {
+            Ok(p) if cfg!(target_arch = "wasm32") => {
+                format!("Session log kept in this browser's storage: {}", p.display())
+            }
             Ok(p) => format!("Session log kept: {}", p.display()),
             Err(e) => format!("The session log could not be kept: {e}"),
         };
         p.spawn((ui::colored(kept, 12.0, DIM), SaveStatus));
+        p.spawn((ui::colored("", 12.0, DIM), super::records::RecordsStatus));
         p.spawn(Node { align_items: AlignItems::FlexStart, ..ui::row(12.0) }).with_children(|cols| {
             // Rubric.
             cols.spawn(ui::column(Val::Px(430.0), 4.0)).with_children(|c| {
@@ -363,6 +372,9 @@ fn presses(
     mut exit: MessageWriter<AppExit>,
     mut commands: Commands,
     mut save_asked: MessageReader<PressSave>,
+    records: Res<super::records::Records>,
+    mut open_records: MessageWriter<super::records::OpenRecords>,
+    mut saved: MessageWriter<super::records::Saved>,
 ) {
     let Some(f) = finished else { return };
     let mut pressed: Vec<Press> = q.iter().filter(|(i, _)| **i == Interaction::Pressed).map(|(_, p)| *p).collect();
@@ -372,11 +384,20 @@ fn presses(
     for p in pressed {
         match p {
             Press::Save => {
-                let msg = save(&f, &options.data_dir);
+                let msg = match save(&f, &options.data_dir, records.settings.dicom) {
+                    Ok(msg) => {
+                        saved.write(super::records::Saved);
+                        msg
+                    }
+                    Err(e) => e,
+                };
                 info!("debrief: {msg}");
                 for mut t in &mut status {
                     ui::set(&mut t, msg.clone());
                 }
+            }
+            Press::Records => {
+                open_records.write(super::records::OpenRecords);
             }
             Press::Replay => next.set(AppState::Replay),
             Press::NewCase => {
@@ -390,17 +411,29 @@ fn presses(
     }
 }
 
+/// In a browser: the reports are downloads.
+#[cfg(target_arch = "wasm32")]
+pub fn save(f: &Finished, _data_dir: &std::path::Path, dicom: bool) -> Result<String, String> {
+    super::web::save(f, dicom)
+}
+
 /// Write the reports into a new folder under the data folder; say where, or why not.
-pub fn save(f: &Finished, data_dir: &std::path::Path) -> String {
+#[cfg(not(target_arch = "wasm32"))]
+pub fn save(f: &Finished, data_dir: &std::path::Path, dicom: bool) -> Result<String, String> {
+    use crate::sim::assessment::export::{ReportOptions, write_files_with};
+    use crate::sim::autosave::report_dir;
     let dir = report_dir(data_dir, &f.session);
     let class = data_dir.join("reports").join("class.csv");
-    match write_files(&f.session, &f.report, &dir, Some(&class)) {
-        Ok(w) => format!(
-            "Saved {} (report.html, report.json, session-log.json, xapi.jsonl); class row in {}",
+    let options = ReportOptions::from_env().map_err(|e| format!("NOT SAVED: {e}"))?;
+    let options = ReportOptions { dicom, ..options };
+    match write_files_with(&f.session, &f.report, &dir, Some(&class), &options) {
+        Ok(w) => Ok(format!(
+            "Saved {} (report.html, report.json, session-log.json, xapi.jsonl{}); class row in {}",
             dir.display(),
+            if w.dicom.is_empty() { String::new() } else { format!(", {} DICOM key shots", w.dicom.len()) },
             w.csv.display()
-        ),
-        Err(e) => format!("NOT SAVED: {e}"),
+        )),
+        Err(e) => Err(format!("NOT SAVED: {e}")),
     }
 }
 

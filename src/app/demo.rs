@@ -19,6 +19,8 @@ const SETTLE_FRAMES: u32 = 12;
 const MAX_FRAMES_PER_SHOT: u32 = 600;
 /// Real seconds before the first screenshot: shaders compile in the background meanwhile.
 const FIRST_SCREEN_S: f32 = 5.0;
+/// On a web page, how long each screen that would be a screenshot stays up.
+const ON_PAGE_SCREEN_S: f32 = 3.0;
 
 #[derive(Resource, Default)]
 struct DemoRun {
@@ -31,6 +33,10 @@ struct DemoRun {
     debrief_done: bool,
     replay_sent: bool,
     save_sent: bool,
+    /// The demo has reached its last screen (on a page, it stays there).
+    finished: bool,
+    /// When the screen being "shot" was reached (real seconds since start).
+    shown_at: f32,
 }
 
 /// Main-thread frame times over a demo, for the stall figures in docs/ARCHITECTURE.md.
@@ -82,10 +88,16 @@ fn count_frames(
     stats.add(time.delta_secs_f64());
 }
 
-fn request(commands: &mut Commands, run: &mut DemoRun, path: PathBuf) {
-    info!("demo: taking the screenshot {}", path.display());
-    let _ = std::fs::remove_file(&path);
-    commands.spawn(Screenshot::primary_window()).observe(save_to_disk(path.clone()));
+fn request(commands: &mut Commands, run: &mut DemoRun, path: PathBuf, on_page: bool, now_s: f32) {
+    run.shown_at = now_s;
+    if on_page {
+        // A page saves nothing: the screen just stays a moment, as for a screenshot.
+        info!("demo: showing the {} screen", path.display());
+    } else {
+        info!("demo: taking the screenshot {}", path.display());
+        let _ = std::fs::remove_file(&path);
+        commands.spawn(Screenshot::primary_window()).observe(save_to_disk(path.clone()));
+    }
     run.pending = Some((path, 0));
 }
 
@@ -105,11 +117,21 @@ fn play(
     stats: Res<FrameStats>,
 ) {
     let Some(demo) = &options.demo else { return };
+    if run.finished {
+        return;
+    }
     // A screenshot in flight: wait for the file.
+    let shown_at = run.shown_at;
     if let Some((path, waited)) = run.pending.as_mut() {
         *waited += 1;
-        if path.is_file() && *waited > 5 {
-            info!("demo: saved {}; resident memory {} kB", path.display(), super::resident_kb().unwrap_or(0));
+        // On a page each screen stays a few seconds, for the projector (and a test's look).
+        let shown = if demo.on_page { time.elapsed_secs() - shown_at > ON_PAGE_SCREEN_S } else { path.is_file() };
+        if shown && *waited > 5 {
+            if demo.on_page {
+                info!("demo: on from the {} screen", path.display());
+            } else {
+                info!("demo: saved {}; resident memory {} kB", path.display(), super::resident_kb().unwrap_or(0));
+            }
             let last = *path == demo.screenshot;
             let chooser = demo.chooser_screenshot.as_ref() == Some(path);
             let debrief = demo.debrief_screenshot.as_ref() == Some(path);
@@ -117,7 +139,12 @@ fn play(
             run.settle = 0;
             if last {
                 info!("{}", stats.summary());
-                exit.write(AppExit::Success);
+                if demo.on_page {
+                    // The page stays on its last screen for the projector (and the test).
+                    run.finished = true;
+                } else {
+                    exit.write(AppExit::Success);
+                }
             } else if debrief {
                 run.debrief_done = true;
             } else if chooser {
@@ -148,13 +175,13 @@ fn play(
                 return;
             }
             if let Some(scene) = demo.scene_screenshot.as_ref().filter(|_| !run.scene_done) {
-                request(&mut commands, &mut run, scene.clone());
+                request(&mut commands, &mut run, scene.clone(), demo.on_page, time.elapsed_secs());
             } else if demo.finish {
                 info!("demo: finishing; the debrief follows");
                 run.settle = 0;
                 next.set(AppState::Debrief);
             } else {
-                request(&mut commands, &mut run, demo.screenshot.clone());
+                request(&mut commands, &mut run, demo.screenshot.clone(), demo.on_page, time.elapsed_secs());
             }
         }
         AppState::Chooser => {
@@ -162,15 +189,15 @@ fn play(
                 run.settle += 1;
                 // The first screen also waits for the renderer to compile its pipelines.
                 if run.settle >= SETTLE_FRAMES && time.elapsed_secs() > FIRST_SCREEN_S {
-                    request(&mut commands, &mut run, path.clone());
+                    request(&mut commands, &mut run, path.clone(), demo.on_page, time.elapsed_secs());
                 }
             }
         }
         AppState::Debrief if finished.is_some() => {
             run.settle += 1;
             // Save the reports as a trainee would, once the page is up, so the screenshot
-            // shows where they went.
-            if !run.save_sent && run.settle >= 3 {
+            // shows where they went (not on a web page: a projector wants no downloads).
+            if !run.save_sent && run.settle >= 3 && !demo.on_page {
                 run.save_sent = true;
                 save.write(PressSave);
             }
@@ -178,9 +205,9 @@ fn play(
                 return;
             }
             if !demo.replay {
-                request(&mut commands, &mut run, demo.screenshot.clone());
+                request(&mut commands, &mut run, demo.screenshot.clone(), demo.on_page, time.elapsed_secs());
             } else if let Some(p) = demo.debrief_screenshot.as_ref().filter(|_| !run.debrief_done) {
-                request(&mut commands, &mut run, p.clone());
+                request(&mut commands, &mut run, p.clone(), demo.on_page, time.elapsed_secs());
             } else {
                 info!("demo: opening the replay");
                 next.set(AppState::Replay);
@@ -199,7 +226,7 @@ fn play(
             }
             run.settle += 1;
             if run.settle >= SETTLE_FRAMES {
-                request(&mut commands, &mut run, demo.screenshot.clone());
+                request(&mut commands, &mut run, demo.screenshot.clone(), demo.on_page, time.elapsed_secs());
             }
         }
         _ => {}

@@ -22,6 +22,7 @@ mod keys;
 mod needle;
 mod notice;
 mod procedure_keys;
+mod records;
 mod replay;
 mod scene;
 mod sim;
@@ -29,6 +30,8 @@ mod testing;
 #[cfg(test)]
 mod tests_ecs;
 mod ui;
+#[cfg(target_arch = "wasm32")]
+pub mod web;
 
 use std::path::PathBuf;
 
@@ -70,6 +73,9 @@ pub struct Demo {
     pub debrief_screenshot: Option<PathBuf>,
     /// After the debrief, open the replay and step to two thirds of the session.
     pub replay: bool,
+    /// In a browser page (`?demo=`): nothing is saved to disk and nothing quits; each
+    /// "screenshot" is a pause on that screen, and the demo stays on its last one.
+    pub on_page: bool,
 }
 
 /// Screens of the app.
@@ -123,7 +129,7 @@ pub fn display_problem() -> Option<String> {
 
 /// When the process started, for the first-frame time in the log.
 #[derive(Resource)]
-struct Launched(std::time::Instant);
+struct Launched(bevy::platform::time::Instant);
 
 fn log_first_frame(launched: Res<Launched>, mut done: Local<bool>) {
     if !*done {
@@ -156,11 +162,18 @@ pub fn resident_kb() -> Option<u64> {
 
 /// Open the training window; returns when it closes.
 pub fn run(options: AppOptions) -> AppExit {
-    let launched = Launched(std::time::Instant::now());
+    let launched = Launched(bevy::platform::time::Instant::now());
     let title = "fluorohip - NOT FOR CLINICAL USE - SYNTHETIC PATIENT".to_string();
     let mut app = App::new();
     app.add_plugins(DefaultPlugins.set(WindowPlugin {
-        primary_window: Some(Window { title, resolution: (1280, 720).into(), ..default() }),
+        primary_window: Some(Window {
+            title,
+            resolution: (1280, 720).into(),
+            // In a browser: draw into the page's canvas and fill its box.
+            canvas: cfg!(target_arch = "wasm32").then(|| "#fluorohip".to_string()),
+            fit_canvas_to_parent: cfg!(target_arch = "wasm32"),
+            ..default()
+        }),
         ..default()
     }))
     // Only the skin is pickable (scene.rs requires markers): clicking it chooses the entry
@@ -196,8 +209,10 @@ pub fn run(options: AppOptions) -> AppExit {
             procedure_keys::plugin,
             demo::plugin,
         ))
-        .add_plugins((keys::plugin, alarm::plugin, testing::plugin))
-        .run()
+        .add_plugins((keys::plugin, alarm::plugin, testing::plugin, records::plugin));
+    #[cfg(target_arch = "wasm32")]
+    app.add_systems(Update, web::page_title);
+    app.run()
 }
 
 /// Patient coordinates (mm, LPS) to the scene (m, Y up): the table runs along X

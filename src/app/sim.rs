@@ -19,6 +19,8 @@ pub struct Sim {
     session: Option<Session>,
     queue: VecDeque<Action>,
     task: Option<Task<ShotResult>>,
+    /// When the shot in flight was handed to the pool (its time goes in the log).
+    shot_started: Option<bevy::platform::time::Instant>,
     /// Bumped on every change, so views redraw only when something happened.
     pub version: u64,
     /// Events of the most recent actions, newest last.
@@ -253,6 +255,7 @@ impl Default for Sim {
             alarms_on: false,
             resuming: 0,
             during_shot: None,
+            shot_started: None,
         }
     }
 }
@@ -267,6 +270,9 @@ fn drive(mut sim: ResMut<Sim>) {
         match check_ready(task) {
             Some((session, result)) => {
                 sim.task = None;
+                if let Some(t) = sim.shot_started.take() {
+                    info!("shot traced in {:.0} ms", t.elapsed().as_secs_f64() * 1000.0);
+                }
                 sim.session = Some(session);
                 sim.during_shot = None;
                 sim.record(result);
@@ -284,6 +290,7 @@ fn drive(mut sim: ResMut<Sim>) {
             let mut session = sim.session.take().expect("no shot is running");
             // What the keys need while the session is away, so no press is lost meanwhile.
             sim.during_shot = Some(NeedleView::of(&session));
+            sim.shot_started = Some(bevy::platform::time::Instant::now());
             sim.task = Some(AsyncComputeTaskPool::get().spawn(async move {
                 let result = session.apply(action);
                 (session, result)

@@ -37,6 +37,8 @@ struct Shown {
     points: Vec<(String, [f32; 2])>,
     /// Visible buttons: label, centre (window pixels), drawn as the current choice.
     buttons: Vec<(String, [f32; 2], bool)>,
+    /// Visible text fields: centre and what is typed in them.
+    fields: Vec<([f32; 2], String)>,
     /// Every visible text, as drawn.
     texts: Vec<String>,
 }
@@ -57,6 +59,7 @@ fn write(
     camera: Query<(&Camera, &GlobalTransform), With<Camera3d>>,
     texts: Query<(Entity, &Text, &InheritedVisibility)>,
     buttons: Query<(&UiGlobalTransform, &InheritedVisibility, &Children, Has<super::ui::Selected>), With<Button>>,
+    fields: Query<(&UiGlobalTransform, &InheritedVisibility, &bevy::text::EditableText)>,
     mut frame: Local<u64>,
 ) {
     *frame += 1;
@@ -84,6 +87,11 @@ fn write(
         .filter(|(_, v, _, _)| v.get())
         .map(|(t, _, children, on)| (label(children), [t.translation.x, t.translation.y], on))
         .collect();
+    let fields = fields
+        .iter()
+        .filter(|(_, v, _)| v.get())
+        .map(|(t, _, f)| ([t.translation.x, t.translation.y], f.value().to_string()))
+        .collect();
     let texts =
         texts.iter().filter(|(_, _, v)| v.get()).map(|(_, t, _)| t.0.clone()).filter(|t| !t.is_empty()).collect();
     let shown = Shown {
@@ -100,6 +108,7 @@ fn write(
         steps_done: session.map(|s| s.steps().iter().map(|(st, _)| format!("{st:?}")).collect()).unwrap_or_default(),
         points,
         buttons,
+        fields,
         texts,
     };
     let Ok(json) = serde_json::to_vec_pretty(&shown) else { return };

@@ -222,6 +222,7 @@ pub fn run() -> i32 {
                 finish: finish || replay,
                 debrief_screenshot,
                 replay,
+                on_page: false,
             };
             window(WindowArgs { scenario, seed, trainee: "demo".into(), mode, resume, data_dir, demo: Some(demo) })
         }
