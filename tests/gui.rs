@@ -269,6 +269,11 @@ mod trainee {
         /// `fluorohip open ARGS` under xvfb-run; the shell in between writes down the display
         /// and the X authority so xdotool can reach the same server.
         pub fn open(dir: &Path, args: &[&str]) -> Window {
+            Window::open_with_env(dir, args, &[])
+        }
+
+        /// [`Window::open`] with these environment variables set for the app.
+        pub fn open_with_env(dir: &Path, args: &[&str], env: &[(&str, &Path)]) -> Window {
             use std::os::unix::process::CommandExt;
             let state = dir.join("ui.json");
             let display_file = dir.join("display");
@@ -283,6 +288,7 @@ mod trainee {
                 .args(args)
                 .env("WGPU_ADAPTER_NAME", "llvmpipe")
                 .env("FLUOROHIP_UI_STATE", &state)
+                .envs(env.iter().map(|(k, v)| (*k, *v)))
                 .stdout(Stdio::from(log.try_clone().unwrap()))
                 .stderr(Stdio::from(log))
                 .process_group(0)
@@ -854,6 +860,63 @@ fn the_records_panel_saves_dicom_and_queues_learning_records_a_store_did_not_tak
     assert!(dicom.len() >= 2, "the key shots as DICOM: {dicom:?}");
     assert!(reports[0].join("xapi.jsonl").is_file());
     assert!(!reports[0].join("xapi-sent.json").exists(), "nothing is noted as sent: it stays queued");
+    if std::env::var_os("FLUOROHIP_KEEP_SCREENSHOTS").is_none() {
+        drop(w);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
+
+/// A data folder that cannot take the reports (here a file where `reports/` should be: root
+/// ignores permission bits): Save says NOT SAVED naming the path and keeps the session; the
+/// reports then go to the other folder offered beside it.
+#[test]
+fn a_report_the_data_folder_cannot_take_is_saved_in_another_folder() {
+    let _window = one_window();
+    use trainee::{button, has_text, texts};
+    if !have("xvfb-run") || !have("xdotool") {
+        assert!(!in_ci(), "xvfb-run or xdotool is missing: .ci/run must install xvfb and xdotool");
+        eprintln!("skipping: needs xvfb-run and xdotool");
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("fluorohip-gui-elsewhere-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("data")).unwrap();
+    let data = dir.join("data");
+    std::fs::write(data.join("reports"), "in the way").unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_fluorohip"))
+        .args(["run", "--scenario", "routine_anterior", "--actions"])
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/scripts/expert_anterior.ron"))
+        .arg("--report")
+        .arg(dir.join("run"))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let log = dir.join("run/session-log.json");
+    let mut w = trainee::Window::open_with_env(
+        &dir,
+        &["--resume", log.to_str().unwrap(), "--data-dir", data.to_str().unwrap()],
+        &[("HOME", &dir)],
+    );
+    w.wait("the notice", |v| v["screen"] == "Notice");
+    w.keys(&["Return"]);
+    w.wait("the resumed procedure", |v| v["screen"] == "Procedure" && v["idle"] == true && v["actions"] != 0);
+    w.keys(&["F12"]);
+    w.wait("the debrief", |v| v["screen"] == "Debrief" && button(v, "Save reports").is_some());
+    w.click_button("Save reports");
+    let v = w.wait("the save to fail", |v| has_text(v, "NOT SAVED"));
+    let line = texts(&v).into_iter().find(|t| t.contains("NOT SAVED")).unwrap();
+    assert!(line.contains("reports") && line.contains("session is kept"), "{line}");
+    w.screenshot("not-saved");
+    // The other folder: fluorohip-reports in the home folder (here the test's).
+    let other = dir.join("fluorohip-reports");
+    w.click_button(&format!("Save in {}", other.display()));
+    w.wait("saved there", |v| has_text(v, &format!("Saved {}", other.display())));
+    let reports: Vec<_> =
+        std::fs::read_dir(other.join("reports")).unwrap().map(|e| e.unwrap().path()).filter(|p| p.is_dir()).collect();
+    assert_eq!(reports.len(), 1, "{reports:?}");
+    assert!(reports[0].join("report.html").is_file() && reports[0].join("session-log.json").is_file());
+    assert!(other.join("reports/class.csv").is_file());
+    w.screenshot("saved-elsewhere");
     if std::env::var_os("FLUOROHIP_KEEP_SCREENSHOTS").is_none() {
         drop(w);
         let _ = std::fs::remove_dir_all(&dir);

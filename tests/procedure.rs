@@ -548,3 +548,47 @@ fn a_patient_placed_wrongly_is_imaged_as_placed() {
     let to_same = diff(&prone.gray, &supine.gray);
     assert!(to_mirror * 3.0 < to_same, "prone vs mirrored supine {to_mirror:.1}, vs supine {to_same:.1}");
 }
+
+/// A long session keeps only the key shots and the latest images (memory stays bounded
+/// however many frames live injections take), and the key shots are the ones the shot
+/// events name: the first, the last before the first contrast, the first after it, the last.
+#[test]
+fn a_long_session_keeps_its_key_shots_and_only_the_latest_other_images() {
+    use fluorohip::sim::injection::Fluid;
+    use fluorohip::sim::session::{Action, EventKind, RECENT_SHOT_IMAGES};
+    let mut s = run_script(&Scenario::default(), "expert_anterior.ron", 4);
+    for _ in 0..30 {
+        s.apply(Action::Fluoro { seconds: 0.2 }).unwrap();
+    }
+    let events = s.state().events;
+    let shots: Vec<(u32, f64)> = events
+        .iter()
+        .filter_map(|e| match e.kind {
+            EventKind::Shot { index, .. } => Some((index, e.time_s)),
+            _ => None,
+        })
+        .collect();
+    assert!(shots.len() > 35, "{} shots", shots.len());
+    let t = events
+        .iter()
+        .find_map(|e| matches!(e.kind, EventKind::Injected { fluid: Fluid::Contrast, .. }).then_some(e.time_s))
+        .expect("the expert injects contrast");
+    let mut expected = vec![shots[0].0];
+    for i in [
+        shots.iter().rev().find(|(_, ts)| *ts <= t).unwrap().0,
+        shots.iter().find(|(_, ts)| *ts > t).unwrap().0,
+        shots.last().unwrap().0,
+    ] {
+        if !expected.contains(&i) {
+            expected.push(i);
+        }
+    }
+    let kept = s.shot_images();
+    assert!(kept.len() <= RECENT_SHOT_IMAGES + 3, "{} images kept", kept.len());
+    let keys: Vec<u32> = report::key_shots(&s).iter().map(|k| k.shot.index).collect();
+    assert_eq!(keys, expected);
+    // The latest images are all there, in order, for the monitor.
+    let latest: Vec<u32> = kept.iter().rev().take(RECENT_SHOT_IMAGES).map(|i| i.index).collect();
+    let want: Vec<u32> = shots.iter().rev().take(RECENT_SHOT_IMAGES).map(|(i, _)| *i).collect();
+    assert_eq!(latest, want);
+}

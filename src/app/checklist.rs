@@ -34,7 +34,7 @@ pub const REST_SPEEDUP: f64 = 30.0;
 pub const REST_MIN: f64 = 20.0;
 
 #[derive(Component, Clone, Copy, PartialEq)]
-enum Do {
+pub(super) enum Do {
     Step(Step),
     Pattern(ContrastPattern),
     Reading(ReadingAnswer),
@@ -272,7 +272,10 @@ pub const ANSWERS_PX: f32 = 560.0;
 
 /// The action a checklist step's button does, if the step is a single act.
 fn step_action(step: Step, sim: &Sim, push: &PushSettings) -> Option<Action> {
-    sim.session()?;
+    // During a shot the session is away; the action queues behind the shot.
+    if !sim.has_session() {
+        return None;
+    }
     Some(match step {
         Step::IdentityConsent => Action::Consent,
         Step::IvAccess => Action::IvAccess { sedation: false },
@@ -561,8 +564,10 @@ fn finish(
     mut armed: ResMut<FinishArmed>,
     mut label: Query<(&mut Text, &mut TextColor), With<FinishLabel>>,
     mut next: ResMut<NextState<AppState>>,
+    mut waiting: Local<usize>,
 ) {
-    let asked = asked.read().count();
+    // Asked while a shot was being traced (the session away): answered when it is back.
+    let asked = asked.read().count() + std::mem::take(&mut *waiting);
     // Anything else happening disarms the confirmation: the label goes back.
     if armed.0.is_some_and(|v| v != sim.version) {
         armed.0 = None;
@@ -576,7 +581,10 @@ fn finish(
     if asked == 0 {
         return;
     }
-    let Some(s) = sim.session() else { return };
+    let Some(s) = sim.session() else {
+        *waiting = asked;
+        return;
+    };
     let missing = coach::next_step(s)
         .map(|_| required_steps(s.scenario()).iter().filter(|r| !s.steps().iter().any(|(d, _)| d == *r)).count());
     match missing {

@@ -47,6 +47,8 @@ struct Scoring {
 #[derive(Component, Clone, Copy, PartialEq)]
 enum Press {
     Save,
+    /// After a failed save: save into the folder typed beside it.
+    SaveElsewhere,
     Records,
     Replay,
     NewCase,
@@ -55,6 +57,9 @@ enum Press {
 
 #[derive(Component)]
 struct SaveStatus;
+/// The row offering another folder.
+#[derive(Component)]
+struct ElsewhereRow;
 
 /// Save the reports, as the Save button does (demo mode sends it).
 #[derive(Message)]
@@ -287,6 +292,15 @@ fn build_page(commands: &mut Commands, f: &Finished, images: &mut Assets<Image>)
             Err(e) => format!("The session log could not be kept: {e}"),
         };
         p.spawn((ui::colored(kept, 12.0, DIM), SaveStatus));
+        // Another folder, when the data folder cannot be written (the status line says so, and
+        // the session stays here until saved) or the trainee wants the reports at hand.
+        // (A browser downloads the reports instead.)
+        if !cfg!(target_arch = "wasm32") {
+            p.spawn((ElsewhereRow, ui::row(8.0))).with_children(|r| {
+                r.spawn(ui::colored("Or:", 14.0, DIM));
+                r.spawn(ui::button(Press::SaveElsewhere, format!("Save in {}", another_folder().display()), 14.0));
+            });
+        }
         p.spawn((ui::colored("", 12.0, DIM), super::records::RecordsStatus));
         p.spawn(Node { align_items: AlignItems::FlexStart, ..ui::row(12.0) }).with_children(|cols| {
             // Rubric.
@@ -367,7 +381,7 @@ fn presses(
     q: Query<(&Interaction, &Press), Changed<Interaction>>,
     finished: Option<Res<Finished>>,
     options: Res<AppOptions>,
-    mut status: Query<&mut Text, With<SaveStatus>>,
+    mut status: Query<(&mut Text, &mut TextColor), With<SaveStatus>>,
     mut next: ResMut<NextState<AppState>>,
     mut exit: MessageWriter<AppExit>,
     mut commands: Commands,
@@ -383,17 +397,23 @@ fn presses(
     }
     for p in pressed {
         match p {
-            Press::Save => {
-                let msg = match save(&f, &options.data_dir, records.settings.dicom) {
+            Press::Save | Press::SaveElsewhere => {
+                let dir = if p == Press::Save { options.data_dir.clone() } else { another_folder() };
+                let (msg, color) = match save(&f, &dir, records.settings.dicom) {
                     Ok(msg) => {
-                        saved.write(super::records::Saved);
-                        msg
+                        // The record store takes what is under the data folder's reports.
+                        if p == Press::Save {
+                            saved.write(super::records::Saved);
+                        }
+                        (msg, GOOD)
                     }
-                    Err(e) => e,
+                    // Nothing is lost: the session stays here until saved elsewhere.
+                    Err(e) => (format!("{e}. The session is kept: save it in another folder below."), BAD),
                 };
                 info!("debrief: {msg}");
-                for mut t in &mut status {
+                for (mut t, mut c) in &mut status {
                     ui::set(&mut t, msg.clone());
+                    c.0 = color;
                 }
             }
             Press::Records => {
@@ -409,6 +429,13 @@ fn presses(
             }
         }
     }
+}
+
+/// A folder to offer when the data folder cannot be written: `fluorohip-reports` in the
+/// user's home (or the working folder).
+fn another_folder() -> PathBuf {
+    let home = std::env::var_os("HOME").or_else(|| std::env::var_os("USERPROFILE")).filter(|h| !h.is_empty());
+    home.map(PathBuf::from).unwrap_or_default().join("fluorohip-reports")
 }
 
 /// In a browser: the reports are downloads.

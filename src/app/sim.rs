@@ -118,6 +118,11 @@ impl Sim {
         self.queue.push_back(action);
     }
 
+    /// A session is under way: here, or away on the compute pool while a shot is traced.
+    pub fn has_session(&self) -> bool {
+        self.session.is_some() || self.task.is_some()
+    }
+
     /// A shot is being computed.
     pub fn busy(&self) -> bool {
         self.task.is_some()

@@ -39,6 +39,8 @@ struct Shown {
     buttons: Vec<(String, [f32; 2], bool)>,
     /// Visible text fields: centre and what is typed in them.
     fields: Vec<([f32; 2], String)>,
+    /// What the pointer is over (picking), topmost first: a text's words, or a kind.
+    hovered: Vec<String>,
     /// Every visible text, as drawn.
     texts: Vec<String>,
 }
@@ -60,6 +62,8 @@ fn write(
     texts: Query<(Entity, &Text, &InheritedVisibility)>,
     buttons: Query<(&UiGlobalTransform, &InheritedVisibility, &Children, Has<super::ui::Selected>), With<Button>>,
     fields: Query<(&UiGlobalTransform, &InheritedVisibility, &bevy::text::EditableText)>,
+    hover: Res<bevy::picking::hover::HoverMap>,
+    kinds: Query<(Has<bevy::text::EditableText>, Has<Button>, Option<&Text>, Option<&GlobalZIndex>)>,
     mut frame: Local<u64>,
 ) {
     *frame += 1;
@@ -109,6 +113,17 @@ fn write(
         points,
         buttons,
         fields,
+        hovered: hover
+            .values()
+            .flat_map(|m| m.keys())
+            .map(|e| match kinds.get(*e) {
+                Ok((true, _, _, _)) => format!("{e}: text field"),
+                Ok((_, true, _, _)) => format!("{e}: button"),
+                Ok((_, _, Some(t), _)) => format!("{e}: text {:?}", t.0.chars().take(30).collect::<String>()),
+                Ok((_, _, _, Some(z))) => format!("{e}: node, global z {}", z.0),
+                _ => format!("{e}: node"),
+            })
+            .collect(),
         texts,
     };
     let Ok(json) = serde_json::to_vec_pretty(&shown) else { return };

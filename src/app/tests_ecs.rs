@@ -169,7 +169,11 @@ fn a_push_with_the_pedal_held_is_seen_frame_by_frame() {
     frames(&mut app);
     // 1 ml at 1 ml/s: two chunks of 0.5 ml.
     tap(&mut app, KeyCode::Period);
-    let shots_before = session(&app).shot_images().len();
+    let shots = |app: &App| {
+        let events = session(app).state().events;
+        events.iter().filter(|e| matches!(e.kind, crate::sim::session::EventKind::Shot { .. })).count()
+    };
+    let shots_before = shots(&app);
     key(&mut app, KeyCode::Space, true, false);
     app.update();
     tap(&mut app, KeyCode::KeyK);
@@ -188,7 +192,7 @@ fn a_push_with_the_pedal_held_is_seen_frame_by_frame() {
         .collect();
     assert_eq!(live, vec![0.5, 0.5], "{:?}", log.actions);
     assert!(!log.actions.iter().any(|a| matches!(a, Action::Inject { .. })), "no plain push");
-    let frames_taken = session(&app).shot_images().len() - shots_before;
+    let frames_taken = shots(&app) - shots_before;
     assert!(frames_taken >= 2, "{frames_taken} frames during the push");
     assert_eq!(super::hud::injected_by_fluid(session(&app))[1].1, 1.0);
 }
@@ -259,4 +263,33 @@ fn finish_with_steps_missing_is_confirmed_in_place_and_anything_else_disarms_it(
     // The state changes at the next frame's transition.
     app.update();
     assert_eq!(screen(&app), AppState::Debrief, "the second press in a row finishes");
+}
+
+/// A checklist row clicked and Finish asked (F12 twice: confirm with steps missing) while a
+/// shot is traced are not lost: the step is done after the shot, then the debrief opens.
+#[test]
+fn a_step_clicked_and_finish_asked_during_a_shot_happen_after_it() {
+    let mut app = app(Mode::Learning);
+    tap(&mut app, KeyCode::Space);
+    frames(&mut app);
+    assert!(app.world().resource::<Sim>().session().is_none(), "the shot has the session");
+    let row = app
+        .world_mut()
+        .query::<(Entity, &checklist::Do)>()
+        .iter(app.world())
+        .find(|(_, d)| **d == checklist::Do::Step(crate::sim::procedure::Step::TimeOut))
+        .map(|(e, _)| e)
+        .expect("the time-out row is a button");
+    app.world_mut().entity_mut(row).insert(Interaction::Pressed);
+    tap(&mut app, KeyCode::F12);
+    tap(&mut app, KeyCode::F12);
+    app.update();
+    assert!(app.world().resource::<Sim>().session().is_none(), "still tracing: both wait for it");
+    settle(&mut app);
+    frames(&mut app);
+    let log = session(&app).log();
+    let last: Vec<&Action> = log.actions.iter().rev().take(2).collect();
+    assert!(matches!(last[1], Action::Fluoro { .. }), "{last:?}");
+    assert_eq!(last[0], &Action::TimeOut);
+    assert_eq!(*app.world().resource::<State<AppState>>().get(), AppState::Debrief, "Finish was not swallowed");
 }

@@ -15,8 +15,7 @@ use crate::sim::files::{WriteError, append_line, write_atomically};
 use crate::sim::imaging::Frame;
 use crate::sim::imaging::dicom::{self, DicomImage, DicomSeries};
 use crate::sim::imaging::export::{annotated_pixels, encode_png};
-use crate::sim::injection::Fluid;
-use crate::sim::session::{EventKind, Session, ShotImage};
+use crate::sim::session::{Session, ShotImage};
 
 /// Columns of the class CSV.
 pub const CSV_HEADER: &str = "trainee,scenario,seed,score,max,passed,failed_domains,checklist,safety,technique,outcome,\
@@ -80,26 +79,10 @@ pub struct KeyShot<'a> {
 /// bone), first after contrast (the pattern) and the last one.
 pub fn key_shots(session: &Session) -> Vec<KeyShot<'_>> {
     let shots = session.shot_images();
-    let events = session.state().events;
-    let contrast_time = events.iter().find_map(|e| match e.kind {
-        EventKind::Injected { fluid: Fluid::Contrast, .. } => Some(e.time_s),
-        _ => None,
-    });
-    let mut picks: Vec<(&'static str, Option<&ShotImage>)> = vec![("localisation", shots.first())];
-    if let Some(t) = contrast_time {
-        picks.push(("needle before contrast", shots.iter().rev().find(|s| s.time_s <= t)));
-        picks.push(("contrast pattern", shots.iter().find(|s| s.time_s > t)));
-    }
-    picks.push(("last image", shots.last()));
-    let mut out: Vec<KeyShot> = Vec::new();
-    for (label, shot) in picks {
-        if let Some(shot) = shot
-            && !out.iter().any(|k| k.shot.index == shot.index)
-        {
-            out.push(KeyShot { label, shot });
-        }
-    }
-    out
+    crate::sim::session::key_shot_picks(shots, session.state().events)
+        .into_iter()
+        .map(|(label, i)| KeyShot { label, shot: &shots[i] })
+        .collect()
 }
 
 fn shot_png(shot: &ShotImage, caption: &str) -> Result<Vec<u8>, ReportError> {

@@ -83,6 +83,34 @@ pub struct Session {
     started_at: Option<WallClock>,
 }
 
+/// Displayed images a session keeps besides its key shots (the monitor shows the last).
+pub const RECENT_SHOT_IMAGES: usize = 8;
+
+/// The shots worth keeping, as (label, position in `shots`): the first (localisation),
+/// the last before the first contrast (needle at bone), the first after it (the pattern)
+/// and the last one; each shot once.
+pub fn key_shot_picks(shots: &[ShotImage], events: &[Event]) -> Vec<(&'static str, usize)> {
+    let contrast_time = events.iter().find_map(|e| match e.kind {
+        EventKind::Injected { fluid: super::injection::Fluid::Contrast, .. } => Some(e.time_s),
+        _ => None,
+    });
+    let mut picks: Vec<(&'static str, Option<usize>)> = vec![("localisation", (!shots.is_empty()).then_some(0))];
+    if let Some(t) = contrast_time {
+        picks.push(("needle before contrast", shots.iter().rposition(|s| s.time_s <= t)));
+        picks.push(("contrast pattern", shots.iter().position(|s| s.time_s > t)));
+    }
+    picks.push(("last image", shots.len().checked_sub(1)));
+    let mut out: Vec<(&'static str, usize)> = Vec::new();
+    for (label, at) in picks {
+        if let Some(at) = at
+            && !out.iter().any(|(_, i)| *i == at)
+        {
+            out.push((label, at));
+        }
+    }
+    out
+}
+
 /// A shot as it was displayed, kept for the report's key images.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ShotImage {
@@ -204,7 +232,29 @@ impl Session {
             self.emit(EventKind::TimeLimitPassed { limit_min: limit });
         }
         self.actions.push(action);
+        self.forget_old_shot_images();
         Ok(self.events[first_new..].to_vec())
+    }
+
+    /// Keep the key shots and the [`RECENT_SHOT_IMAGES`] latest displayed images; drop the
+    /// rest (64 KB each at 256 px), so a long session with live injections stays small. Run
+    /// after each whole action: a key shot is always the newest of its kind when it appears,
+    /// so nothing the debrief or the reports will pick is ever dropped.
+    fn forget_old_shot_images(&mut self) {
+        let n = self.shot_images.len();
+        if n <= RECENT_SHOT_IMAGES + 3 {
+            return;
+        }
+        let keys: Vec<u32> = key_shot_picks(&self.shot_images, &self.events)
+            .into_iter()
+            .map(|(_, i)| self.shot_images[i].index)
+            .collect();
+        let cut = n - RECENT_SHOT_IMAGES;
+        let mut k = 0;
+        self.shot_images.retain(|s| {
+            k += 1;
+            k > cut || keys.contains(&s.index)
+        });
     }
 
     /// Steps attempted wrongly and not since done rightly: when, and why.
@@ -283,7 +333,8 @@ impl Session {
         self.spent_needles.iter().chain(self.needle.iter())
     }
 
-    /// Every shot's displayed image, in order.
+    /// The displayed images kept, in order: every key shot ([`key_shot_picks`]) and the
+    /// [`RECENT_SHOT_IMAGES`] latest.
     pub fn shot_images(&self) -> &[ShotImage] {
         &self.shot_images
     }
