@@ -169,7 +169,7 @@ fn a_scripted_session_goes_from_the_chooser_through_the_procedure_to_the_debrief
     let red = debrief.count(480, 30, 1280, 110, |[r, g, b]| r > 200 && g < 120 && b < 120);
     assert!(green > 300 && red < 50, "the debrief should say PASS (green {green} px, red {red} px)");
     let shots_grey = debrief
-        .count(850, 200, 1280, 340, |[r, g, b]| r.abs_diff(g) < 6 && g.abs_diff(b) < 6 && (70..230).contains(&g));
+        .count(850, 200, 1280, 420, |[r, g, b]| r.abs_diff(g) < 6 && g.abs_diff(b) < 6 && (70..230).contains(&g));
     assert!(shots_grey > 5000, "no key shots on the debrief ({shots_grey} grey px)");
 
     // The replay: the needle (cyan) and the expert's path (green). This trainee is the

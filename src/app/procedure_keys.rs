@@ -42,7 +42,10 @@ F5 then click the skin: mark pulse, F6 prep, T needle, G choose + F7 submit cont
 H choose + F10 submit block reading, F11 discharge, F12 finish, Esc pause";
 
 pub fn plugin(app: &mut App) {
-    app.init_resource::<Answers>().add_systems(Update, (reset, keys.run_if(live)).chain());
+    // After the needle's keys: keys pressed in one frame (Space then F6; J, X then F8) reach
+    // the session in a fixed order, the needle's first, whatever order systems happen to run.
+    app.init_resource::<Answers>()
+        .add_systems(Update, (reset, keys.run_if(live)).chain().after(super::needle::controls));
 }
 
 /// A new session starts with nothing chosen.
@@ -84,11 +87,13 @@ pub fn submit_reading(answers: &mut Answers, sim: &mut Sim) {
 }
 
 fn keys(keys: Res<KeyPresses>, mut sim: ResMut<Sim>, mut answers: ResMut<Answers>, mut mode: ResMut<PickMode>) {
-    let Some(session) = sim.session() else { return };
-    let scenario = session.scenario();
-    let needle_in = session.state().needle.is_some();
-    let selected = session.state().selected_needle;
-    let tray = scenario.needles.clone();
+    if !sim.has_session() {
+        return;
+    }
+    // During a shot the session is away: the steps still queue behind it; only the needle
+    // tray (T) needs the session and waits for the next press.
+    let tray_state =
+        sim.session().map(|s| (s.state().needle.is_some(), s.state().selected_needle, s.scenario().needles.clone()));
     for p in keys.presses.iter().filter(|p| !p.repeat) {
         let action = match p.key {
             KeyCode::F1 => Some(Action::Consent),
@@ -103,10 +108,13 @@ fn keys(keys: Res<KeyPresses>, mut sim: ResMut<Sim>, mut answers: ResMut<Answers
                 *mode = if *mode == PickMode::Pulse { PickMode::Entry } else { PickMode::Pulse };
                 None
             }
-            KeyCode::KeyT if !needle_in => {
-                let i = tray.iter().position(|n| *n == selected).map(|i| (i + 1) % tray.len()).unwrap_or(0);
-                Some(Action::SelectNeedle { needle: *tray.get(i).unwrap_or(&NeedleKind::Quincke22G89) })
-            }
+            KeyCode::KeyT => match &tray_state {
+                Some((false, selected, tray)) => {
+                    let i = tray.iter().position(|n| n == selected).map(|i| (i + 1) % tray.len()).unwrap_or(0);
+                    Some(Action::SelectNeedle { needle: *tray.get(i).unwrap_or(&NeedleKind::Quincke22G89) })
+                }
+                _ => None,
+            },
             KeyCode::KeyG => {
                 answers.pattern = Some(cycle(&PATTERNS, answers.pattern));
                 answers.note = None;
