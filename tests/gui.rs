@@ -441,6 +441,28 @@ mod trainee {
         }
     }
 
+    /// A whole expert session (`fluorohip run`), resumed in the window and finished there:
+    /// the window on its debrief.
+    pub fn expert_debrief(dir: &Path, data: &Path, env: &[(&str, &Path)]) -> Window {
+        let o = Command::new(env!("CARGO_BIN_EXE_fluorohip"))
+            .args(["run", "--scenario", "routine_anterior", "--actions"])
+            .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/scripts/expert_anterior.ron"))
+            .arg("--report")
+            .arg(dir.join("run"))
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let log = dir.join("run/session-log.json");
+        let w =
+            Window::open_with_env(dir, &["--resume", log.to_str().unwrap(), "--data-dir", data.to_str().unwrap()], env);
+        w.wait("the notice", |v| v["screen"] == "Notice");
+        w.keys(&["Return"]);
+        w.wait("the resumed procedure", |v| v["screen"] == "Procedure" && v["idle"] == true && v["actions"] != 0);
+        w.keys(&["F12"]);
+        w.wait("the debrief", |v| v["screen"] == "Debrief" && button(v, "Save reports").is_some());
+        w
+    }
+
     fn tail(s: &str) -> String {
         let lines: Vec<&str> = s.lines().collect();
         lines[lines.len().saturating_sub(30)..].join("\n")
@@ -792,22 +814,7 @@ fn the_records_panel_saves_dicom_and_queues_learning_records_a_store_did_not_tak
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     let data = dir.join("data");
-    // A whole expert session, resumed in the window and finished there.
-    let o = Command::new(env!("CARGO_BIN_EXE_fluorohip"))
-        .args(["run", "--scenario", "routine_anterior", "--actions"])
-        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/scripts/expert_anterior.ron"))
-        .arg("--report")
-        .arg(dir.join("run"))
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let log = dir.join("run/session-log.json");
-    let mut w = trainee::Window::open(&dir, &["--resume", log.to_str().unwrap(), "--data-dir", data.to_str().unwrap()]);
-    w.wait("the notice", |v| v["screen"] == "Notice");
-    w.keys(&["Return"]);
-    w.wait("the resumed procedure", |v| v["screen"] == "Procedure" && v["idle"] == true && v["actions"] != 0);
-    w.keys(&["F12"]);
-    w.wait("the debrief", |v| v["screen"] == "Debrief" && button(v, "Records: DICOM, LRS...").is_some());
+    let mut w = trainee::expert_debrief(&dir, &data, &[]);
 
     // The panel: DICOM on, then the store's endpoint, user and password typed in.
     w.click_button("Records: DICOM, LRS...");
@@ -872,7 +879,7 @@ fn the_records_panel_saves_dicom_and_queues_learning_records_a_store_did_not_tak
 #[test]
 fn a_report_the_data_folder_cannot_take_is_saved_in_another_folder() {
     let _window = one_window();
-    use trainee::{button, has_text, texts};
+    use trainee::{has_text, texts};
     if !have("xvfb-run") || !have("xdotool") {
         assert!(!in_ci(), "xvfb-run or xdotool is missing: .ci/run must install xvfb and xdotool");
         eprintln!("skipping: needs xvfb-run and xdotool");
@@ -883,25 +890,8 @@ fn a_report_the_data_folder_cannot_take_is_saved_in_another_folder() {
     std::fs::create_dir_all(dir.join("data")).unwrap();
     let data = dir.join("data");
     std::fs::write(data.join("reports"), "in the way").unwrap();
-    let o = Command::new(env!("CARGO_BIN_EXE_fluorohip"))
-        .args(["run", "--scenario", "routine_anterior", "--actions"])
-        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/scripts/expert_anterior.ron"))
-        .arg("--report")
-        .arg(dir.join("run"))
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let log = dir.join("run/session-log.json");
-    let mut w = trainee::Window::open_with_env(
-        &dir,
-        &["--resume", log.to_str().unwrap(), "--data-dir", data.to_str().unwrap()],
-        &[("HOME", &dir)],
-    );
-    w.wait("the notice", |v| v["screen"] == "Notice");
-    w.keys(&["Return"]);
-    w.wait("the resumed procedure", |v| v["screen"] == "Procedure" && v["idle"] == true && v["actions"] != 0);
-    w.keys(&["F12"]);
-    w.wait("the debrief", |v| v["screen"] == "Debrief" && button(v, "Save reports").is_some());
+    // Home is the test folder: the other folder offered goes there.
+    let mut w = trainee::expert_debrief(&dir, &data, &[("HOME", &dir)]);
     w.click_button("Save reports");
     let v = w.wait("the save to fail", |v| has_text(v, "NOT SAVED"));
     let line = texts(&v).into_iter().find(|t| t.contains("NOT SAVED")).unwrap();
