@@ -36,6 +36,34 @@ fn one_shot_has_the_same_pixels_on_every_machine() {
     assert_eq!(h, PINNED_SHOT, "pixels changed: a platform difference, or a change to pin again");
 }
 
+/// The browser spreads a new pose's projection over frames (`Session::prepare_shot`): the
+/// shot must come out pixel for pixel as the pinned one, even when the preparation was
+/// interrupted by a C-arm move and started again.
+#[test]
+fn a_shot_prepared_over_many_frames_has_the_same_pixels() {
+    let mut s = Session::new(Scenario::default(), 3).unwrap();
+    let target = PointRef::landmark(LandmarkName::Target);
+    let entry = PointRef::landmark(LandmarkName::AnteriorEntry);
+    s.apply(Action::InsertNeedle { entry, toward: target }).unwrap();
+    s.apply(Action::Advance { mm: 30.0 }).unwrap();
+    let pose = s.state().fluoroscope.pose;
+    // Part of the way at this pose, then the C-arm moves, part of the way there, and back.
+    assert!(!s.prepare_shot(5) && !s.prepare_shot(5));
+    s.apply(Action::SetCArm { lao_deg: pose.lao_deg + 12.0, cranial_deg: pose.cranial_deg, isocentre: None }).unwrap();
+    assert!(!s.prepare_shot(9));
+    s.apply(Action::SetCArm { lao_deg: pose.lao_deg, cranial_deg: pose.cranial_deg, isocentre: None }).unwrap();
+    let mut frames = 0;
+    while !s.prepare_shot(7) {
+        frames += 1;
+    }
+    let n = s.state().fluoroscope.settings.pixels;
+    assert_eq!(frames, n.div_ceil(7) - 1, "each call does at most its rows");
+    assert!(s.prepare_shot(7), "ready stays ready");
+    s.apply(Action::Fluoro { seconds: 1.0 }).unwrap();
+    let img = s.shot_images().last().unwrap();
+    assert_eq!(fnv1a(img.gray.iter().copied()), PINNED_SHOT, "a prepared shot differs from one traced at once");
+}
+
 #[test]
 fn one_patient_has_the_same_meshes_on_every_machine() {
     let p = fluorohip::sim::anatomy::Patient::generate(3, &Default::default()).unwrap();
@@ -53,3 +81,30 @@ fn one_patient_has_the_same_meshes_on_every_machine() {
 
 const PINNED_SHOT: u64 = 0x27f6_9836_31dc_5ac7;
 const PINNED_MESHES: u64 = 0xea78_1787_94e9_224d;
+
+/// The browser scores a session by running the expert reference an action at a time, its
+/// shots prepared in slices: the report must be the one the desktop writes.
+#[test]
+fn a_report_scored_step_by_step_is_the_desktops_report() {
+    use fluorohip::sim::assessment;
+    let scenario = Scenario::default();
+    let mut trainee = Session::new(scenario.clone(), 5).unwrap();
+    let target = PointRef::landmark(LandmarkName::Target);
+    let entry = PointRef::landmark(LandmarkName::AnteriorEntry);
+    trainee.apply(Action::InsertNeedle { entry, toward: target }).unwrap();
+    trainee.apply(Action::Advance { mm: 25.0 }).unwrap();
+    trainee.apply(Action::Fluoro { seconds: 1.0 }).unwrap();
+    let mut expert = Session::new(scenario.clone(), 5).unwrap();
+    let mut slices = 0;
+    for a in assessment::expert_actions(&scenario) {
+        while !expert.prepare_shot(16) {
+            slices += 1;
+        }
+        expert.apply(a).unwrap();
+    }
+    assert!(slices > 0, "the expert's shots were prepared in slices");
+    let stepwise = assessment::report_against(&trainee, &expert);
+    let desktop = assessment::report(&trainee);
+    assert!(stepwise == desktop, "the two reports differ");
+    assert_eq!(stepwise.expert.shots, desktop.expert.shots);
+}

@@ -41,7 +41,42 @@ type Scored = (Session, Report, Vec<Vec<DVec3>>);
 #[derive(Resource, Default)]
 struct Scoring {
     task: Option<Task<Scored>>,
+    /// The expert reference run a few actions per frame (the browser's one thread).
+    slices: Option<ExpertInSlices>,
     kept: Option<Result<PathBuf, String>>,
+}
+
+/// The trainee's session and the expert's on the same patient, the expert's still going.
+struct ExpertInSlices {
+    session: Session,
+    expert: Session,
+    actions: std::collections::VecDeque<crate::sim::session::Action>,
+}
+
+impl ExpertInSlices {
+    /// Apply the expert's actions for about `budget_ms`, a shot's projection a slice at a
+    /// time; true once all are done.
+    fn step(&mut self, budget_ms: f64) -> bool {
+        use crate::sim::session::Action;
+        let t = bevy::platform::time::Instant::now();
+        while let Some(a) = self.actions.front() {
+            if t.elapsed().as_secs_f64() * 1000.0 >= budget_ms {
+                return false;
+            }
+            let shots = matches!(
+                a,
+                Action::Fluoro { .. }
+                    | Action::InjectUnderFluoro { .. }
+                    | Action::AdvanceUntil { image_every_mm: Some(_), .. }
+            );
+            if shots && !self.expert.prepare_shot(4) {
+                continue;
+            }
+            let a = self.actions.pop_front().expect("looked at above");
+            self.expert.apply(a).expect("shipped expert scripts are valid (tested)");
+        }
+        true
+    }
 }
 
 #[derive(Component, Clone, Copy, PartialEq)]
@@ -103,6 +138,7 @@ fn score(
     waiting: Query<Entity, With<Waiting>>,
     pages: Query<(), With<DebriefPage>>,
     mut images: ResMut<Assets<Image>>,
+    time: Res<Time>,
 ) {
     if let Some(f) = &finished {
         if pages.is_empty() {
@@ -110,15 +146,21 @@ fn score(
         }
         return;
     }
-    if let Some(task) = scoring.task.as_mut() {
-        let Some((session, report, expert_paths)) = check_ready(task) else { return };
-        scoring.task = None;
-        for e in &waiting {
-            commands.entity(e).despawn();
+    if let Some(slices) = scoring.slices.as_mut() {
+        let budget = (time.delta_secs_f64() * 1000.0).clamp(sim.slice_ms.0, sim.slice_ms.1);
+        if !slices.step(budget) {
+            return;
         }
-        let kept = scoring.kept.take().unwrap_or_else(|| Err("not kept".into()));
-        let trainee_paths = needle_paths(&session);
-        commands.insert_resource(Finished { session, report, trainee_paths, expert_paths, kept });
+        let ExpertInSlices { session, expert, .. } = scoring.slices.take().expect("looked at above");
+        let report = assessment::report_against(&session, &expert);
+        let scored = (session, report, needle_paths(&expert));
+        finish_scoring(&mut commands, &mut scoring, scored, &waiting);
+        return;
+    }
+    if let Some(task) = scoring.task.as_mut() {
+        let Some(scored) = check_ready(task) else { return };
+        scoring.task = None;
+        finish_scoring(&mut commands, &mut scoring, scored, &waiting);
         return;
     }
     if !sim.idle() {
@@ -126,11 +168,33 @@ fn score(
     }
     let Some(session) = sim.end() else { return };
     scoring.kept = Some(Autosave::in_dir(&options.data_dir).finish(&session).map_err(|e| e.to_string()));
+    if sim.shots_in_slices {
+        let expert = Session::new(session.scenario().clone(), session.seed())
+            .expect("a session on this case and seed already started");
+        let actions = assessment::expert_actions(session.scenario()).into();
+        scoring.slices = Some(ExpertInSlices { session, expert, actions });
+        return;
+    }
     scoring.task = Some(AsyncComputeTaskPool::get().spawn(async move {
-        let report = assessment::report(&session);
         let expert = assessment::expert_reference(session.scenario(), session.seed());
+        let report = assessment::report_against(&session, &expert);
         (session, report, needle_paths(&expert))
     }));
+}
+
+fn finish_scoring(
+    commands: &mut Commands,
+    scoring: &mut Scoring,
+    scored: Scored,
+    waiting: &Query<Entity, With<Waiting>>,
+) {
+    let (session, report, expert_paths) = scored;
+    for e in waiting {
+        commands.entity(e).despawn();
+    }
+    let kept = scoring.kept.take().unwrap_or_else(|| Err("not kept".into()));
+    let trainee_paths = needle_paths(&session);
+    commands.insert_resource(Finished { session, report, trainee_paths, expert_paths, kept });
 }
 
 #[derive(Component)]

@@ -44,14 +44,19 @@ struct DemoRun {
 pub struct FrameStats {
     pub frames: u64,
     pub longest_s: f64,
+    /// The screen the longest frame was drawn on.
+    pub longest_on: String,
     /// Frames longer than a 60 Hz frame (16.7 ms).
     pub over_16ms: u64,
 }
 
 impl FrameStats {
-    pub fn add(&mut self, dt_s: f64) {
+    pub fn add(&mut self, dt_s: f64, on: &str) {
         self.frames += 1;
-        self.longest_s = self.longest_s.max(dt_s);
+        if dt_s > self.longest_s {
+            self.longest_s = dt_s;
+            self.longest_on = on.to_string();
+        }
         if dt_s > 1.0 / 60.0 {
             self.over_16ms += 1;
         }
@@ -59,9 +64,10 @@ impl FrameStats {
 
     pub fn summary(&self) -> String {
         format!(
-            "demo: {} frames, longest {:.0} ms, {} over 16 ms",
+            "demo: {} frames, longest {:.0} ms (on the {} screen), {} over 16 ms",
             self.frames,
             self.longest_s * 1000.0,
+            self.longest_on,
             self.over_16ms
         )
     }
@@ -76,16 +82,16 @@ fn count_frames(
     options: Res<AppOptions>,
     time: Res<Time<Real>>,
     mut stats: ResMut<FrameStats>,
-    mut first: Local<bool>,
+    state: Res<State<AppState>>,
+    mut previous: Local<Option<AppState>>,
 ) {
     if options.demo.is_none() {
         return;
     }
-    if !*first {
-        *first = true;
-        return;
+    // This frame's time was spent since the previous one began: on that one's screen.
+    if let Some(on) = previous.replace(*state.get()) {
+        stats.add(time.delta_secs_f64(), &format!("{on:?}").to_lowercase());
     }
-    stats.add(time.delta_secs_f64());
 }
 
 fn request(commands: &mut Commands, run: &mut DemoRun, path: PathBuf, on_page: bool, now_s: f32) {
@@ -241,10 +247,10 @@ mod tests {
     #[test]
     fn frame_stats_count_stalls_over_a_60_hz_frame() {
         let mut s = FrameStats::default();
-        for dt in [0.010, 1.0 / 60.0, 0.020, 0.050] {
-            s.add(dt);
+        for (dt, on) in [(0.010, "chooser"), (1.0 / 60.0, "procedure"), (0.050, "procedure"), (0.020, "debrief")] {
+            s.add(dt, on);
         }
         assert_eq!((s.frames, s.over_16ms), (4, 2));
-        assert_eq!(s.summary(), "demo: 4 frames, longest 50 ms, 2 over 16 ms");
+        assert_eq!(s.summary(), "demo: 4 frames, longest 50 ms (on the procedure screen), 2 over 16 ms");
     }
 }

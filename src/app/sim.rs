@@ -42,7 +42,29 @@ pub struct Sim {
     resuming: usize,
     /// While a shot is traced: the session as the needle keys need it.
     pub during_shot: Option<NeedleView>,
+    /// Trace shots on this thread, a slice per frame, instead of on the compute pool: the
+    /// browser has one thread, where a whole shot at a new pose would stop the page.
+    pub shots_in_slices: bool,
+    /// The least and most time a slice may take (ms); see [`SLICE_MS`].
+    pub slice_ms: (f64, f64),
+    last_slices: u32,
+    /// The shot at the front of the queue is being prepared a slice per frame.
+    preparing: Option<ShotSlices>,
 }
+
+/// How a shot prepared over several frames went (for the log and the docs' figures).
+#[derive(Clone, Copy, Debug)]
+struct ShotSlices {
+    started: bevy::platform::time::Instant,
+    frames: u32,
+    longest_ms: f64,
+}
+
+/// The least and most of a frame a shot's slice may take (ms): as long as the frame took
+/// to draw, so the page keeps at least half its frame rate while a shot is traced.
+const SLICE_MS: (f64, f64) = (30.0, 120.0);
+/// Rows of the image projected between two looks at the clock.
+const SLICE_ROWS: usize = 4;
 
 /// What the needle keys need of the session; kept while a shot has the session, so keys
 /// pressed meanwhile are queued, not lost.
@@ -125,12 +147,17 @@ impl Sim {
 
     /// A shot is being computed.
     pub fn busy(&self) -> bool {
-        self.task.is_some()
+        self.task.is_some() || self.preparing.is_some()
     }
 
     /// Nothing queued and nothing running.
     pub fn idle(&self) -> bool {
         self.task.is_none() && self.queue.is_empty()
+    }
+
+    /// Frames the last shot traced in slices took (none yet: 0).
+    pub fn slices_of_last_shot(&self) -> u32 {
+        self.last_slices
     }
 
     /// Start a session on a new patient; its log is saved after every action to `autosave`.
@@ -160,6 +187,8 @@ impl Sim {
     pub fn restart(&mut self, session: Session) {
         // Dropping a running shot's task cancels it.
         self.task = None;
+        self.preparing = None;
+        self.during_shot = None;
         self.queue.clear();
         self.recent = session.state().events.to_vec();
         self.session = Some(session);
@@ -183,6 +212,8 @@ impl Sim {
     pub fn end(&mut self) -> Option<Session> {
         self.autosave = None;
         self.queue.clear();
+        self.preparing = None;
+        self.during_shot = None;
         self.version += 1;
         self.session.take()
     }
@@ -261,6 +292,10 @@ impl Default for Sim {
             resuming: 0,
             during_shot: None,
             shot_started: None,
+            shots_in_slices: cfg!(target_arch = "wasm32"),
+            slice_ms: SLICE_MS,
+            preparing: None,
+            last_slices: 0,
         }
     }
 }
@@ -269,8 +304,9 @@ pub fn plugin(app: &mut App) {
     app.insert_resource(Sim::default()).add_systems(PreUpdate, drive);
 }
 
-/// Apply queued actions; a shot goes to the compute pool and the rest wait for it.
-fn drive(mut sim: ResMut<Sim>) {
+/// Apply queued actions; a shot goes to the compute pool (or, with `shots_in_slices`, is
+/// prepared a slice per frame on this thread) and the rest wait for it.
+fn drive(mut sim: ResMut<Sim>, time: Res<Time>) {
     if let Some(task) = sim.task.as_mut() {
         match check_ready(task) {
             Some((session, result)) => {
@@ -291,7 +327,34 @@ fn drive(mut sim: ResMut<Sim>) {
         return;
     }
     while let Some(action) = sim.queue.pop_front() {
-        if matches!(action, Action::Fluoro { .. } | Action::InjectUnderFluoro { .. }) {
+        let shot = matches!(
+            action,
+            Action::Fluoro { .. }
+                | Action::InjectUnderFluoro { .. }
+                | Action::AdvanceUntil { image_every_mm: Some(_), .. }
+        );
+        if shot && sim.shots_in_slices {
+            let budget = (time.delta_secs_f64() * 1000.0).clamp(sim.slice_ms.0, sim.slice_ms.1);
+            if !prepare_slice(&mut sim, budget) {
+                // Not ready: the shot stays first in line, and everything after it waits.
+                sim.queue.push_front(action);
+                break;
+            }
+            let t = bevy::platform::time::Instant::now();
+            let result = sim.session.as_mut().expect("checked above").apply(action);
+            let ms = t.elapsed().as_secs_f64() * 1000.0;
+            let p = sim.preparing.take().unwrap_or(ShotSlices { started: t, frames: 0, longest_ms: 0.0 });
+            let longest = p.longest_ms.max(ms);
+            info!(
+                "shot traced in {:.0} ms over {} frames; longest slice {longest:.0} ms, the last {ms:.0} ms",
+                p.started.elapsed().as_secs_f64() * 1000.0,
+                p.frames + 1
+            );
+            sim.last_slices = p.frames + 1;
+            sim.record(result);
+            continue;
+        }
+        if shot {
             let mut session = sim.session.take().expect("no shot is running");
             // What the keys need while the session is away, so no press is lost meanwhile.
             sim.during_shot = Some(NeedleView::of(&session));
@@ -307,4 +370,24 @@ fn drive(mut sim: ResMut<Sim>) {
     }
     // After every action: a crash loses at most the one in progress.
     sim.save();
+}
+
+/// Work on the next shot's projection for about `budget_ms`; true when it is ready to take.
+fn prepare_slice(sim: &mut Sim, budget_ms: f64) -> bool {
+    let t = bevy::platform::time::Instant::now();
+    let session = sim.session.as_mut().expect("checked by the caller");
+    let mut ready = session.prepare_shot(SLICE_ROWS);
+    while !ready && t.elapsed().as_secs_f64() * 1000.0 < budget_ms {
+        ready = session.prepare_shot(SLICE_ROWS);
+    }
+    let ms = t.elapsed().as_secs_f64() * 1000.0;
+    if ready && sim.preparing.is_none() {
+        return true; // the anatomy was cached: the shot is quick, take it now
+    }
+    let p = sim.preparing.get_or_insert(ShotSlices { started: t, frames: 0, longest_ms: 0.0 });
+    if !ready {
+        p.frames += 1;
+    }
+    p.longest_ms = p.longest_ms.max(ms);
+    ready
 }

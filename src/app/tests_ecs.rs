@@ -293,3 +293,45 @@ fn a_step_clicked_and_finish_asked_during_a_shot_happen_after_it() {
     assert_eq!(last[0], &Action::TimeOut);
     assert_eq!(*app.world().resource::<State<AppState>>().get(), AppState::Debrief, "Finish was not swallowed");
 }
+
+/// In the browser (one thread) a shot at a new pose is prepared a slice per frame: the
+/// window keeps its session and keeps drawing, keys pressed meanwhile wait behind the shot,
+/// and the image is the one the shot gives when traced at once.
+#[test]
+fn a_shot_in_slices_spans_frames_keeps_the_session_and_gives_the_same_image() {
+    let mut app = app(Mode::Learning);
+    {
+        let mut sim = app.world_mut().resource_mut::<Sim>();
+        sim.shots_in_slices = true;
+        sim.slice_ms = (0.0, 0.0); // one slice of rows per frame, whatever this machine's speed
+    }
+    tap(&mut app, KeyCode::KeyN);
+    frames(&mut app);
+    tap(&mut app, KeyCode::Space);
+    frames(&mut app);
+    let sim = app.world().resource::<Sim>();
+    assert!(sim.busy() && sim.session().is_some(), "preparing, with the session still at hand");
+    key(&mut app, KeyCode::ShiftLeft, true, false);
+    tap(&mut app, KeyCode::ArrowUp);
+    key(&mut app, KeyCode::ShiftLeft, false, false);
+    let mut updates = 2;
+    while !app.world().resource::<Sim>().idle() {
+        app.update();
+        updates += 1;
+        assert!(updates < 1000, "the shot never finished");
+    }
+    let slices = app.world().resource::<Sim>().slices_of_last_shot();
+    assert!(slices >= 16, "a 256-row image in 4-row slices took {slices} frames");
+    let log = session(&app).log();
+    let last: Vec<&Action> = log.actions.iter().rev().take(2).collect();
+    assert!(matches!(last[1], Action::Fluoro { .. }), "{last:?}");
+    assert_eq!(last[0], &Action::Advance { mm: 5.0 }, "the key waited for the shot");
+    // The same actions on a session that traces the shot at once.
+    let mut direct = Session::new(log.scenario.clone(), log.seed).unwrap();
+    for a in &log.actions {
+        direct.apply(a.clone()).unwrap();
+    }
+    let (a, b) = (session(&app).shot_images(), direct.shot_images());
+    assert_eq!(a.len(), 1);
+    assert!(a[0].gray == b[0].gray, "the image traced in slices differs from the one traced at once");
+}

@@ -219,8 +219,15 @@ fn advice(m: &Metrics, s: &Score) -> Vec<String> {
 
 /// The full report of a session, scored against the expert reference.
 pub fn report(session: &Session) -> Report {
+    report_against(session, &expert_reference(session.scenario(), session.seed()))
+}
+
+/// The full report of a session, scored against `expert`: the expert reference on the same
+/// case and seed (see [`expert_reference`]), for a caller that has it already or builds it
+/// a step at a time (the browser, on one thread).
+pub fn report_against(session: &Session, expert: &Session) -> Report {
     let metrics = Metrics::of(session);
-    let expert = Metrics::of(&expert_reference(session.scenario(), session.seed()));
+    let expert = Metrics::of(expert);
     let score = score(session.scenario(), &metrics, &expert);
     let timeline = session
         .state()

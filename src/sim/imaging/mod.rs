@@ -78,6 +78,14 @@ impl Fluoroscope {
         Ok(d)
     }
 
+    /// Project up to `max_rows` rows of the anatomy the next shot at `position` will see;
+    /// true once all of it is ready (see [`Projector::prepare`]). The shot's image is the
+    /// same whether or not this was called first.
+    pub fn prepare(&mut self, body: &dyn XrayBody, position: Position, max_rows: usize) -> bool {
+        let g = self.geometry(position);
+        self.projector.prepare(&g, body, max_rows)
+    }
+
     /// The projector, for its per-pixel optical depths (tests, calibration).
     pub fn projector(&self) -> &Projector {
         &self.projector

@@ -63,6 +63,9 @@ pub struct Radiopaque<'a> {
 #[derive(Debug, Default)]
 pub struct Projector {
     cached: Option<(Geometry, u64)>,
+    /// Anatomy projected ahead of a shot, part of the way: its geometry, body and the
+    /// rows done so far (see [`Projector::prepare`]).
+    partial: Option<(Geometry, u64, usize)>,
     anatomy: Vec<[f32; BINS]>,
     /// Spectrum-weighted transmission of the anatomy alone, per pixel.
     anatomy_t: Vec<f32>,
@@ -135,14 +138,15 @@ impl Projector {
     /// Drop the cached anatomy (e.g. a new patient).
     pub fn invalidate(&mut self) {
         self.cached = None;
+        self.partial = None;
     }
 
     /// Compute the optical depth of every pixel for `body` and `extra` seen by `g`.
     pub fn project(&mut self, g: &Geometry, body: &dyn XrayBody, extra: Radiopaque<'_>) {
         let n = g.pixels;
         if self.cached != Some((*g, body.key())) {
-            self.project_anatomy(g, body);
-            self.cached = Some((*g, body.key()));
+            // Whatever `prepare` has not done yet, all at once.
+            while !self.prepare(g, body, n) {}
         }
         self.transmission.clear();
         self.transmission.extend_from_slice(&self.anatomy_t);
@@ -234,37 +238,66 @@ impl Projector {
         }
     }
 
-    fn project_anatomy(&mut self, g: &Geometry, body: &dyn XrayBody) {
+    /// Project up to `max_rows` more rows of the anatomy for `g` ahead of a shot, and
+    /// return whether the whole of it is now cached. A host with one thread (the browser)
+    /// spreads a new pose's projection over several frames this way; every pixel is
+    /// independent, so the result is the same as projecting it in one go.
+    pub fn prepare(&mut self, g: &Geometry, body: &dyn XrayBody, max_rows: usize) -> bool {
+        let key = (*g, body.key());
+        if self.cached == Some(key) {
+            return true;
+        }
         let n = g.pixels;
-        self.anatomy.clear();
-        self.anatomy.resize(n * n, [0.0; BINS]);
-        self.body_mm.clear();
-        self.body_mm.resize(n * n, 0.0);
+        let done = match self.partial {
+            Some((pg, pk, done)) if (pg, pk) == key => done,
+            _ => {
+                self.cached = None;
+                self.anatomy.clear();
+                self.anatomy.resize(n * n, [0.0; BINS]);
+                self.body_mm.clear();
+                self.body_mm.resize(n * n, 0.0);
+                0
+            }
+        };
+        let end = (done + max_rows.max(1)).min(n);
+        self.anatomy_rows(g, body, done, end);
+        if end < n {
+            self.partial = Some((key.0, key.1, end));
+            return false;
+        }
+        self.partial = None;
+        self.anatomy_t.clear();
+        self.anatomy_t.extend(self.anatomy.iter().map(weighted_transmission));
+        self.cached = Some(key);
+        true
+    }
+
+    /// The anatomy's optical depth and body path for rows `j0..j1`.
+    fn anatomy_rows(&mut self, g: &Geometry, body: &dyn XrayBody, j0: usize, j1: usize) {
+        let n = g.pixels;
         let mu = mu_table();
         // Rows in parallel on every core; each pixel is independent, so the result
         // does not depend on the split.
         use rayon::prelude::*;
-        self.anatomy.par_chunks_mut(n).zip(self.body_mm.par_chunks_mut(n)).enumerate().for_each(
-            |(j, (out, body_out))| {
-                for (i, (px, bm)) in out.iter_mut().zip(body_out.iter_mut()).enumerate() {
-                    let (o, d, len) = ray(g, i, j);
-                    let mut path = [0.0; Material::COUNT];
-                    body.path_lengths_dir(o, d, len, &mut path);
-                    let mut depth = [0.0f64; BINS];
-                    for (m, l) in path.iter().enumerate().skip(1) {
-                        if *l > 0.0 {
-                            for (b, dep) in depth.iter_mut().enumerate() {
-                                *dep += mu[m][b] * l;
-                            }
+        let (anatomy, body_mm) = (&mut self.anatomy[j0 * n..j1 * n], &mut self.body_mm[j0 * n..j1 * n]);
+        anatomy.par_chunks_mut(n).zip(body_mm.par_chunks_mut(n)).enumerate().for_each(|(r, (out, body_out))| {
+            let j = j0 + r;
+            for (i, (px, bm)) in out.iter_mut().zip(body_out.iter_mut()).enumerate() {
+                let (o, d, len) = ray(g, i, j);
+                let mut path = [0.0; Material::COUNT];
+                body.path_lengths_dir(o, d, len, &mut path);
+                let mut depth = [0.0f64; BINS];
+                for (m, l) in path.iter().enumerate().skip(1) {
+                    if *l > 0.0 {
+                        for (b, dep) in depth.iter_mut().enumerate() {
+                            *dep += mu[m][b] * l;
                         }
                     }
-                    *px = depth.map(|x| x as f32);
-                    *bm = (len - path[Material::Air.index()]) as f32;
                 }
-            },
-        );
-        self.anatomy_t.clear();
-        self.anatomy_t.extend(self.anatomy.iter().map(weighted_transmission));
+                *px = depth.map(|x| x as f32);
+                *bm = (len - path[Material::Air.index()]) as f32;
+            }
+        });
     }
 }
 

@@ -176,6 +176,16 @@ impl Session {
         self.started_at
     }
 
+    /// Do up to `max_rows` rows of the next shot's hardest part (the anatomy at the current
+    /// C-arm pose), ahead of the action that takes it; true once none is left. It changes
+    /// nothing the trainee can see: the shot, its image and its log are the same with or
+    /// without it. A single-threaded host (the browser) calls it once per frame, so a shot
+    /// at a new pose never stops the page.
+    pub fn prepare_shot(&mut self, max_rows: usize) -> bool {
+        let position = self.position();
+        self.fluoroscope.prepare(&self.patient, position, max_rows)
+    }
+
     /// Do one thing. A refused action changes nothing and is not logged. Each action is
     /// carried out by one method (session/acts.rs); this only dispatches.
     pub fn apply(&mut self, action: Action) -> Result<Vec<Event>, ActionError> {
