@@ -68,15 +68,21 @@ fn a_shot_prepared_over_many_frames_has_the_same_pixels() {
 fn one_patient_has_the_same_meshes_on_every_machine() {
     let p = fluorohip::sim::anatomy::Patient::generate(3, &Default::default()).unwrap();
     let meshes = p.meshes();
-    let bytes = meshes.iter().flat_map(|m| {
-        let pos = m.positions.iter().flat_map(|v| v.iter().flat_map(|c| c.to_bits().to_le_bytes()));
-        let idx = m.indices.iter().flat_map(|i| i.to_le_bytes());
-        pos.chain(idx).collect::<Vec<u8>>()
-    });
-    let h = fnv1a(bytes);
+    let hash = |meshes: &[fluorohip::sim::anatomy::TissueMesh]| {
+        fnv1a(meshes.iter().flat_map(|m| {
+            let pos = m.positions.iter().flat_map(|v| v.iter().flat_map(|c| c.to_bits().to_le_bytes()));
+            let idx = m.indices.iter().flat_map(|i| i.to_le_bytes());
+            pos.chain(idx).collect::<Vec<u8>>()
+        }))
+    };
+    let h = hash(&meshes);
     let triangles: usize = meshes.iter().map(|m| m.triangle_count()).sum();
     println!("mesh hash {h:#018x} ({triangles} triangles)");
     assert_eq!(h, PINNED_MESHES, "meshes changed: a platform difference, or a change to pin again");
+    // The browser builds them one at a time, over frames: the same meshes.
+    let one_by_one: Vec<_> = (0..p.mesh_count()).map(|i| p.mesh(i).unwrap()).collect();
+    assert!(p.mesh(p.mesh_count()).is_none());
+    assert_eq!(hash(&one_by_one), PINNED_MESHES, "meshes built one at a time differ");
 }
 
 const PINNED_SHOT: u64 = 0x27f6_9836_31dc_5ac7;

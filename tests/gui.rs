@@ -733,7 +733,8 @@ fn a_needle_driven_onto_the_nerve_stops_with_an_alarm_that_must_be_acknowledged(
     // The entry straight over the femoral nerve, then Up pressed 60 times in a burst,
     // faster than the frames come: far more than the depth of the nerve.
     w.keys(&["1"]);
-    w.frames(3);
+    // The 3D view is ready (its meshes are built off the main thread) before the skin is clicked.
+    w.settle();
     let (x, y) = w.point("skin_over_femoral_nerve");
     w.click(x, y);
     w.wait("the entry chosen", |v| v["entry_chosen"] == true);

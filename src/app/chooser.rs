@@ -178,11 +178,12 @@ fn spawn(mut commands: Commands, options: Res<AppOptions>, problem: Option<Res<S
                 Ok(log) => {
                     r.spawn(ui::colored(
                         format!(
-                            "An interrupted session was found: {} (seed {}, {}), {} actions.",
+                            "An interrupted session was found: {} (seed {}, {}), {} action{}.",
                             log.scenario.title,
                             log.seed,
                             if log.trainee.is_empty() { "no name" } else { &log.trainee },
-                            log.actions.len()
+                            log.actions.len(),
+                            if log.actions.len() == 1 { "" } else { "s" }
                         ),
                         15.0,
                         WARN,

@@ -90,7 +90,12 @@ fn count_frames(
     }
     // This frame's time was spent since the previous one began: on that one's screen.
     if let Some(on) = previous.replace(*state.get()) {
-        stats.add(time.delta_secs_f64(), &format!("{on:?}").to_lowercase());
+        let on = format!("{on:?}").to_lowercase();
+        let dt = time.delta_secs_f64();
+        if dt > 1.0 {
+            info!("demo: a long frame, {:.0} ms on the {on} screen", dt * 1000.0);
+        }
+        stats.add(dt, &on);
     }
 }
 
@@ -121,6 +126,7 @@ fn play(
     mut jump: MessageWriter<ReplayTo>,
     mut save: MessageWriter<PressSave>,
     stats: Res<FrameStats>,
+    scene: Res<super::scene::PatientMeshes>,
 ) {
     let Some(demo) = &options.demo else { return };
     if run.finished {
@@ -167,7 +173,7 @@ fn play(
     }
     match state.get() {
         AppState::Procedure => {
-            if !sim.idle() {
+            if !sim.idle() || !scene.ready {
                 return;
             }
             if let Some(a) = demo.actions.get(run.next) {

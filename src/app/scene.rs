@@ -5,6 +5,7 @@ use bevy::asset::RenderAssetUsages;
 use bevy::mesh::Indices;
 use bevy::prelude::*;
 use bevy::render::render_resource::PrimitiveTopology;
+use bevy::tasks::{AsyncComputeTaskPool, Task, futures::check_ready};
 
 use super::sim::Sim;
 use super::{in_scene, to_world};
@@ -14,6 +15,22 @@ use crate::sim::anatomy::{Tissue, TissueMesh};
 /// Part of the patient's scene, rebuilt when a session on a new patient starts.
 #[derive(Component)]
 struct PatientPart;
+
+/// The patient's display meshes, built off the main thread (the desktop) or a few per frame
+/// (the browser, one thread) while the window says the patient is being prepared.
+#[derive(Resource, Default)]
+pub struct PatientMeshes {
+    /// The session generation the meshes are of.
+    generation: u64,
+    built: Vec<TissueMesh>,
+    task: Option<Task<Vec<TissueMesh>>>,
+    /// All of them are in the scene.
+    pub ready: bool,
+}
+
+/// The "preparing the patient" note over the 3D view.
+#[derive(Component)]
+struct PreparingNote;
 
 /// A displayed tissue.
 #[derive(Component)]
@@ -86,7 +103,66 @@ pub fn plugin(app: &mut App) {
     // renderer about 0.2 s a frame. Keys 5 and 6 show them.
     app.insert_resource(Layers { skin: true, fat: false, muscle: false, bone: true, soft_opacity: 1.0 })
         .insert_resource(MeshPickingSettings { require_markers: true, ..default() })
-        .add_systems(Update, (spawn_patient, toggle_layers.run_if(in_scene), apply_layers, apply_opacity).chain());
+        .init_resource::<PatientMeshes>()
+        .add_systems(
+            Update,
+            (build_meshes, spawn_patient, toggle_layers.run_if(in_scene), apply_layers, apply_opacity).chain(),
+        );
+}
+
+/// Build the meshes of a new patient: on the compute pool, or (shots in slices: the
+/// browser) one or more per frame within the frame's slice of time.
+fn build_meshes(
+    mut commands: Commands,
+    sim: Res<Sim>,
+    mut pm: ResMut<PatientMeshes>,
+    time: Res<Time>,
+    note: Query<Entity, With<PreparingNote>>,
+    state: Res<State<super::AppState>>,
+) {
+    let Some(session) = sim.session() else { return };
+    if pm.generation != sim.generation {
+        *pm = PatientMeshes { generation: sim.generation, ..default() };
+        if !sim.shots_in_slices {
+            let patient = session.patient().clone();
+            pm.task = Some(AsyncComputeTaskPool::get().spawn(async move { patient.meshes() }));
+        }
+    }
+    let total = session.patient().mesh_count();
+    if pm.built.len() < total {
+        if let Some(task) = pm.task.as_mut() {
+            if let Some(meshes) = check_ready(task) {
+                pm.built = meshes;
+                pm.task = None;
+            }
+        } else {
+            let t = bevy::platform::time::Instant::now();
+            let budget = (time.delta_secs_f64() * 1000.0).clamp(sim.slice_ms.0, sim.slice_ms.1);
+            while pm.built.len() < total && (pm.built.is_empty() || t.elapsed().as_secs_f64() * 1000.0 < budget) {
+                let i = pm.built.len();
+                pm.built.push(session.patient().mesh(i).expect("below the count"));
+            }
+        }
+    }
+    let waiting = pm.built.len() < total;
+    if waiting && note.is_empty() && *state.get() == super::AppState::Procedure {
+        commands.spawn((
+            PreparingNote,
+            DespawnOnExit(super::AppState::Procedure),
+            Node {
+                position_type: PositionType::Absolute,
+                left: Val::Percent(20.0),
+                top: Val::Percent(45.0),
+                ..default()
+            },
+            super::ui::text("Preparing the patient: building the anatomy for the 3D view...", 20.0),
+        ));
+    }
+    if !waiting {
+        for e in &note {
+            commands.entity(e).despawn();
+        }
+    }
 }
 
 fn spawn_patient(
@@ -97,8 +173,13 @@ fn spawn_patient(
     old: Query<Entity, With<PatientPart>>,
     mut built: Local<Option<(u64, Position)>>,
     mut layers: ResMut<Layers>,
+    mut pm: ResMut<PatientMeshes>,
 ) {
     let Some(session) = sim.session() else { return };
+    if pm.generation != sim.generation || pm.built.len() < session.patient().mesh_count() {
+        pm.ready = false;
+        return;
+    }
     // Built again for each case, and when the trainee turns the patient over: the body
     // lies as placed, even when that is wrong for the case.
     let now = (sim.generation, session.position());
@@ -106,6 +187,7 @@ fn spawn_patient(
         return;
     }
     *built = Some(now);
+    pm.ready = true;
     for e in &old {
         commands.entity(e).despawn();
     }
@@ -113,7 +195,7 @@ fn spawn_patient(
     layers.set_changed();
     let position = session.position();
     let mut triangles = 0;
-    for m in session.patient().meshes() {
+    for m in &pm.built {
         let Some(tissue) = m.tissue else { continue };
         let Some(color) = look(tissue) else { continue };
         let translucent = color.alpha() < 1.0;
@@ -128,7 +210,7 @@ fn spawn_patient(
             ..default()
         });
         let mut e = commands.spawn((
-            Mesh3d(meshes.add(to_bevy_mesh(&m, position))),
+            Mesh3d(meshes.add(to_bevy_mesh(m, position))),
             MeshMaterial3d(material.clone()),
             Transform::default(),
             TissueView(tissue),

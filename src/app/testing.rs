@@ -65,6 +65,7 @@ fn write(
     hover: Res<bevy::picking::hover::HoverMap>,
     kinds: Query<(Has<bevy::text::EditableText>, Has<Button>, Option<&Text>, Option<&GlobalZIndex>)>,
     mut frame: Local<u64>,
+    scene: Res<super::scene::PatientMeshes>,
 ) {
     *frame += 1;
     let session = sim.session();
@@ -104,7 +105,8 @@ fn write(
         paused: paused.0,
         alarm: sim.alarm.as_ref().map(|a| a.title.clone()),
         actions: session.map(|s| s.action_count()),
-        idle: sim.idle(),
+        // Nothing queued or being traced, and the patient's 3D view is built.
+        idle: sim.idle() && (session.is_none() || scene.ready),
         mode: session.map(|s| format!("{:?}", s.scenario().mode)),
         entry_chosen: aim.entry.is_some(),
         pick_mode: format!("{:?}", *pick),

@@ -35,7 +35,8 @@ pub fn shipped_script(name: &str) -> Option<(&'static str, &'static str)> {
 pub fn options() -> AppOptions {
     let q = query();
     let get = |k: &str| q.as_ref().and_then(|q| q.get(k)).filter(|v| !v.is_empty());
-    let mut scenario = Scenario::default();
+    // The shipped routine case, as on the desktop (its description and objectives with it).
+    let mut scenario = Scenario::find("routine_anterior").unwrap_or_default();
     let mut demo = None;
     if let Some(name) = get("demo") {
         match shipped_script(&name) {

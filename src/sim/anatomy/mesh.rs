@@ -157,12 +157,15 @@ pub fn mesh_shape(shape: &Shape, cell_hint_mm: f64) -> TissueMesh {
 
 /// One mesh per structure, built in two halves side by side (the cores a workshop laptop
 /// has; one after the other in a browser, which has no threads for us).
+/// One structure's display mesh.
+pub(super) fn mesh_structure(s: &Structure) -> TissueMesh {
+    let mut m = mesh_shape(&s.shape, s.detail_mm);
+    m.tissue = Some(s.tissue);
+    m
+}
+
 pub(super) fn meshes_for(structures: &[Structure]) -> Vec<TissueMesh> {
-    let job = |s: &Structure| {
-        let mut m = mesh_shape(&s.shape, s.detail_mm);
-        m.tissue = Some(s.tissue);
-        m
-    };
+    let job = mesh_structure;
     let half = structures.len() / 2;
     let (first, second) = structures.split_at(half);
     let (mut out, mut rest) =

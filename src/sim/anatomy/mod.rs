@@ -410,6 +410,18 @@ impl Patient {
         mesh::meshes_for(&shown)
     }
 
+    /// How many meshes [`Patient::meshes`] gives.
+    pub fn mesh_count(&self) -> usize {
+        self.structures.iter().filter(|s| s.tissue.is_displayed()).count()
+    }
+
+    /// The `i`-th of [`Patient::meshes`] alone, the same mesh, for a host that builds them a
+    /// few per frame (the browser, on one thread). None past the last.
+    pub fn mesh(&self, i: usize) -> Option<TissueMesh> {
+        let s = self.structures.iter().filter(|s| s.tissue.is_displayed()).nth(i)?;
+        Some(mesh::mesh_structure(s))
+    }
+
     /// Depth (mm) from the skin to the target along the standard anterior approach.
     pub fn skin_to_target_mm(&self) -> f64 {
         (self.landmarks.target - self.landmarks.anterior_entry).length()
