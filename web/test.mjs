@@ -106,6 +106,35 @@ async function trainee(browser, base) {
   const after = await page.evaluate((k) => localStorage.getItem(k), key);
   check((await title()).startsWith("fluorohip: chooser") && after === saved,
     `after a reload, Enter on the chooser keeps the interrupted session (title "${await title()}", autosave ${after === saved ? "unchanged" : "CHANGED"})`);
+
+  // A case file from the instructor, opened with the browser's file picker, joins the list
+  // chosen; the interrupted session is discarded by choice first, and the case starts.
+  const click = async (x, y) => {
+    await page.mouse.move(x, y);
+    await page.waitForTimeout(1500); // a frame sees the pointer over the button first
+    await page.mouse.click(x, y);
+  };
+  const caseText = fs
+    .readFileSync(path.join(here, "..", "assets", "scenarios", "high_anteversion.ron"), "utf8")
+    .replace(/name:\s*"high_anteversion"/, 'name: "workshop_case"');
+  const caseFile = path.join(out, "workshop_case.ron");
+  fs.writeFileSync(caseFile, caseText);
+  const chooser = page.waitForEvent("filechooser", { timeout: 60_000 });
+  await click(400, 637); // "Open a case or session file..."
+  await (await chooser).setFiles(caseFile);
+  await page.waitForTimeout(3000);
+  await click(1210, 125); // "Discard it"
+  await page.waitForTimeout(2000);
+  fs.writeFileSync(path.join(out, "web-case-opened.png"), await page.screenshot());
+  await page.keyboard.press("Enter");
+  await waitFor("the opened case's procedure", 60_000, async () => (await title()).startsWith("fluorohip: procedure"));
+  const started = await waitFor("the new autosave", 60_000, async () => {
+    const v = await page.evaluate((k) => localStorage.getItem(k), key);
+    return v && JSON.parse(v).scenario.name === "workshop_case" ? v : null;
+  });
+  check(JSON.parse(started).actions.length === 0, "a case file opened with the file picker starts (autosave of workshop_case)");
+  const keptOld = await page.evaluate(() => Object.keys(localStorage).filter((k) => k.includes("/sessions/discarded")));
+  check(keptOld.length >= 1, `the discarded session is kept among the old ones (${keptOld.join(", ")})`);
   check(!log.some((l) => /pageerror|panicked/.test(l)), "no errors in the trainee's session");
   await context.close();
 }

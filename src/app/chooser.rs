@@ -103,6 +103,10 @@ fn opened_file(
     }
 }
 
+/// The row offering to resume or discard an interrupted session.
+#[derive(Component)]
+struct PendingBanner;
+
 /// Demo mode and `--resume` skip the chooser.
 fn start_directly(
     options: Res<AppOptions>,
@@ -174,26 +178,28 @@ fn spawn(mut commands: Commands, options: Res<AppOptions>, problem: Option<Res<S
             DIM,
         ));
         if let Some(pending) = &pending {
-            p.spawn((ui::row(8.0), BackgroundColor(Color::srgb(0.25, 0.2, 0.08)))).with_children(|r| match pending {
-                Ok(log) => {
-                    r.spawn(ui::colored(
-                        format!(
-                            "An interrupted session was found: {} (seed {}, {}), {} action{}.",
-                            log.scenario.title,
-                            log.seed,
-                            if log.trainee.is_empty() { "no name" } else { &log.trainee },
-                            log.actions.len(),
-                            if log.actions.len() == 1 { "" } else { "s" }
-                        ),
-                        15.0,
-                        WARN,
-                    ));
-                    r.spawn(ui::button(Pick::Resume, "Resume it", 15.0));
-                    r.spawn(ui::button(Pick::Discard, "Discard it", 15.0));
-                }
-                Err(e) => {
-                    r.spawn(ui::colored(format!("The autosave cannot be read: {e}"), 14.0, BAD));
-                    r.spawn(ui::button(Pick::Discard, "Discard it", 15.0));
+            p.spawn((PendingBanner, ui::row(8.0), BackgroundColor(Color::srgb(0.25, 0.2, 0.08)))).with_children(|r| {
+                match pending {
+                    Ok(log) => {
+                        r.spawn(ui::colored(
+                            format!(
+                                "An interrupted session was found: {} (seed {}, {}), {} action{}.",
+                                log.scenario.title,
+                                log.seed,
+                                if log.trainee.is_empty() { "no name" } else { &log.trainee },
+                                log.actions.len(),
+                                if log.actions.len() == 1 { "" } else { "s" }
+                            ),
+                            15.0,
+                            WARN,
+                        ));
+                        r.spawn(ui::button(Pick::Resume, "Resume it", 15.0));
+                        r.spawn(ui::button(Pick::Discard, "Discard it", 15.0));
+                    }
+                    Err(e) => {
+                        r.spawn(ui::colored(format!("The autosave cannot be read: {e}"), 14.0, BAD));
+                        r.spawn(ui::button(Pick::Discard, "Discard it", 15.0));
+                    }
                 }
             });
         }
@@ -286,7 +292,7 @@ fn clicks(
     mut choice: ResMut<Choice>,
     mut seed: Query<&mut EditableText, (With<SeedField>, Without<TraineeField>)>,
     trainee: Query<&EditableText, (With<TraineeField>, Without<SeedField>)>,
-    buttons: Query<(Entity, &Pick)>,
+    banner: Query<Entity, With<PendingBanner>>,
     mut commands: Commands,
     options: Res<AppOptions>,
     mut sim: ResMut<Sim>,
@@ -376,12 +382,9 @@ fn clicks(
                     }
                 }
                 choice.pending = None;
-                for (e, p) in &buttons {
-                    if matches!(p, Pick::Resume | Pick::Discard)
-                        && let Ok(mut ec) = commands.get_entity(e)
-                    {
-                        ec.insert(Visibility::Hidden);
-                    }
+                // The banner and its buttons go: nothing is waiting any more.
+                for e in &banner {
+                    commands.entity(e).despawn();
                 }
             }
         }
