@@ -7,6 +7,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+mod common;
+
 /// One window at a time: software rendering on a small machine is slow enough alone, and
 /// a first screen taken while two other windows compile their shaders comes out blank.
 static ONE_WINDOW: std::sync::Mutex<()> = std::sync::Mutex::new(());
@@ -908,6 +910,105 @@ fn a_report_the_data_folder_cannot_take_is_saved_in_another_folder() {
     assert!(reports[0].join("report.html").is_file() && reports[0].join("session-log.json").is_file());
     assert!(other.join("reports/class.csv").is_file());
     w.screenshot("saved-elsewhere");
+    if std::env::var_os("FLUOROHIP_KEEP_SCREENSHOTS").is_none() {
+        drop(w);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
+
+/// The window sends to a real learning record store (ralph on 127.0.0.1): a wrong password
+/// is refused with the store's reason and the session stays queued; with the right one the
+/// next save sends it, the store then holds each statement once, and a third save sends
+/// nothing new. The password is shown as asterisks and never written.
+#[test]
+fn the_window_sends_learning_records_to_a_real_store_once() {
+    let _window = one_window();
+    use trainee::{button, has_text, texts};
+    if !have("xvfb-run") || !have("xdotool") {
+        assert!(!in_ci(), "xvfb-run or xdotool is missing: .ci/run must install xvfb and xdotool");
+        eprintln!("skipping: needs xvfb-run and xdotool");
+        return;
+    }
+    let Some(venv) = common::tool("FLUOROHIP_RALPH_VENV", "a venv with ralph-malph[cli,lrs]") else { return };
+    let ralph = common::Ralph::start(&venv, "window");
+    let dir = std::env::temp_dir().join(format!("fluorohip-gui-lrs-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let data = dir.join("data");
+    let mut w = trainee::expert_debrief(&dir, &data, &[]);
+
+    let field_values = |v: &serde_json::Value| -> Vec<String> {
+        v["fields"].as_array().unwrap().iter().map(|f| f[1].as_str().unwrap().to_string()).collect()
+    };
+    // Open the panel and type into its fields, top to bottom then left to right; `None`
+    // leaves a field as it is.
+    let fill = |w: &mut trainee::Window, typed: [Option<&str>; 3]| {
+        w.click_button("Records: DICOM, LRS...");
+        let v = w.wait("the panel", |v| button(v, "Keep these settings").is_some());
+        let mut fields: Vec<(f64, f64)> = v["fields"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| (f[0][0].as_f64().unwrap(), f[0][1].as_f64().unwrap()))
+            .collect();
+        assert_eq!(fields.len(), 3, "endpoint, user and password fields: {v:#}");
+        fields.sort_by(|a, b| (a.1, a.0).partial_cmp(&(b.1, b.0)).unwrap());
+        for (at, typed) in fields.iter().zip(typed) {
+            let Some(typed) = typed else { continue };
+            w.click(at.0, at.1);
+            w.frames(2);
+            w.xdo_type(typed);
+            w.wait(&format!("{typed} typed"), |v| field_values(v).iter().any(|f| f == typed));
+        }
+    };
+    fill(&mut w, [Some(ralph.url.as_str()), Some("trainer"), Some("not-the-password")]);
+    let v = w.frames(2);
+    // The password is drawn as one asterisk per character, never as itself.
+    assert!(has_text(&v, &"*".repeat("not-the-password".len())), "{:#?}", texts(&v));
+    assert!(!texts(&v).iter().any(|t| t.contains("not-the-password")), "{:#?}", texts(&v));
+    w.screenshot("records-lrs-panel");
+    w.click_button("Keep these settings");
+    w.wait("the panel closed", |v| has_text(v, "sends the learning records to"));
+
+    // A wrong password: the store's refusal, named; nothing noted as sent.
+    w.click_button("Save reports");
+    let v = w.wait("the refusal", |v| has_text(v, "Learning records NOT SENT"));
+    let line = texts(&v).into_iter().find(|t| t.contains("NOT SENT")).unwrap();
+    assert!(line.contains("401") && line.contains("trainer") && line.contains("queued"), "{line}");
+    assert!(ralph.statements("trainer", None).is_empty(), "nothing reached the store");
+
+    // The right password, then Save again: the queued session goes.
+    fill(&mut w, [None, None, Some(common::PASSWORD)]);
+    w.click_button("Keep these settings");
+    w.wait("the panel closed", |v| has_text(v, "sends the learning records to"));
+    w.click_button("Save reports");
+    let v = w.wait("the send", |v| has_text(v, "Learning records sent to"));
+    let line = texts(&v).into_iter().find(|t| t.contains("Learning records sent")).unwrap();
+    w.screenshot("records-lrs-sent");
+    let reports: Vec<_> =
+        std::fs::read_dir(data.join("reports")).unwrap().map(|e| e.unwrap().path()).filter(|p| p.is_dir()).collect();
+    assert_eq!(reports.len(), 2, "two saves, two report folders: {reports:?}");
+    let statements: Vec<serde_json::Value> = std::fs::read_to_string(reports[0].join("xapi.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let registration = statements[0]["context"]["registration"].as_str().unwrap().to_string();
+    let stored = ralph.statements("trainer", Some(&registration));
+    assert_eq!(stored.len(), statements.len(), "each statement of the session once: {line}");
+    assert!(line.contains(&format!("({} statements)", statements.len())), "{line}");
+
+    assert!(line.contains("1 session (") && line.contains("1 copy of one sent"), "{line}");
+    // A third save, a third folder of the same session: sent, and the store still holds each
+    // statement once (the first two are noted as there).
+    w.click_button("Save reports");
+    let v = w.wait("the resend", |v| {
+        texts(v).iter().any(|t| t.contains("Learning records sent") && t.contains("2 already there"))
+    });
+    let line = texts(&v).into_iter().find(|t| t.contains("Learning records sent")).unwrap();
+    assert_eq!(ralph.statements("trainer", None).len(), statements.len(), "no duplicates after a resend: {line}");
+    let settings = std::fs::read_to_string(data.join("settings.json")).unwrap();
+    assert!(!settings.contains(common::PASSWORD) && !settings.contains("not-the-password"), "{settings}");
     if std::env::var_os("FLUOROHIP_KEEP_SCREENSHOTS").is_none() {
         drop(w);
         let _ = std::fs::remove_dir_all(&dir);

@@ -58,6 +58,10 @@ struct UserField;
 #[derive(Component)]
 struct PasswordField;
 
+/// The asterisks shown for the password's characters.
+#[derive(Component)]
+struct PasswordMask;
+
 pub fn plugin(app: &mut App) {
     app.init_resource::<Records>()
         .add_message::<OpenRecords>()
@@ -65,8 +69,24 @@ pub fn plugin(app: &mut App) {
         .add_systems(OnEnter(AppState::Debrief), load)
         .add_systems(
             Update,
-            (open_panel, panel_clicks, send_after_save, poll_send, show_status).run_if(in_state(AppState::Debrief)),
+            (open_panel, panel_clicks, send_after_save, poll_send, show_status, mask_password)
+                .run_if(in_state(AppState::Debrief)),
         );
+}
+
+/// One asterisk per character typed into the password field.
+fn mask_password(
+    field: Query<(&bevy::text::EditableText, &Children), With<PasswordField>>,
+    mut mask: Query<&mut Text, With<PasswordMask>>,
+) {
+    for (f, children) in &field {
+        let stars = "*".repeat(f.value().to_string().chars().count());
+        for c in children.iter() {
+            if let Ok(mut t) = mask.get_mut(c) {
+                ui::set(&mut t, stars.clone());
+            }
+        }
+    }
 }
 
 /// The saved settings, read each time a debrief opens (another window may have changed them).
@@ -161,10 +181,24 @@ fn open_panel(
                         bevy::input_focus::tab_navigation::TabIndex(1),
                     ));
                     r.spawn(ui::text("password", 15.0));
+                    // Typed characters are drawn transparent; a row of asterisks over the
+                    // field shows how many there are, so a projector never shows the password.
                     r.spawn((
                         PasswordField,
                         super::chooser::field("", 18.0),
+                        TextColor(Color::NONE),
                         bevy::input_focus::tab_navigation::TabIndex(2),
+                    ))
+                    .with_child((
+                        PasswordMask,
+                        Node {
+                            position_type: PositionType::Absolute,
+                            left: Val::Px(8.0),
+                            top: Val::Px(3.0),
+                            ..default()
+                        },
+                        ui::text("", 16.0),
+                        Pickable::IGNORE,
                     ));
                 });
                 let password = if records.password.is_some() {
@@ -307,12 +341,18 @@ fn send(reports: &std::path::Path, lrs: &LrsSettings, password: &str) -> Result<
     let store = Lrs::new(&lrs.endpoint, &lrs.user, password).map_err(|e| e.to_string())?;
     let s =
         lrs::send(&[reports.to_path_buf()], &store, DEFAULT_BATCH, false, &mut |_| {}).map_err(|e| e.to_string())?;
+    let plural = |n: usize| if n == 1 { "" } else { "s" };
     Ok(format!(
-        "Learning records sent to {}: {} sessions ({} statements); {} already there.",
+        "Learning records sent to {}: {} session{} ({} statements); {} already there{}.",
         store.statements_url(),
         s.sessions_sent,
+        plural(s.sessions_sent),
         s.statements_sent,
-        s.already_sent
+        s.already_sent,
+        match s.copies {
+            0 => String::new(),
+            n => format!(", {n} copy of one sent (saved twice)"),
+        }
     ))
 }
 

@@ -53,8 +53,12 @@ pub fn send_xapi(a: &SendXapiArgs) -> i32 {
     }
     match result {
         Ok(s) => {
+            let copies = match s.copies {
+                0 => String::new(),
+                n => format!(", {n} a copy of one sent (the same session saved twice)"),
+            };
             println!(
-                "{} sessions found: {} sent ({} statements), {} already in the store",
+                "{} sessions found: {} sent ({} statements), {} already in the store{copies}",
                 s.sessions_found, s.sessions_sent, s.statements_sent, s.already_sent
             );
             0

@@ -340,6 +340,9 @@ pub struct SendSummary {
     pub statements_sent: usize,
     /// Sessions skipped because the note says the store holds them.
     pub already_sent: usize,
+    /// Copies of a session sent in this run (its reports saved twice): not posted again, since
+    /// one POST may not carry a statement id twice; noted as sent with it.
+    pub copies: usize,
 }
 
 /// Send every session under `dirs` that `lrs` is not noted as holding (all of them with
@@ -353,11 +356,15 @@ pub fn send(
 ) -> Result<SendSummary, LrsError> {
     let files = find_statement_files(dirs)?;
     let mut summary = SendSummary { sessions_found: files.len(), ..SendSummary::default() };
-    let mut todo = Vec::new();
+    let mut todo: Vec<SessionRecords> = Vec::new();
+    let mut copies: Vec<SessionRecords> = Vec::new();
     for f in &files {
         let s = SessionRecords::load(f)?;
         if !resend && s.sent_to(lrs.statements_url()) {
             summary.already_sent += 1;
+        } else if todo.iter().any(|t| t.registration == s.registration && t.ids() == s.ids()) {
+            // The same session saved twice (Save pressed again, or saved in another folder).
+            copies.push(s);
         } else {
             todo.push(s);
         }
@@ -383,6 +390,10 @@ pub fn send(
         }
         for s in &group {
             s.mark_sent(lrs.statements_url())?;
+        }
+        for c in copies.iter().filter(|c| group.iter().any(|s| s.registration == c.registration)) {
+            c.mark_sent(lrs.statements_url())?;
+            summary.copies += 1;
         }
         summary.sessions_sent += group.len();
         summary.statements_sent += statements.len();
