@@ -999,13 +999,14 @@ fn the_window_sends_learning_records_to_a_real_store_once() {
     assert!(line.contains(&format!("({} statements)", statements.len())), "{line}");
 
     assert!(line.contains("1 session (") && line.contains("1 copy of one sent"), "{line}");
-    // A third save, a third folder of the same session: sent, and the store still holds each
-    // statement once (the first two are noted as there).
+    // A third save, a third folder of the same session: a copy of one the store holds, so
+    // nothing is posted, and the store still holds each statement once.
     w.click_button("Save reports");
     let v = w.wait("the resend", |v| {
         texts(v).iter().any(|t| t.contains("Learning records sent") && t.contains("2 already there"))
     });
     let line = texts(&v).into_iter().find(|t| t.contains("Learning records sent")).unwrap();
+    assert!(line.contains(": 0 sessions (0 statements)") && line.contains("1 copy of one sent"), "{line}");
     assert_eq!(ralph.statements("trainer", None).len(), statements.len(), "no duplicates after a resend: {line}");
     let settings = std::fs::read_to_string(data.join("settings.json")).unwrap();
     assert!(!settings.contains(common::PASSWORD) && !settings.contains("not-the-password"), "{settings}");

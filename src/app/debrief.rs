@@ -147,8 +147,10 @@ fn score(
         return;
     }
     if let Some(slices) = scoring.slices.as_mut() {
-        let budget = (time.delta_secs_f64() * 1000.0).clamp(sim.slice_ms.0, sim.slice_ms.1);
-        if !slices.step(budget) {
+        let t = bevy::platform::time::Instant::now();
+        let done = slices.step(sim.slice_left_ms(time.delta_secs_f64() * 1000.0));
+        sim.spent_ms += t.elapsed().as_secs_f64() * 1000.0;
+        if !done {
             return;
         }
         let ExpertInSlices { session, expert, .. } = scoring.slices.take().expect("looked at above");

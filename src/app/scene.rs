@@ -114,7 +114,8 @@ pub fn plugin(app: &mut App) {
 /// browser) one or more per frame within the frame's slice of time.
 fn build_meshes(
     mut commands: Commands,
-    sim: Res<Sim>,
+    mut sim: ResMut<Sim>,
+    old: Query<Entity, With<PatientPart>>,
     mut pm: ResMut<PatientMeshes>,
     time: Res<Time>,
     note: Query<Entity, With<PreparingNote>>,
@@ -123,6 +124,10 @@ fn build_meshes(
     let Some(session) = sim.session() else { return };
     if pm.generation != sim.generation {
         *pm = PatientMeshes { generation: sim.generation, ..default() };
+        // The last patient goes at once: its skin must not take clicks meant for this one.
+        for e in &old {
+            commands.entity(e).despawn();
+        }
         if !sim.shots_in_slices {
             let patient = session.patient().clone();
             pm.task = Some(AsyncComputeTaskPool::get().spawn(async move { patient.meshes() }));
@@ -137,11 +142,14 @@ fn build_meshes(
             }
         } else {
             let t = bevy::platform::time::Instant::now();
-            let budget = (time.delta_secs_f64() * 1000.0).clamp(sim.slice_ms.0, sim.slice_ms.1);
-            while pm.built.len() < total && (pm.built.is_empty() || t.elapsed().as_secs_f64() * 1000.0 < budget) {
+            let budget = sim.slice_left_ms(time.delta_secs_f64() * 1000.0);
+            let mut one = false; // at least one mesh a frame, whatever the budget
+            while pm.built.len() < total && (!one || t.elapsed().as_secs_f64() * 1000.0 < budget) {
                 let i = pm.built.len();
                 pm.built.push(session.patient().mesh(i).expect("below the count"));
+                one = true;
             }
+            sim.spent_ms += t.elapsed().as_secs_f64() * 1000.0;
         }
     }
     let waiting = pm.built.len() < total;

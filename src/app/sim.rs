@@ -47,6 +47,9 @@ pub struct Sim {
     pub shots_in_slices: bool,
     /// The least and most time a slice may take (ms); see [`SLICE_MS`].
     pub slice_ms: (f64, f64),
+    /// Time (ms) work in slices (shots, the expert's run, meshes) took this frame and the last.
+    pub spent_ms: f64,
+    last_spent_ms: f64,
     last_slices: u32,
     /// The shot at the front of the queue is being prepared a slice per frame.
     preparing: Option<ShotSlices>,
@@ -153,6 +156,13 @@ impl Sim {
     /// Nothing queued and nothing running.
     pub fn idle(&self) -> bool {
         self.task.is_none() && self.queue.is_empty()
+    }
+
+    /// Time (ms) this frame may still give to work in slices: as long as the last frame took
+    /// to draw (its length less the slices' own time in it), within `slice_ms`, less what
+    /// slices took already in this one. So the page keeps about half its frame rate.
+    pub fn slice_left_ms(&self, frame_ms: f64) -> f64 {
+        ((frame_ms - self.last_spent_ms).clamp(self.slice_ms.0, self.slice_ms.1) - self.spent_ms).max(0.0)
     }
 
     /// Frames the last shot traced in slices took (none yet: 0).
@@ -294,6 +304,8 @@ impl Default for Sim {
             shot_started: None,
             shots_in_slices: cfg!(target_arch = "wasm32"),
             slice_ms: SLICE_MS,
+            spent_ms: 0.0,
+            last_spent_ms: 0.0,
             preparing: None,
             last_slices: 0,
         }
@@ -301,7 +313,7 @@ impl Default for Sim {
 }
 
 pub fn plugin(app: &mut App) {
-    app.insert_resource(Sim::default()).add_systems(PreUpdate, drive);
+    app.insert_resource(Sim::default()).add_systems(First, new_frame).add_systems(PreUpdate, drive);
 }
 
 /// Apply queued actions; a shot goes to the compute pool (or, with `shots_in_slices`, is
@@ -334,7 +346,13 @@ fn drive(mut sim: ResMut<Sim>, time: Res<Time>) {
                 | Action::AdvanceUntil { image_every_mm: Some(_), .. }
         );
         if shot && sim.shots_in_slices {
-            let budget = (time.delta_secs_f64() * 1000.0).clamp(sim.slice_ms.0, sim.slice_ms.1);
+            let frame_ms = time.delta_secs_f64() * 1000.0;
+            // A shot already taken this frame used its time: the next waits for the next frame.
+            if sim.spent_ms > 0.0 && sim.slice_left_ms(frame_ms) <= 0.0 {
+                sim.queue.push_front(action);
+                break;
+            }
+            let budget = sim.slice_left_ms(frame_ms);
             if !prepare_slice(&mut sim, budget) {
                 // Not ready: the shot stays first in line, and everything after it waits.
                 sim.queue.push_front(action);
@@ -343,6 +361,7 @@ fn drive(mut sim: ResMut<Sim>, time: Res<Time>) {
             let t = bevy::platform::time::Instant::now();
             let result = sim.session.as_mut().expect("checked above").apply(action);
             let ms = t.elapsed().as_secs_f64() * 1000.0;
+            sim.spent_ms += ms;
             let p = sim.preparing.take().unwrap_or(ShotSlices { started: t, frames: 0, longest_ms: 0.0 });
             let longest = p.longest_ms.max(ms);
             info!(
@@ -376,12 +395,14 @@ fn drive(mut sim: ResMut<Sim>, time: Res<Time>) {
 fn prepare_slice(sim: &mut Sim, budget_ms: f64) -> bool {
     let t = bevy::platform::time::Instant::now();
     let session = sim.session.as_mut().expect("checked by the caller");
-    let mut ready = session.prepare_shot(SLICE_ROWS);
+    let at_once = session.prepare_shot(SLICE_ROWS);
+    let mut ready = at_once;
     while !ready && t.elapsed().as_secs_f64() * 1000.0 < budget_ms {
         ready = session.prepare_shot(SLICE_ROWS);
     }
     let ms = t.elapsed().as_secs_f64() * 1000.0;
-    if ready && sim.preparing.is_none() {
+    sim.spent_ms += ms;
+    if at_once && sim.preparing.is_none() {
         return true; // the anatomy was cached: the shot is quick, take it now
     }
     let p = sim.preparing.get_or_insert(ShotSlices { started: t, frames: 0, longest_ms: 0.0 });
@@ -390,4 +411,10 @@ fn prepare_slice(sim: &mut Sim, budget_ms: f64) -> bool {
     }
     p.longest_ms = p.longest_ms.max(ms);
     ready
+}
+
+/// A new frame: what the slices took in the last one is known, this one starts at nought.
+fn new_frame(mut sim: ResMut<Sim>) {
+    sim.last_spent_ms = sim.spent_ms;
+    sim.spent_ms = 0.0;
 }

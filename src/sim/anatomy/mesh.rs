@@ -155,8 +155,6 @@ pub fn mesh_shape(shape: &Shape, cell_hint_mm: f64) -> TissueMesh {
     mesh
 }
 
-/// One mesh per structure, built in two halves side by side (the cores a workshop laptop
-/// has; one after the other in a browser, which has no threads for us).
 /// One structure's display mesh.
 pub(super) fn mesh_structure(s: &Structure) -> TissueMesh {
     let mut m = mesh_shape(&s.shape, s.detail_mm);
@@ -164,6 +162,8 @@ pub(super) fn mesh_structure(s: &Structure) -> TissueMesh {
     m
 }
 
+/// One mesh per structure, built in two halves side by side (the cores a workshop laptop
+/// has; one after the other in a browser, which has no threads for us).
 pub(super) fn meshes_for(structures: &[Structure]) -> Vec<TissueMesh> {
     let job = mesh_structure;
     let half = structures.len() / 2;

@@ -356,14 +356,19 @@ pub fn send(
 ) -> Result<SendSummary, LrsError> {
     let files = find_statement_files(dirs)?;
     let mut summary = SendSummary { sessions_found: files.len(), ..SendSummary::default() };
+    let loaded = files.iter().map(|f| SessionRecords::load(f)).collect::<Result<Vec<_>, _>>()?;
+    let same = |a: &SessionRecords, b: &SessionRecords| a.registration == b.registration && a.ids() == b.ids();
+    let (held, rest): (Vec<SessionRecords>, Vec<SessionRecords>) =
+        loaded.into_iter().partition(|s| !resend && s.sent_to(lrs.statements_url()));
+    summary.already_sent = held.len();
     let mut todo: Vec<SessionRecords> = Vec::new();
     let mut copies: Vec<SessionRecords> = Vec::new();
-    for f in &files {
-        let s = SessionRecords::load(f)?;
-        if !resend && s.sent_to(lrs.statements_url()) {
-            summary.already_sent += 1;
-        } else if todo.iter().any(|t| t.registration == s.registration && t.ids() == s.ids()) {
-            // The same session saved twice (Save pressed again, or saved in another folder).
+    for s in rest {
+        // The same session saved twice (Save pressed again, or saved in another folder).
+        if held.iter().any(|h| same(h, &s)) {
+            s.mark_sent(lrs.statements_url())?;
+            summary.copies += 1;
+        } else if todo.iter().any(|t| same(t, &s)) {
             copies.push(s);
         } else {
             todo.push(s);
@@ -391,7 +396,7 @@ pub fn send(
         for s in &group {
             s.mark_sent(lrs.statements_url())?;
         }
-        for c in copies.iter().filter(|c| group.iter().any(|s| s.registration == c.registration)) {
+        for c in copies.iter().filter(|c| group.iter().any(|s| same(s, c))) {
             c.mark_sent(lrs.statements_url())?;
             summary.copies += 1;
         }
@@ -436,6 +441,34 @@ mod tests {
         assert_eq!(lrs_message(r#"{"message":"Unauthorised"}"#), "Unauthorised");
         assert_eq!(lrs_message("Bad Gateway"), "Bad Gateway");
         assert_eq!(lrs_message(""), "no message");
+    }
+
+    /// A session saved in two folders is one session to the store: the copy of a session the
+    /// store holds is noted as held without a POST (here to an address where nothing
+    /// listens, so a POST would fail the send).
+    #[test]
+    fn a_copy_of_a_session_the_store_holds_is_not_posted_again() {
+        let dir = std::env::temp_dir().join(format!("fluorohip-lrs-copies-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let reg = "2f1c0a6e-0000-5000-8000-000000000001";
+        let text: String = (0..3)
+            .map(|i| {
+                format!(
+                    "{{\"id\":\"2f1c0a6e-0000-5000-8000-00000000001{i}\",\"context\":{{\"registration\":\"{reg}\"}}}}\n"
+                )
+            })
+            .collect();
+        for folder in ["first", "second"] {
+            std::fs::create_dir_all(dir.join(folder)).unwrap();
+            std::fs::write(dir.join(folder).join("xapi.jsonl"), &text).unwrap();
+        }
+        let lrs = Lrs::new("http://127.0.0.1:9/xAPI/", "u", "p").unwrap();
+        SessionRecords::load(&dir.join("first/xapi.jsonl")).unwrap().mark_sent(lrs.statements_url()).unwrap();
+        let s = send(&[dir.clone()], &lrs, DEFAULT_BATCH, false, &mut |_| {}).expect("nothing to post");
+        assert_eq!((s.sessions_found, s.sessions_sent, s.already_sent, s.copies), (2, 0, 1, 1));
+        let second = SessionRecords::load(&dir.join("second/xapi.jsonl")).unwrap();
+        assert!(second.sent_to(lrs.statements_url()), "the copy is noted as held");
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]
