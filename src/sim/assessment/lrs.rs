@@ -464,7 +464,7 @@ mod tests {
         }
         let lrs = Lrs::new("http://127.0.0.1:9/xAPI/", "u", "p").unwrap();
         SessionRecords::load(&dir.join("first/xapi.jsonl")).unwrap().mark_sent(lrs.statements_url()).unwrap();
-        let s = send(&[dir.clone()], &lrs, DEFAULT_BATCH, false, &mut |_| {}).expect("nothing to post");
+        let s = send(std::slice::from_ref(&dir), &lrs, DEFAULT_BATCH, false, &mut |_| {}).expect("nothing to post");
         assert_eq!((s.sessions_found, s.sessions_sent, s.already_sent, s.copies), (2, 0, 1, 1));
         let second = SessionRecords::load(&dir.join("second/xapi.jsonl")).unwrap();
         assert!(second.sent_to(lrs.statements_url()), "the copy is noted as held");
