@@ -335,3 +335,34 @@ fn a_shot_in_slices_spans_frames_keeps_the_session_and_gives_the_same_image() {
     assert_eq!(a.len(), 1);
     assert!(a[0].gray == b[0].gray, "the image traced in slices differs from the one traced at once");
 }
+
+/// Esc during a shot pauses at once: the shot in flight still lands in the log, keys pressed
+/// while paused do nothing (no needle move, no step), and Esc again lets them act.
+#[test]
+fn pause_during_a_shot_holds_every_key_until_resumed() {
+    let mut app = app(Mode::Learning);
+    tap(&mut app, KeyCode::KeyN);
+    frames(&mut app);
+    tap(&mut app, KeyCode::Space);
+    frames(&mut app);
+    assert!(app.world().resource::<Sim>().busy(), "the shot is being traced");
+    tap(&mut app, KeyCode::Escape);
+    app.update();
+    assert!(app.world().resource::<Paused>().0, "Esc pauses during a shot");
+    tap(&mut app, KeyCode::ArrowUp);
+    tap(&mut app, KeyCode::F1);
+    settle(&mut app);
+    frames(&mut app);
+    let before = session(&app).log().actions.len();
+    let last = session(&app).log().actions.last().cloned();
+    assert!(matches!(last, Some(Action::Fluoro { .. })), "the shot landed, nothing after it: {last:?}");
+    let depth_paused = depth(&app);
+    tap(&mut app, KeyCode::Escape);
+    app.update();
+    assert!(!app.world().resource::<Paused>().0, "Esc again resumes");
+    tap(&mut app, KeyCode::ArrowUp);
+    settle(&mut app);
+    frames(&mut app);
+    assert_eq!(session(&app).log().actions.len(), before + 1, "one key after the pause, one action");
+    assert!(depth(&app) > depth_paused, "the needle moves again");
+}
