@@ -82,7 +82,7 @@ impl ExpertInSlices {
 #[derive(Component, Clone, Copy, PartialEq)]
 enum Press {
     Save,
-    /// After a failed save: save into the folder typed beside it.
+    /// After a failed save: save in the other folder offered beside it (`another_folder`).
     SaveElsewhere,
     Records,
     Replay,
