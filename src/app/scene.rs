@@ -154,16 +154,21 @@ fn build_meshes(
     }
     let waiting = pm.built.len() < total;
     if waiting && note.is_empty() && *state.get() == super::AppState::Procedure {
+        // Over the 3D view, between the checklist (left) and the monitor (right).
         commands.spawn((
             PreparingNote,
             DespawnOnExit(super::AppState::Procedure),
             Node {
                 position_type: PositionType::Absolute,
-                left: Val::Percent(20.0),
-                top: Val::Percent(45.0),
+                left: Val::Px(360.0),
+                width: Val::Px(550.0),
+                top: Val::Percent(40.0),
+                padding: UiRect::all(Val::Px(12.0)),
+                justify_content: JustifyContent::Center,
                 ..default()
             },
-            super::ui::text("Preparing the patient: building the anatomy for the 3D view...", 20.0),
+            BackgroundColor(Color::srgba(0.05, 0.06, 0.08, 0.85)),
+            children![super::ui::text("Preparing the patient: building the 3D anatomy...", 18.0)],
         ));
     }
     if !waiting {
