@@ -137,6 +137,38 @@ fn the_tip_position_decides_the_pattern_on_fifty_patients() {
     assert!(counts.get("circumflex_branch").copied().unwrap_or(0) >= 40, "{counts:?}");
 }
 
+/// The joint entered a second time elsewhere (the needle redirected within it): fluid also
+/// spreads from the second entry, where fluid from the first alone would not yet be, and the
+/// layer still holds exactly the volume spread.
+#[test]
+fn a_second_entry_into_the_joint_fills_from_there_too() {
+    for seed in 1..=10 {
+        let p = Patient::generate(seed, &PatientOverrides::default()).unwrap();
+        let t = p.landmarks.target;
+        let one = JointMap::build(&p, t, DVec3::Y);
+        // The far end of the joint from the first entry (the arc excepted: it fills from the rim).
+        let far = one
+            .samples()
+            .iter()
+            .filter(|s| s.cost.is_finite() && s.region != JointRegion::Arc)
+            .max_by(|a, b| a.cost.total_cmp(&b.cost))
+            .unwrap()
+            .at;
+        let two = JointMap::build_from(&p, &[t, far], DVec3::Y);
+        let near_far =
+            |m: &JointMap| m.layer(1.0).iter().filter(|(s, th)| *th > 0.0 && (s.at - far).length() < 6.0).count();
+        assert_eq!(near_far(&one), 0, "seed {seed}: 1 mL from the first entry alone reaches the far end");
+        assert!(near_far(&two) >= 3, "seed {seed}: the second entry wets {} patches round it", near_far(&two));
+        for m in [&one, &two] {
+            let held: f64 = m.layer(1.0).iter().map(|(s, th)| s.area_mm2 * th / 1000.0).sum();
+            assert!((held - 1.0).abs() < 1e-6, "seed {seed}: the layer holds {held} mL of 1 mL");
+        }
+        // Both entries the same point: the same map as one entry.
+        let same = JointMap::build_from(&p, &[t, t], DVec3::Y);
+        assert!(same.samples().iter().zip(one.samples()).all(|(a, b)| a.cost == b.cost), "seed {seed}");
+    }
+}
+
 #[test]
 fn the_joint_pools_in_the_recesses_narrows_at_the_zona_and_reaches_the_arc_last() {
     for seed in [1, 2, 3, 4, 5] {

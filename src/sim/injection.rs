@@ -52,6 +52,10 @@ pub const CAPSULE_FLAT_ML: f64 = 10.0;
 pub const CAPSULE_PRESSURE_SCALE_ML: f64 = 2.5;
 /// Relative resistance above which the capsule leaks at a weak point.
 pub const CAPSULE_LEAK_RESISTANCE: f64 = 20.0;
+/// A push into the joint this far (mm) from every earlier entry is a new entry the joint
+/// also fills from; nearer, it is the same place. assumption: about a needle redirection.
+pub const NEW_JOINT_ENTRY_MM: f64 = 10.0;
+
 /// Share of each push into a communicating bursa that reaches the joint. assumption.
 pub const BURSA_TO_JOINT_SHARE: f64 = 0.5;
 
@@ -210,8 +214,15 @@ fn supine_down() -> DVec3 {
 pub struct InjectionState {
     injected: Contents,
     joint: Contents,
-    /// Where intra-articular fluid entered.
+    /// Where intra-articular fluid first entered.
     joint_origin: Option<DVec3>,
+    /// Where it entered since, at least `NEW_JOINT_ENTRY_MM` from every earlier entry: the
+    /// joint then fills from each (the needle redirected into another part of the joint).
+    #[serde(default)]
+    joint_entries_after: Vec<DVec3>,
+    /// Where the last intra-articular push went in: the fluid not yet spread sits there.
+    #[serde(default)]
+    joint_last: Option<DVec3>,
     /// Joint fluid (mL) that has flowed away from the tip; the rest is still at it.
     #[serde(default)]
     joint_spread_ml: f64,
@@ -246,6 +257,8 @@ impl Default for InjectionState {
             injected: Contents::default(),
             joint: Contents::default(),
             joint_origin: None,
+            joint_entries_after: Vec::new(),
+            joint_last: None,
             joint_spread_ml: 0.0,
             bursa: Contents::default(),
             bursa_entry: None,
@@ -412,11 +425,24 @@ impl InjectionState {
     fn add_to_joint(&mut self, patient: &Patient, at: DVec3, c: &Contents) {
         if self.joint_origin.is_none() {
             self.joint_origin = Some(at);
+        } else if self.joint_entries().all(|e| (e - at).length() >= NEW_JOINT_ENTRY_MM) {
+            self.joint_entries_after.push(at);
+            self.maps.joint = None;
         }
+        self.joint_last = Some(at);
         if self.maps.joint.is_none() {
-            self.maps.joint = Some(Arc::new(JointMap::build(patient, self.joint_origin.unwrap_or(at), self.down)));
+            self.maps.joint = Some(Arc::new(self.build_joint_map(patient)));
         }
         self.joint = self.joint.plus(c);
+    }
+
+    /// Every point where fluid entered the joint, the first first.
+    fn joint_entries(&self) -> impl Iterator<Item = DVec3> + '_ {
+        self.joint_origin.iter().chain(&self.joint_entries_after).copied()
+    }
+
+    fn build_joint_map(&self, patient: &Patient) -> JointMap {
+        JointMap::build_from(patient, &self.joint_entries().collect::<Vec<_>>(), self.down)
     }
 
     fn add_to_pool(&mut self, at: DVec3, normal: DVec3, c: &Contents, in_wall: bool, fibre: Option<DVec3>) {
@@ -558,15 +584,16 @@ impl InjectionState {
                 hulls.push(h);
             }
         };
-        if let Some(origin) = self.joint_origin
+        if let Some(first) = self.joint_origin
             && self.joint.contrast_ml > 0.0
         {
+            let origin = self.joint_last.unwrap_or(first);
             let from = puffs.len();
             let built;
             let map = match &self.maps.joint {
                 Some(m) => m.as_ref(),
                 None => {
-                    built = JointMap::build(patient, origin, self.down);
+                    built = self.build_joint_map(patient);
                     &built
                 }
             };
@@ -621,10 +648,8 @@ impl InjectionState {
         {
             self.maps.bursa = Some(Arc::new(BursaMap::build(patient, entry)));
         }
-        if let Some(origin) = self.joint_origin
-            && self.maps.joint.is_none()
-        {
-            self.maps.joint = Some(Arc::new(JointMap::build(patient, origin, self.down)));
+        if self.joint_origin.is_some() && self.maps.joint.is_none() {
+            self.maps.joint = Some(Arc::new(self.build_joint_map(patient)));
         }
     }
 }

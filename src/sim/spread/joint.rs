@@ -125,8 +125,14 @@ fn wet_mm(s: &JointSample) -> f64 {
 impl JointMap {
     /// Sample the patient's joint and order it by path from `entry`.
     pub fn build(patient: &Patient, entry: DVec3, down: DVec3) -> JointMap {
+        Self::build_from(patient, &[entry], down)
+    }
+
+    /// As [`JointMap::build`], the fluid entering at several points (the joint entered
+    /// again elsewhere): each patch fills in order of its path from the nearest entry.
+    pub fn build_from(patient: &Patient, entries: &[DVec3], down: DVec3) -> JointMap {
         let mut samples = sample_surface(patient, down);
-        order_by_path(&mut samples, entry);
+        order_by_path(&mut samples, entries);
         samples.sort_by(|a, b| a.cost.total_cmp(&b.cost));
         let mut wet = Vec::with_capacity(samples.len() + 1);
         let mut room = Vec::with_capacity(samples.len() + 1);
@@ -223,7 +229,7 @@ impl JointMap {
 
 /// Dijkstra over the surface samples from the one nearest `entry`; the arc between head
 /// and roof is entered from the rim once the perilabral recess is reached.
-fn order_by_path(samples: &mut [JointSample], entry: DVec3) {
+fn order_by_path(samples: &mut [JointSample], entries: &[DVec3]) {
     let cell = 3.0 * SAMPLE_MM;
     let key = |p: DVec3| (p / cell).floor().as_ivec3();
     let mut grid: HashMap<IVec3, Vec<usize>> = HashMap::new();
@@ -240,15 +246,22 @@ fn order_by_path(samples: &mut [JointSample], entry: DVec3) {
         JointRegion::Arc => ARC_RESISTANCE,
         JointRegion::Film => 1.0,
     };
-    let Some(start) = samples
+    // The sample nearest each entry starts a path.
+    let mut starts: Vec<usize> = entries
         .iter()
-        .enumerate()
-        .filter(|(_, s)| s.region != JointRegion::Arc)
-        .min_by(|a, b| (a.1.at - entry).length_squared().total_cmp(&(b.1.at - entry).length_squared()))
-        .map(|(i, _)| i)
-    else {
+        .filter_map(|&entry| {
+            samples
+                .iter()
+                .enumerate()
+                .filter(|(_, s)| s.region != JointRegion::Arc)
+                .min_by(|a, b| (a.1.at - entry).length_squared().total_cmp(&(b.1.at - entry).length_squared()))
+                .map(|(i, _)| i)
+        })
+        .collect();
+    starts.dedup();
+    if starts.is_empty() {
         return;
-    };
+    }
     // Neighbours: everything within reach, plus the next ring and the next sample round
     // it on the neck, plus the nearest head sample for the first ring.
     let reach2 = cell * cell;
@@ -309,8 +322,11 @@ fn order_by_path(samples: &mut [JointSample], entry: DVec3) {
     for s in samples.iter_mut() {
         s.cost = f64::INFINITY;
     }
-    samples[start].cost = 0.0;
-    let mut heap = BinaryHeap::from([Item(0.0, start)]);
+    let mut heap = BinaryHeap::new();
+    for &start in &starts {
+        samples[start].cost = 0.0;
+        heap.push(Item(0.0, start));
+    }
     while let Some(Item(c, i)) = heap.pop() {
         if c > samples[i].cost {
             continue;
