@@ -7,6 +7,7 @@ use fluorohip::sim::imaging::{CArmPose, ContrastField, Geometry, Projector, Radi
 use fluorohip::sim::injection::Fluid;
 use fluorohip::sim::session::PointRef;
 use fluorohip::sim::spread::joint::{JointMap, JointRegion};
+use fluorohip::sim::spread::soft::tendon_line;
 use fluorohip::sim::tip_cases::{TipCase, tip_cases};
 use fluorohip::sim::{Action, Scenario, Session};
 use glam::DVec3;
@@ -119,7 +120,14 @@ fn the_tip_position_decides_the_pattern_on_fifty_patients() {
     for seed in 1..=50 {
         let p = Patient::generate(seed, &PatientOverrides::default()).unwrap();
         let cases = tip_cases(&p);
-        for must in ["intra_articular", "partly_intra_articular", "intramuscular", "bursa", "bursa_communicating"] {
+        for must in [
+            "intra_articular",
+            "partly_intra_articular",
+            "intramuscular",
+            "bursa",
+            "bursa_communicating",
+            "peritendinous",
+        ] {
             assert!(cases.iter().any(|c| c.name == must), "seed {seed}: no {must} case");
         }
         for must in ["artery", "vein"] {
@@ -281,6 +289,90 @@ fn intramuscular_streaks_run_along_the_fibres_and_the_bursa_is_a_craniocaudal_sa
             assert!(cos >= 0.8, "seed {seed} {name}: long axis not craniocaudal (cos {cos:.2})");
         }
     }
+}
+
+/// Where `p` lies about a polyline of segments: (arc length from its top, distance from
+/// it, angle round it measured from its most anterior side toward the patient's left).
+fn about_line(segments: &[(DVec3, DVec3)], p: DVec3) -> (f64, f64, f64) {
+    let mut best = (f64::INFINITY, 0.0, 0.0);
+    let mut start = 0.0;
+    for (a, b) in segments {
+        let seg = *b - *a;
+        let len = seg.length();
+        let t = seg / len;
+        let along = (p - *a).dot(t).clamp(0.0, len);
+        let d = p - (*a + t * along);
+        if d.length() < best.0 {
+            let front = (DVec3::NEG_Y - t * DVec3::NEG_Y.dot(t)).normalize();
+            let side = t.cross(front);
+            best = (d.length(), start + along, d.dot(side).atan2(d.dot(front)));
+        }
+        start += len;
+    }
+    (best.1, best.0, best.2)
+}
+
+/// At the iliopsoas tendon the fluid wraps round it in a U over the patient's share of its
+/// circumference (50-100%, Dauffenbach 2014), close round the tendon, and runs along it as a
+/// craniocaudal column that lengthens as more is pushed (FIDELITY.md §7).
+#[test]
+fn peritendinous_contrast_wraps_the_tendon_in_a_u_and_runs_along_it() {
+    let mut shares = Vec::new();
+    for seed in 1..=10 {
+        let c = case(seed, "peritendinous");
+        let patient = Patient::generate(seed, &PatientOverrides::default()).unwrap();
+        let (segments, r_tendon) = tendon_line(&patient).unwrap();
+        let length_sd = |field: &ContrastField| {
+            let m: f64 = field.puffs().iter().map(|p| p.iodine_mg).sum();
+            let along: Vec<(f64, f64)> =
+                field.puffs().iter().map(|p| (about_line(&segments, p.centre).0, p.iodine_mg)).collect();
+            let mean = along.iter().map(|(s, w)| s * w).sum::<f64>() / m;
+            (along.iter().map(|(s, w)| (s - mean).powi(2) * w).sum::<f64>() / m).sqrt()
+        };
+        let mut s = placed(seed, &c);
+        push(&mut s, 0.5, 1.0);
+        assert_eq!(s.state().contrast_pattern, fluorohip::sim::injection::ContrastPattern::Bursal, "seed {seed}");
+        let early = length_sd(&s.state().injection.contrast_field(s.patient()));
+        push(&mut s, 1.5, 1.0);
+        let field = s.state().injection.contrast_field(s.patient());
+        let late = length_sd(&field);
+        assert!(late > 1.5 * early, "seed {seed}: along the tendon σ {early:.1} mm at 0.5 mL, {late:.1} at 2 mL");
+
+        // Round it: close to the tendon's surface, over an arc with one gap (the U's opening).
+        let m: f64 = field.puffs().iter().map(|p| p.iodine_mg).sum();
+        let mean_r = field.puffs().iter().map(|p| about_line(&segments, p.centre).1 * p.iodine_mg).sum::<f64>() / m;
+        assert!(
+            mean_r > r_tendon && mean_r < r_tendon + 2.5,
+            "seed {seed}: iodine {mean_r:.1} mm from the tendon's axis (radius {r_tendon:.1})"
+        );
+        let mut angles: Vec<f64> = field.puffs().iter().map(|p| about_line(&segments, p.centre).2).collect();
+        angles.sort_by(f64::total_cmp);
+        let tau = std::f64::consts::TAU;
+        let mut gaps: Vec<f64> = angles.windows(2).map(|w| w[1] - w[0]).filter(|g| *g > 1e-3).collect();
+        gaps.push(angles[0] + tau - angles[angles.len() - 1]);
+        let widest = gaps.iter().cloned().fold(0.0, f64::max);
+        gaps.sort_by(f64::total_cmp);
+        let cell = gaps[gaps.len() / 2];
+        let covered = 1.0 - (widest - cell) / tau;
+        let share = patient.params.peritendinous_arc_share;
+        assert!((0.45..=1.0).contains(&covered), "seed {seed}: wraps {:.0}% of the tendon", 100.0 * covered);
+        assert!((covered - share).abs() <= 0.1, "seed {seed}: wraps {covered:.2} of the tendon, drawn {share:.2}");
+        shares.push(covered);
+
+        // In the AP image: a column along the tendon.
+        let (asp, cos) = aspect(&iodine_image(&ap(c.tip), &s, &field));
+        assert!(asp >= 2.5, "seed {seed}: aspect {asp:.2}");
+        assert!(cos >= 0.8, "seed {seed}: long axis not craniocaudal (cos {cos:.2})");
+    }
+    let n = shares.len() as f64;
+    let mean = shares.iter().sum::<f64>() / n;
+    println!(
+        "peritendinous wrap over {} seeds: mean {:.0}%, range {:.0}-{:.0}%",
+        shares.len(),
+        100.0 * mean,
+        100.0 * shares.iter().cloned().fold(1.0, f64::min),
+        100.0 * shares.iter().cloned().fold(0.0, f64::max)
+    );
 }
 
 #[test]

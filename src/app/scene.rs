@@ -61,6 +61,7 @@ pub fn look(t: Tissue) -> Option<Color> {
         Tissue::Fat => Color::srgba(0.98, 0.88, 0.45, 0.08),
         Tissue::Muscle => Color::srgba(0.72, 0.28, 0.25, 0.10),
         Tissue::Iliopsoas | Tissue::GlutealMuscles => Color::srgba(0.66, 0.22, 0.2, 0.18),
+        Tissue::IliopsoasTendon => Color::srgba(0.95, 0.93, 0.85, 0.5),
         Tissue::FemurCortical | Tissue::PelvisCortical => Color::srgb(0.93, 0.9, 0.82),
         Tissue::FemoralCartilage | Tissue::AcetabularCartilage => Color::srgba(0.6, 0.8, 0.95, 0.6),
         Tissue::CapsuleWall => Color::srgba(0.85, 0.85, 0.95, 0.25),
@@ -295,7 +296,7 @@ fn apply_layers(layers: Res<Layers>, mut q: Query<(&TissueView, &mut Visibility)
         let shown = match t.0 {
             Tissue::Skin => layers.skin,
             Tissue::Fat => layers.fat,
-            Tissue::Muscle | Tissue::Iliopsoas | Tissue::GlutealMuscles => layers.muscle,
+            Tissue::Muscle | Tissue::Iliopsoas | Tissue::IliopsoasTendon | Tissue::GlutealMuscles => layers.muscle,
             Tissue::FemurCortical | Tissue::PelvisCortical => layers.bone,
             _ => true,
         };

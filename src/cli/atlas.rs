@@ -310,7 +310,7 @@ fn words(p: ContrastPattern) -> &'static str {
         ContrastPattern::ExtraArticular => "extra-articular",
         ContrastPattern::Mixed => "partly intra-articular (mixed)",
         ContrastPattern::Intravascular => "intravascular",
-        ContrastPattern::Bursal => "iliopsoas bursa",
+        ContrastPattern::Bursal => "iliopsoas bursa or tendon",
     }
 }
 

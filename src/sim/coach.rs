@@ -53,7 +53,7 @@ pub fn pattern_meaning(p: ContrastPattern) -> Option<&'static str> {
             "contrast streaks and washes out at once: the tip is in a vessel; never inject drug, withdraw and redirect"
         }
         ContrastPattern::Bursal => {
-            "contrast fills the iliopsoas bursa, not the joint: redirect to the head-neck junction"
+            "contrast fills the iliopsoas bursa or wraps its tendon, not the joint: redirect to the head-neck junction"
         }
     })
 }

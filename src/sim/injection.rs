@@ -7,7 +7,8 @@
 //! outlines head and neck; extra-articular fluid stays at the tip as a soft cloud, or
 //! streaks along muscle fibres; intravascular contrast is diluted by the flow and carried
 //! downstream out of the field; bursal fluid fills the iliopsoas bursa from the tip and
-//! reaches the joint only where the bursa communicates. This file keeps the volumes;
+//! reaches the joint only where the bursa communicates; fluid at the iliopsoas tendon
+//! wraps round it in a U and runs along it. This file keeps the volumes;
 //! `sim::spread` turns them into iodine. Volume is conserved: injected = in
 //! compartments + washed out.
 
@@ -22,7 +23,7 @@ use crate::sim::imaging::materials::IOHEXOL_300_MG_I_PER_ML;
 pub use crate::sim::imaging::{ContrastBody, ContrastField, IodinePuff};
 use crate::sim::needle::{Compartment, Needle};
 use crate::sim::spread::joint::JointMap;
-use crate::sim::spread::soft::{self, BursaMap};
+use crate::sim::spread::soft::{self, BursaMap, TendonSleeve};
 use crate::sim::spread::vessel::Bolus;
 use crate::sim::spread::{self as spread_mod};
 
@@ -122,6 +123,8 @@ pub enum Site {
     ExtraArticular,
     Intravascular,
     Bursal,
+    /// At or in the iliopsoas tendon: the fluid wraps round the tendon (read as bursal).
+    Peritendinous,
     Intraneural,
     /// Tip outside the patient: the fluid is lost.
     Outside,
@@ -174,6 +177,9 @@ pub struct VolumeSummary {
     pub capsule_wall_ml: f64,
     pub extra_articular_ml: f64,
     pub bursa_ml: f64,
+    /// Round the iliopsoas tendon.
+    #[serde(default)]
+    pub peritendinous_ml: f64,
     pub intravascular_ml: f64,
     pub washed_out_ml: f64,
     pub lost_outside_ml: f64,
@@ -186,6 +192,7 @@ impl VolumeSummary {
             + self.capsule_wall_ml
             + self.extra_articular_ml
             + self.bursa_ml
+            + self.peritendinous_ml
             + self.intravascular_ml
             + self.washed_out_ml
             + self.lost_outside_ml
@@ -197,6 +204,7 @@ impl VolumeSummary {
 struct Maps {
     joint: Option<Arc<JointMap>>,
     bursa: Option<Arc<BursaMap>>,
+    tendon: Option<Arc<TendonSleeve>>,
 }
 
 impl PartialEq for Maps {
@@ -230,6 +238,11 @@ pub struct InjectionState {
     /// Where fluid entered the bursa.
     #[serde(default)]
     bursa_entry: Option<DVec3>,
+    /// Round the iliopsoas tendon, and where it went in.
+    #[serde(default)]
+    tendon: Contents,
+    #[serde(default)]
+    tendon_entry: Option<DVec3>,
     pools: Vec<Pool>,
     #[serde(default)]
     boluses: Vec<Bolus>,
@@ -262,6 +275,8 @@ impl Default for InjectionState {
             joint_spread_ml: 0.0,
             bursa: Contents::default(),
             bursa_entry: None,
+            tendon: Contents::default(),
+            tendon_entry: None,
             pools: Vec::new(),
             boluses: Vec::new(),
             washed_out: Contents::default(),
@@ -284,7 +299,7 @@ pub mod reading {
     /// At least this share in vessels (or washed out of them) reads as intravascular: a
     /// streak that clears dominates what the eye follows.
     pub const VASCULAR_SHARE: f64 = 0.5;
-    /// At least this share in the bursa reads as bursal ...
+    /// At least this share in the bursa (or round the iliopsoas tendon) reads as bursal ...
     pub const BURSA_SHARE: f64 = 0.5;
     /// ... as does a bursa holding at least `BURSA_WITH_JOINT_SHARE` when bursa and joint
     /// (a communicating bursa) together hold `BURSA_AND_JOINT_SHARE`.
@@ -334,6 +349,13 @@ pub fn site_at(patient: &Patient, needle: &Needle) -> Site {
                 Site::ExtraArticular
             }
         }
+        Compartment::Muscle
+            if here == Tissue::IliopsoasTendon
+                || (here == Tissue::Iliopsoas
+                    && patient.signed_distance(Tissue::IliopsoasTendon, tip) <= soft::PERITENDINOUS_REACH_MM) =>
+        {
+            Site::Peritendinous
+        }
         Compartment::Skin | Compartment::Fat | Compartment::Muscle => Site::ExtraArticular,
     }
 }
@@ -350,7 +372,7 @@ impl InjectionState {
         match site {
             Site::IntraArticular | Site::PartlyIntraArticular => self.joint_resistance(),
             Site::Intraneural => 8.0,
-            Site::ExtraArticular => 1.5,
+            Site::ExtraArticular | Site::Peritendinous => 1.5,
             Site::Intravascular | Site::Bursal | Site::Outside => 1.0,
         }
     }
@@ -405,6 +427,13 @@ impl InjectionState {
                 } else {
                     self.bursa = self.bursa.plus(&c);
                 }
+            }
+            Site::Peritendinous => {
+                if self.tendon_entry.is_none() {
+                    self.tendon_entry = Some(tip);
+                    self.maps.tendon = Some(Arc::new(TendonSleeve::build(patient, tip)));
+                }
+                self.tendon = self.tendon.plus(&c);
             }
             Site::Intravascular => {
                 let vessel = patient.tissue_at(tip);
@@ -500,6 +529,7 @@ impl InjectionState {
             capsule_wall_ml: self.pools.iter().filter(|p| p.in_wall).map(|p| p.contents.total_ml()).sum(),
             extra_articular_ml: self.pools.iter().filter(|p| !p.in_wall).map(|p| p.contents.total_ml()).sum(),
             bursa_ml: self.bursa.total_ml(),
+            peritendinous_ml: self.tendon.total_ml(),
             intravascular_ml: self.in_vessels().total_ml(),
             washed_out_ml: self.washed_out.total_ml(),
             lost_outside_ml: self.lost_outside.total_ml(),
@@ -515,9 +545,11 @@ impl InjectionState {
         self.joint
     }
 
-    /// What is in the iliopsoas bursa now.
+    /// What is in the iliopsoas bursa or round its tendon now: one space for the drug's
+    /// effect, since the bursa lies on the tendon and a peritendinous injection treats the
+    /// same pain (Dauffenbach 2014).
     pub fn in_bursa(&self) -> Contents {
-        self.bursa
+        self.bursa.plus(&self.tendon)
     }
 
     /// Everything injected.
@@ -526,12 +558,12 @@ impl InjectionState {
     }
 
     /// Contrast (mL) in the joint, the capsule wall, extra-articular pools, vessels (with
-    /// what washed out) and the bursa.
+    /// what washed out) and the bursa or round the tendon (both read as bursal).
     fn contrast_by_place(&self) -> [f64; 5] {
         let wall: f64 = self.pools.iter().filter(|p| p.in_wall).map(|p| p.contents.contrast_ml).sum();
         let pool: f64 = self.pools.iter().filter(|p| !p.in_wall).map(|p| p.contents.contrast_ml).sum();
         let vascular = self.in_vessels().contrast_ml + self.washed_out.contrast_ml;
-        [self.joint.contrast_ml, wall, pool, vascular, self.bursa.contrast_ml]
+        [self.joint.contrast_ml, wall, pool, vascular, self.bursa.contrast_ml + self.tendon.contrast_ml]
     }
 
     /// The needle has moved to a new place: from now on the pattern is read from the
@@ -623,6 +655,21 @@ impl InjectionState {
             map.puffs(self.bursa.total_ml(), self.bursa.iodine_mg() / self.bursa.total_ml(), &mut puffs);
             close_group(&puffs, from, &mut hulls);
         }
+        if let Some(entry) = self.tendon_entry
+            && self.tendon.contrast_ml > 0.0
+        {
+            let from = puffs.len();
+            let built;
+            let map = match &self.maps.tendon {
+                Some(m) => m.as_ref(),
+                None => {
+                    built = TendonSleeve::build(patient, entry);
+                    &built
+                }
+            };
+            map.puffs(self.tendon.total_ml(), self.tendon.iodine_mg() / self.tendon.total_ml(), &mut puffs);
+            close_group(&puffs, from, &mut hulls);
+        }
         for p in self.pools.iter().filter(|p| p.contents.contrast_ml > 0.0) {
             let from = puffs.len();
             let (ml, mg) = (p.contents.total_ml(), p.contents.iodine_mg());
@@ -647,6 +694,11 @@ impl InjectionState {
             && self.maps.bursa.is_none()
         {
             self.maps.bursa = Some(Arc::new(BursaMap::build(patient, entry)));
+        }
+        if let Some(entry) = self.tendon_entry
+            && self.maps.tendon.is_none()
+        {
+            self.maps.tendon = Some(Arc::new(TendonSleeve::build(patient, entry)));
         }
         if self.joint_origin.is_some() && self.maps.joint.is_none() {
             self.maps.joint = Some(Arc::new(self.build_joint_map(patient)));

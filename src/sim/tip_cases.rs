@@ -156,6 +156,17 @@ pub fn tip_cases(patient: &Patient) -> Vec<TipCase> {
             cue,
         });
     }
+    if let Some((entry, tip)) = peritendinous_point(patient) {
+        out.push(TipCase {
+            name: "peritendinous",
+            title: "Beside the iliopsoas tendon (peritendinous)",
+            entry,
+            tip,
+            bursa_communicates: None,
+            expected: ContrastPattern::Bursal,
+            cue: "wraps round the tendon in a U and runs along it craniocaudally, no joint outline: redirect",
+        });
+    }
     out.push(TipCase {
         name: "artery",
         title: "Femoral artery",
@@ -209,5 +220,25 @@ fn branch_point(patient: &Patient) -> Option<DVec3> {
                 sp.tissue == Tissue::LateralCircumflexBranch || !(sp.tissue.is_bone() || sp.tissue.is_vessel())
             });
         clear.then_some(p)
+    })
+}
+
+/// A tip in the iliopsoas muscle just beside its tendon (1.2 mm off its surface) at about
+/// the head's level, reached from the front through soft tissue only, with its entry.
+fn peritendinous_point(patient: &Patient) -> Option<(DVec3, DVec3)> {
+    let (segments, radius) = crate::sim::spread::soft::tendon_line(patient)?;
+    // The joint between the two segments: the tendon's point over the head.
+    let mid = segments.first()?.1;
+    let t = (segments.first()?.1 - segments.first()?.0).normalize_or(DVec3::Z);
+    let front = (DVec3::NEG_Y - t * DVec3::NEG_Y.dot(t)).normalize_or(DVec3::NEG_Y);
+    let side = t.cross(front);
+    [0.0f64, 8.0, -8.0, 16.0, -16.0].into_iter().find_map(|dz| {
+        [0.0f64, 0.5, -0.5, 1.0, -1.0].into_iter().find_map(|turn| {
+            let out = front * libm::cos(turn) + side * libm::sin(turn);
+            let tip = mid + t * dz + out * (radius + 1.2);
+            (patient.tissue_at(tip) == Tissue::Iliopsoas)
+                .then(|| clear_entry(patient, tip, None).map(|e| (e, tip)))
+                .flatten()
+        })
     })
 }

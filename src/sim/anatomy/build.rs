@@ -335,10 +335,21 @@ pub(super) fn build(p: &PatientParams) -> Built {
     // ---- Soft tissue in front of the joint.
     let bursa_centre = v(8.0 * s, -(r_outer_head + 3.2), 0.0);
     let bursa = Shape::ellipsoid_aa(bursa_centre, v(12.0 * s, 2.5, 28.0 * s));
+    let psoas_top = v(18.0, -40.0, 95.0) * s;
     let psoas_mid = v(8.0 * s, -(r_outer_head + 17.0), 0.0);
     let iliopsoas = Shape::Union(vec![
-        Shape::capsule(v(18.0, -40.0, 95.0) * s, psoas_mid, 12.0 * s),
+        Shape::capsule(psoas_top, psoas_mid, 12.0 * s),
         Shape::capsule(psoas_mid, psoas_insertion, 11.0 * s),
+    ]);
+    // The tendon in the muscle's deep part, just in front of the bursa over the head, parallel
+    // to the muscle above and turning with it toward the lesser trochanter below (assumption:
+    // the course; it ends short of the insertion, inside the muscle).
+    let r_tendon = table::ILIOPSOAS_TENDON_RADIUS_MM;
+    let tendon_mid = v(bursa_centre.x, bursa_centre.y - 2.5 - 0.6 - r_tendon, 0.0);
+    let deep = tendon_mid - psoas_mid;
+    let tendon = Shape::Union(vec![
+        Shape::capsule(psoas_mid + deep + (psoas_top - psoas_mid) * 0.35, tendon_mid, r_tendon),
+        Shape::capsule(tendon_mid, psoas_mid + deep * 0.5 + (psoas_insertion - psoas_mid) * 0.6, r_tendon),
     ]);
 
     // ---- Femoral nerve, artery, vein: lateral to medial; each at its published
@@ -461,6 +472,7 @@ pub(super) fn build(p: &PatientParams) -> Built {
         (Tissue::JointSpace, joint_space, 2.0),
         (Tissue::CapsuleWall, capsule_outer, 2.5),
         (Tissue::IliopsoasBursa, bursa, 2.0),
+        (Tissue::IliopsoasTendon, tendon, 4.0),
         (Tissue::Iliopsoas, iliopsoas, 6.0),
         (Tissue::GlutealMuscles, gluteal, 8.0),
         (Tissue::Muscle, body(muscle_in), 8.0),

@@ -149,6 +149,14 @@ pub mod table {
     pub const LFCN_RADIUS_MM: f64 = 1.2;
     pub const CIRCUMFLEX_RADIUS_MM: f64 = 1.8;
     pub const SCIATIC_RADIUS_MM: f64 = 6.0;
+    /// Iliopsoas tendon at the level of the femoral head, as a round cord (radius, mm) of its
+    /// published circumference at the labrum, 28.4 ± 2.8 mm (Alpert 2009 Am J Sports Med
+    /// 37:1594, 8 cadaver hips); round rather than flattened (about 12 × 5 mm) is an assumption.
+    pub const ILIOPSOAS_TENDON_RADIUS_MM: f64 = 28.4 / std::f64::consts::TAU;
+    /// Share of the tendon's circumference a peritendinous injection wraps: a U round 50-100%
+    /// of the tendon (Dauffenbach 2014 J Ultrasound Med 33:405); uniform over the range is an
+    /// assumption.
+    pub const PERITENDINOUS_ARC_SHARE: (f64, f64) = (0.5, 1.0);
     /// assumption: nerve centre lateral to the artery's (mm); the nerve lies ~1 cm lateral.
     pub const NERVE_LATERAL_TO_ARTERY_MM: Published = Published::new(11.0, 2.0, 7.0, 15.0, "assumption");
     /// assumption: femoral nerve centre medial to the target (mm), so the teaching
@@ -206,6 +214,13 @@ pub struct PatientParams {
     pub centre_edge_angle_deg: f64,
     pub acetabular_depth_mm: f64,
     pub teardrop_to_head_mm: f64,
+    /// Share of the iliopsoas tendon's circumference a peritendinous injection wraps.
+    #[serde(default = "default_arc_share")]
+    pub peritendinous_arc_share: f64,
+}
+
+fn default_arc_share() -> f64 {
+    0.75
 }
 
 /// Values a scenario may fix; the rest are drawn. Drawing always consumes the same
@@ -292,6 +307,8 @@ impl PatientParams {
         let ce = CENTRE_EDGE_ANGLE_DEG.sample(rng);
         let depth = ACETABULAR_DEPTH_MM.sample(rng);
         let teardrop = TEARDROP_TO_HEAD_MM.sample(rng);
+        let arc_share =
+            PERITENDINOUS_ARC_SHARE.0 + (PERITENDINOUS_ARC_SHARE.1 - PERITENDINOUS_ARC_SHARE.0) * rng.uniform();
 
         let mut cumulative = 0.0;
         let mut grade_drawn = 4u8;
@@ -408,6 +425,7 @@ impl PatientParams {
             centre_edge_angle_deg: ce,
             acetabular_depth_mm: depth,
             teardrop_to_head_mm: teardrop,
+            peritendinous_arc_share: arc_share,
         })
     }
 }

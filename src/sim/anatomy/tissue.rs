@@ -29,6 +29,8 @@ pub enum Tissue {
     JointSpace,
     CapsuleWall,
     IliopsoasBursa,
+    /// The iliopsoas tendon, in the muscle's deep part just in front of the bursa.
+    IliopsoasTendon,
     Iliopsoas,
     GlutealMuscles,
     Muscle,
@@ -40,7 +42,7 @@ pub enum Tissue {
 
 impl Tissue {
     /// Every tissue inside the patient, in priority order.
-    pub const ALL: [Tissue; 23] = [
+    pub const ALL: [Tissue; 24] = [
         Tissue::FemoralArtery,
         Tissue::FemoralVein,
         Tissue::FemoralNerve,
@@ -59,6 +61,7 @@ impl Tissue {
         Tissue::JointSpace,
         Tissue::CapsuleWall,
         Tissue::IliopsoasBursa,
+        Tissue::IliopsoasTendon,
         Tissue::Iliopsoas,
         Tissue::GlutealMuscles,
         Tissue::Muscle,
@@ -84,6 +87,7 @@ impl Tissue {
             | Tissue::SciaticNerve
             | Tissue::ZonaOrbicularis
             | Tissue::CapsuleWall
+            | Tissue::IliopsoasTendon
             | Tissue::Iliopsoas
             | Tissue::GlutealMuscles
             | Tissue::Muscle => Material::Muscle,
@@ -151,6 +155,7 @@ impl Tissue {
             Tissue::JointSpace => "joint space",
             Tissue::CapsuleWall => "joint capsule",
             Tissue::IliopsoasBursa => "iliopsoas bursa",
+            Tissue::IliopsoasTendon => "iliopsoas tendon",
             Tissue::Iliopsoas => "iliopsoas muscle",
             Tissue::GlutealMuscles => "gluteal muscles",
             Tissue::Muscle => "muscle",

@@ -1,6 +1,6 @@
 //! Contrast outside the joint and vessels: a soft cloud in fat, feathery streaks along
-//! muscle fibres, a streak along the capsule's fibres, and the iliopsoas bursa filling
-//! as a craniocaudal sac (FIDELITY.md §7).
+//! muscle fibres, a streak along the capsule's fibres, the iliopsoas bursa filling as a
+//! craniocaudal sac, and the U-shaped sleeve round the iliopsoas tendon (FIDELITY.md §7).
 
 use glam::DVec3;
 
@@ -30,6 +30,17 @@ pub const WALL_STREAK_DEPTH_MM: f64 = 0.7;
 pub const BURSA_CRANIOCAUDAL_EASE: f64 = 3.0;
 /// Lattice spacing of the bursa's fill (mm).
 const BURSA_STEP_MM: f64 = 2.0;
+/// A tip this close (mm) to the iliopsoas tendon's surface, or in it, injects round the
+/// tendon (peritendinous). assumption: about the bevel's opening plus a millimetre.
+pub const PERITENDINOUS_REACH_MM: f64 = 2.5;
+/// Thickness of the fluid sleeve round the tendon (mm). assumption: a thin film in the
+/// loose tissue about the tendon, thicker than the joint's.
+pub const PERITENDINOUS_FILM_MM: f64 = 1.5;
+/// How much more easily fluid runs along the tendon than round it. assumption: the sleeve
+/// runs craniocaudally along the tendon, like the bursa (FIDELITY.md §7).
+pub const PERITENDINOUS_ALONG_EASE: f64 = 2.0;
+/// Lattice spacing of the sleeve (mm, along and round).
+const SLEEVE_STEP_MM: f64 = 2.0;
 
 /// A globular cloud at the tip, soft-edged: a Gaussian with a few offset lobes so its edge
 /// is irregular. `across` is the needle's direction (the cloud is a little flatter along it).
@@ -187,6 +198,131 @@ impl BursaMap {
             let ml = (cell_ml * distend).min(left);
             left -= ml;
             out.push(IodinePuff::round(*p, 0.6 * BURSA_STEP_MM, ml * 1000.0 * mg_per_ml * IODINE_MG_PER_ML_MM3));
+        }
+    }
+}
+
+/// The sleeve round the iliopsoas tendon, in fill order from an entry point: cells on a
+/// cylinder about the tendon's centre line, over the arc of its circumference the fluid can
+/// wrap (the patient's `peritendinous_arc_share`, centred on the side the needle came to),
+/// nearest first, running more easily along the tendon than round it.
+#[derive(Clone, Debug, Default)]
+pub struct TendonSleeve {
+    /// Centre, along the tendon, round it.
+    cells: Vec<(DVec3, DVec3, DVec3)>,
+    cell_ml: f64,
+}
+
+/// The tendon's centre line, top to bottom, and its radius.
+pub fn tendon_line(patient: &Patient) -> Option<(Vec<(DVec3, DVec3)>, f64)> {
+    let s = patient.structures().iter().find(|s| s.tissue == Tissue::IliopsoasTendon)?;
+    let mut segments = Vec::new();
+    collect_segments(&s.shape, &mut |a, b| segments.push((a, b)));
+    let radius = match &s.shape {
+        Shape::Union(parts) => match parts.first() {
+            Some(Shape::Prim(Primitive::Capsule { radius_mm, .. })) => *radius_mm,
+            _ => return None,
+        },
+        Shape::Prim(Primitive::Capsule { radius_mm, .. }) => *radius_mm,
+        _ => return None,
+    };
+    (!segments.is_empty()).then_some((segments, radius))
+}
+
+/// The nearest point of a polyline of segments to `p`: (arc length from the top, the point,
+/// the unit direction there).
+fn nearest_on(segments: &[(DVec3, DVec3)], p: DVec3) -> (f64, DVec3, DVec3) {
+    let mut best = (f64::INFINITY, 0.0, DVec3::ZERO, DVec3::NEG_Z);
+    let mut start = 0.0;
+    for (a, b) in segments {
+        let seg = *b - *a;
+        let len = seg.length().max(1e-9);
+        let t = ((p - *a).dot(seg) / (len * len)).clamp(0.0, 1.0);
+        let q = *a + seg * t;
+        let d = (p - q).length();
+        if d < best.0 {
+            best = (d, start + t * len, q, seg / len);
+        }
+        start += len;
+    }
+    (best.1, best.2, best.3)
+}
+
+/// Unit vectors round a tendon running along `t`: the first anterior (−y) as far as it can be.
+fn round_frame(t: DVec3) -> (DVec3, DVec3) {
+    let u = (DVec3::NEG_Y - t * DVec3::NEG_Y.dot(t)).normalize_or(basis(t).0);
+    (u, t.cross(u))
+}
+
+impl TendonSleeve {
+    pub fn build(patient: &Patient, entry: DVec3) -> TendonSleeve {
+        let Some((segments, r_tendon)) = tendon_line(patient) else {
+            return TendonSleeve::default();
+        };
+        let radius = r_tendon + 0.5 * PERITENDINOUS_FILM_MM;
+        let n_round = ((std::f64::consts::TAU * radius / SLEEVE_STEP_MM).ceil() as usize).max(8);
+        let d_phi = std::f64::consts::TAU / n_round as f64;
+        let half_arc = std::f64::consts::PI * patient.params.peritendinous_arc_share.clamp(0.0, 1.0);
+        let (s0, c0, t0) = nearest_on(&segments, entry);
+        let (u0, w0) = round_frame(t0);
+        let phi0 = libm::atan2((entry - c0).dot(w0), (entry - c0).dot(u0));
+        let mut cells = Vec::new();
+        let mut start = 0.0;
+        for (a, b) in &segments {
+            let seg = *b - *a;
+            let len = seg.length();
+            let t = seg / len.max(1e-9);
+            let (u, w) = round_frame(t);
+            let steps = (len / SLEEVE_STEP_MM).ceil().max(1.0) as usize;
+            for i in 0..steps {
+                let along = (i as f64 + 0.5) * len / steps as f64;
+                let c = *a + t * along;
+                for k in 0..n_round {
+                    let phi = phi0 + (k as f64 - (n_round / 2) as f64) * d_phi;
+                    let turn = libm::remainder(phi - phi0, std::f64::consts::TAU);
+                    if turn.abs() > half_arc + 1e-9 {
+                        continue;
+                    }
+                    let out = u * libm::cos(phi) + w * libm::sin(phi);
+                    let p = c + out * radius;
+                    let here = patient.tissue_at(p);
+                    if here.is_bone() || matches!(here, Tissue::JointSpace | Tissue::CapsuleWall) {
+                        continue;
+                    }
+                    let cost = libm::hypot(radius * turn, (start + along - s0) / PERITENDINOUS_ALONG_EASE);
+                    cells.push((cost, p, t, out.cross(t)));
+                }
+            }
+            start += len;
+        }
+        cells.sort_by(|x, y| x.0.total_cmp(&y.0));
+        let cell_ml = SLEEVE_STEP_MM * radius * d_phi * PERITENDINOUS_FILM_MM / 1000.0;
+        TendonSleeve { cells: cells.into_iter().map(|(_, p, t, round)| (p, t, round)).collect(), cell_ml }
+    }
+
+    /// Volume (mL) the sleeve holds before it distends.
+    pub fn capacity_ml(&self) -> f64 {
+        self.cells.len() as f64 * self.cell_ml
+    }
+
+    /// Puffs of `volume_ml` at `mg_per_ml` wrapping the tendon from the entry; past its
+    /// capacity the whole sleeve thickens.
+    pub fn puffs(&self, volume_ml: f64, mg_per_ml: f64, out: &mut Vec<IodinePuff>) {
+        let mut left = volume_ml;
+        let distend = (volume_ml / self.capacity_ml().max(1e-9)).max(1.0);
+        for (p, along, round) in &self.cells {
+            if left <= 0.0 {
+                break;
+            }
+            let ml = (self.cell_ml * distend).min(left);
+            left -= ml;
+            out.push(IodinePuff::new(
+                *p,
+                *along,
+                *round,
+                DVec3::new(0.6 * SLEEVE_STEP_MM, 0.6 * SLEEVE_STEP_MM, 0.4 * PERITENDINOUS_FILM_MM * distend),
+                ml * 1000.0 * mg_per_ml * IODINE_MG_PER_ML_MM3,
+            ));
         }
     }
 }
