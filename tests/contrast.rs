@@ -356,7 +356,8 @@ fn peritendinous_contrast_wraps_the_tendon_in_a_u_and_runs_along_it() {
         let covered = 1.0 - (widest - cell) / tau;
         let share = patient.params.peritendinous_arc_share;
         assert!((0.45..=1.0).contains(&covered), "seed {seed}: wraps {:.0}% of the tendon", 100.0 * covered);
-        assert!((covered - share).abs() <= 0.1, "seed {seed}: wraps {covered:.2} of the tendon, drawn {share:.2}");
+        // The drawn share, less where the capsule or bone stops the sleeve.
+        assert!(covered <= share + 0.1, "seed {seed}: wraps {covered:.2} of the tendon, drawn {share:.2}");
         shares.push(covered);
 
         // In the AP image: a column along the tendon.

@@ -43,7 +43,8 @@ fn anterior(patient: &Patient, tip: DVec3) -> DVec3 {
 }
 
 /// A skin entry from the front from which a straight needle reaches `tip` without meeting
-/// bone or a vessel other than `own` on the way (the needle would stop there): straight in
+/// bone, a nerve or a vessel other than `own` on the way (the needle would stop there, or
+/// the picture would teach a path through a structure at risk): straight in
 /// front if that is clear, else the nearest clear point tilted up to 30 mm.
 fn clear_entry(patient: &Patient, tip: DVec3, own: Option<Tissue>) -> Option<DVec3> {
     let mut offsets: Vec<(f64, f64)> = Vec::new();
@@ -60,7 +61,7 @@ fn clear_entry(patient: &Patient, tip: DVec3, own: Option<Tissue>) -> Option<DVe
         let clear = patient.tissue_spans(entry, tip).iter().all(|sp| {
             let blocking = sp.tissue.is_bone()
                 || matches!(sp.tissue, Tissue::FemoralCartilage | Tissue::AcetabularCartilage)
-                || (sp.tissue.is_vessel() && Some(sp.tissue) != own);
+                || ((sp.tissue.is_vessel() || sp.tissue.is_at_risk()) && Some(sp.tissue) != own);
             !blocking || sp.from_mm >= len - 0.3
         });
         clear.then_some(entry)
@@ -136,10 +137,13 @@ pub fn tip_cases(patient: &Patient) -> Vec<TipCase> {
             "the sac fills and the joint outline follows through the communication: still redirect",
         ),
     ] {
-        let Some((entry, tip)) = (0..12).find_map(|k| {
-            // From the bursa's centre outward along its length until one is reachable.
-            let dz = if k % 2 == 0 { k as f64 } else { -(k as f64) - 1.0 } * 2.0;
-            let tip = l.iliopsoas_bursa + DVec3::Z * dz;
+        let Some((entry, tip)) = (0..36).find_map(|k| {
+            // From the bursa's centre outward along its length, then beside it, until one
+            // is reachable.
+            let j = k % 12;
+            let dz = if j % 2 == 0 { j as f64 } else { -(j as f64) - 1.0 } * 2.0;
+            let dx = [0.0, 6.0, -6.0][k / 12];
+            let tip = l.iliopsoas_bursa + DVec3::new(dx, 0.0, dz);
             (patient.tissue_at(tip) == Tissue::IliopsoasBursa)
                 .then(|| clear_entry(patient, tip, None).map(|e| (e, tip)))
                 .flatten()
@@ -223,22 +227,42 @@ fn branch_point(patient: &Patient) -> Option<DVec3> {
     })
 }
 
-/// A tip in the iliopsoas muscle just beside its tendon (1.2 mm off its surface) at about
-/// the head's level, reached from the front through soft tissue only, with its entry.
+/// A tip in the iliopsoas muscle just beside its tendon (1.2 mm off its surface) near the
+/// head's level, on its lateral side (as an injection between tendon and rim is made) or
+/// failing that in front, reached from the front through soft tissue only, with its entry:
+/// of those, the one farthest from the nerve and vessels (at least `CLEAR_OF_RISK_MM`).
 fn peritendinous_point(patient: &Patient) -> Option<(DVec3, DVec3)> {
+    const CLEAR_OF_RISK_MM: f64 = 2.0;
     let (segments, radius) = crate::sim::spread::soft::tendon_line(patient)?;
     // The joint between the two segments: the tendon's point over the head.
-    let mid = segments.first()?.1;
-    let t = (segments.first()?.1 - segments.first()?.0).normalize_or(DVec3::Z);
+    let (top, mid) = *segments.first()?;
+    let t = (mid - top).normalize_or(DVec3::NEG_Z);
     let front = (DVec3::NEG_Y - t * DVec3::NEG_Y.dot(t)).normalize_or(DVec3::NEG_Y);
+    // Toward the patient's right (lateral).
     let side = t.cross(front);
-    [0.0f64, 8.0, -8.0, 16.0, -16.0].into_iter().find_map(|dz| {
-        [0.0f64, 0.5, -0.5, 1.0, -1.0].into_iter().find_map(|turn| {
+    let mut best: Option<(f64, DVec3)> = None;
+    for dz in [0.0f64, 8.0, -8.0, -16.0] {
+        // Turned from the front toward the side: posterolateral (toward the rim) to anterior.
+        for turn in [2.2f64, 1.9, 1.6, 1.3, 1.0, 0.7, 0.4, 0.0] {
             let out = front * libm::cos(turn) + side * libm::sin(turn);
             let tip = mid + t * dz + out * (radius + 1.2);
-            (patient.tissue_at(tip) == Tissue::Iliopsoas)
-                .then(|| clear_entry(patient, tip, None).map(|e| (e, tip)))
-                .flatten()
-        })
-    })
+            // In the muscle and just off the tendon (below the bend, a point off the upper
+            // part's line may lie farther from it).
+            if patient.tissue_at(tip) != Tissue::Iliopsoas
+                || patient.signed_distance(Tissue::IliopsoasTendon, tip) > 1.5
+            {
+                continue;
+            }
+            let clearance = Tissue::ALL
+                .into_iter()
+                .filter(|r| r.is_at_risk())
+                .map(|r| patient.signed_distance(r, tip))
+                .fold(f64::INFINITY, f64::min);
+            if clearance >= CLEAR_OF_RISK_MM && best.is_none_or(|(c, _)| clearance > c + 1e-9) {
+                best = Some((clearance, tip));
+            }
+        }
+    }
+    let (_, tip) = best?;
+    clear_entry(patient, tip, None).map(|e| (e, tip))
 }

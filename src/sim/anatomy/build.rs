@@ -341,11 +341,12 @@ pub(super) fn build(p: &PatientParams) -> Built {
         Shape::capsule(psoas_top, psoas_mid, 12.0 * s),
         Shape::capsule(psoas_mid, psoas_insertion, 11.0 * s),
     ]);
-    // The tendon in the muscle's deep part, just in front of the bursa over the head, parallel
-    // to the muscle above and turning with it toward the lesser trochanter below (assumption:
-    // the course; it ends short of the insertion, inside the muscle).
+    // The tendon in the muscle's deep part, just in front of the bursa over the head and a
+    // little lateral to its centre (the bursa lies deep and often medial to it, ESSR hip
+    // guidelines), parallel to the muscle above and turning with it toward the lesser
+    // trochanter below (assumption: the course; it ends short of the insertion, in the muscle).
     let r_tendon = table::ILIOPSOAS_TENDON_RADIUS_MM;
-    let tendon_mid = v(bursa_centre.x, bursa_centre.y - 2.5 - 0.6 - r_tendon, 0.0);
+    let tendon_mid = v(bursa_centre.x - 4.0 * s, bursa_centre.y - 2.5 - 0.6 - r_tendon, 0.0);
     let deep = tendon_mid - psoas_mid;
     let tendon = Shape::Union(vec![
         Shape::capsule(psoas_mid + deep + (psoas_top - psoas_mid) * 0.35, tendon_mid, r_tendon),
