@@ -319,6 +319,7 @@ fn action() -> impl Strategy<Value = Action> {
             Action::Position { position: Position::Prone },
         ]),
         1 => num(0.0, 600.0).prop_map(|seconds| Action::Wait { seconds }),
+        1 => num(-40.0, 40.0).prop_map(|internal_deg| Action::RotateLeg { internal_deg }),
         1 => needle_kind().prop_map(|needle| Action::SelectNeedle { needle }),
         4 => (point(), point()).prop_map(|(entry, toward)| Action::InsertNeedle { entry, toward }),
         1 => (point(), point()).prop_map(|(entry, tip)| Action::PlaceNeedle { entry, tip }),
@@ -412,7 +413,7 @@ fn scenario() -> impl Strategy<Value = Scenario> {
         (name(), any::<u64>(), any::<bool>(), any::<bool>(), 0usize..4),
         prop::collection::vec(needle_kind(), 0..4),
         prop::option::of(num(0.0, 300.0)),
-        (any::<u64>(), prop::collection::vec(0.0..1.0f64, 19), prop::option::of(any::<bool>())),
+        (any::<u64>(), prop::collection::vec(0.0..1.0f64, 20), prop::option::of(any::<bool>())),
         (opt(0.0, 200.0), opt(0.0, 200.0), prop::option::weighted(0.2, 0u8..8)),
     )
         .prop_map(
@@ -441,6 +442,8 @@ fn scenario() -> impl Strategy<Value = Scenario> {
                     bursa_communicates: keep(16, 0.0).map(|_| p.bursa_communicates),
                     nerve_medial_to_target_mm: keep(17, p.nerve_medial_to_target_mm),
                     nerve_lateral_to_artery_mm: keep(18, p.nerve_lateral_to_artery_mm),
+                    // Within the range a case may set (−30..30°).
+                    leg_rotation_deg: keep(19, 0.0).map(|_| pick[19] / 0.3 * 60.0 - 30.0),
                 };
                 Scenario {
                     name,
@@ -682,10 +685,7 @@ fn fuzz_session_apply() {
                     }
                     Err(_) => {
                         tally.count("actions refused");
-                        prop_assert!(
-                            a.validate().is_err() || a.check_on(s.patient()).is_err(),
-                            "{a:?} refused by apply but by neither check"
-                        );
+                        prop_assert!(s.check(&a).is_err(), "{a:?} refused by apply but not by Session::check");
                         prop_assert_eq!(s.action_count(), count);
                         prop_assert_eq!(s.state().events.len(), events);
                         prop_assert_eq!(s.dose(), dose);

@@ -800,6 +800,60 @@ fn a_needle_driven_onto_the_nerve_stops_with_an_alarm_that_must_be_acknowledged(
     }
 }
 
+/// Positioning with real clicks: F4 opens the choice; the foot turned in 15 deg turns the femur
+/// (the 3D anatomy is built again) and keeps the choice open; *supine* closes it; the coach asks
+/// for the foot to be turned in while it is straight up, and stops once it is.
+#[test]
+fn the_foot_is_turned_in_from_the_positioning_choice() {
+    let _window = one_window();
+    use trainee::{has_text, texts};
+    if !have("xvfb-run") || !have("xdotool") {
+        assert!(!in_ci(), "xvfb-run or xdotool is missing: .ci/run must install xvfb and xdotool");
+        eprintln!("skipping: needs xvfb-run and xdotool");
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("fluorohip-gui-foot-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let data = dir.join("data");
+    let mut w = trainee::Window::open(
+        &dir,
+        &["--scenario", "routine_anterior", "--mode", "learning", "--data-dir", data.to_str().unwrap()],
+    );
+    w.wait("the notice", |v| v["screen"] == "Notice");
+    w.keys(&["Return"]);
+    w.wait("the chooser", |v| v["screen"] == "Chooser");
+    w.keys(&["Return"]);
+    w.wait("the procedure", |v| v["screen"] == "Procedure");
+    w.settle();
+    let built = || std::fs::read_to_string(dir.join("app.log")).unwrap_or_default().matches("patient meshes:").count();
+    let before = built();
+    assert!(before >= 1, "the 3D anatomy was never built");
+
+    w.keys(&["F4"]);
+    w.click_button("in 15 deg");
+    let v = w.wait("the foot turned", |v| v["actions"] == 1 && v["idle"] == true);
+    assert!(trainee::button(&v, "supine").is_some(), "turning the foot closed the choice");
+    w.wait("the femur built again", |_| built() > before);
+    w.click_button("supine");
+    let v = w.wait("the patient laid supine", |v| v["actions"] == 2 && v["idle"] == true);
+    assert!(trainee::button(&v, "supine").is_none(), "laying the patient should close the choice");
+    assert!(!has_text(&v, "Turn the foot in"), "the foot is turned in: {:#?}", texts(&v));
+    w.screenshot("foot-turned-in");
+
+    w.keys(&["F4"]);
+    w.click_button("straight up");
+    let v = w.wait("the coach", |v| v["actions"] == 3 && has_text(v, "Turn the foot in 15 deg"));
+    assert!(has_text(&v, "Turn the foot in 15 deg"), "{:#?}", texts(&v));
+    w.click_button("in 15 deg");
+    let v = w.wait("the foot turned in again", |v| v["actions"] == 4 && v["idle"] == true);
+    assert!(!has_text(&v, "Turn the foot in"), "{:#?}", texts(&v));
+    if std::env::var_os("FLUOROHIP_KEEP_SCREENSHOTS").is_none() {
+        drop(w);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
+
 /// The debrief's Records panel with real clicks and typing: DICOM switched on and a record
 /// store given; the settings kept without the password; Save writes the DICOM key shots, and
 /// a store that cannot be reached leaves the session queued (nothing noted as sent), said

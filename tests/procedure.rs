@@ -592,3 +592,60 @@ fn a_long_session_keeps_its_key_shots_and_only_the_latest_other_images() {
     let want: Vec<u32> = shots.iter().rev().take(RECENT_SHOT_IMAGES).map(|(i, _)| *i).collect();
     assert_eq!(latest, want);
 }
+
+/// Turning the foot in (the supine set-up, FIDELITY.md §2) turns the femur and so moves the
+/// target, while the vessels and skin stay; it is refused once a needle is in or fluid has
+/// gone in, as the anatomy would move under them; and the expert's approach, with the foot
+/// turned in 15° after positioning, still puts the drug in the joint.
+#[test]
+fn the_leg_turns_before_the_needle_and_the_expert_still_reaches_the_joint() {
+    use fluorohip::sim::Action;
+    let scenario = Scenario::shipped().into_iter().find(|s| s.name == "routine_anterior").unwrap();
+    let expert: Vec<Action> = ron::from_str(assessment::EXPERT_ANTERIOR).unwrap();
+    let at = expert.iter().position(|a| matches!(a, Action::Position { .. })).unwrap() + 1;
+    let mut turned = expert.clone();
+    turned.insert(at, Action::RotateLeg { internal_deg: 15.0 });
+    let mut moved = Vec::new();
+    let mut lfcn_hits = 0;
+    for seed in 1..=20 {
+        let mut s = Session::new(scenario.clone(), seed).unwrap();
+        let (target, artery, entry_skin) = {
+            let l = &s.patient().landmarks;
+            (l.target, l.femoral_artery, s.patient().skin.front_y(l.target.x))
+        };
+        s.apply(Action::RotateLeg { internal_deg: 15.0 }).unwrap();
+        let l = &s.patient().landmarks;
+        moved.push((l.target - target).length());
+        // (The landmark is the artery's centre at the target's level, so only its height follows.)
+        assert_eq!(l.femoral_artery.truncate(), artery.truncate(), "seed {seed}: the artery moved with the leg");
+        assert_eq!(s.patient().skin.front_y(target.x), entry_skin, "seed {seed}: the skin moved");
+
+        let mut s = Session::new(scenario.clone(), seed).unwrap();
+        for a in &turned {
+            s.apply(a.clone()).unwrap();
+        }
+        let m = Metrics::of(&s);
+        assert!(m.joint_drug_ml >= 4.0, "seed {seed}: {} mL in the joint with the foot turned in", m.joint_drug_ml);
+        // The femoral nerve, artery and vein stay clear; the lateral femoral cutaneous nerve,
+        // in the fat near the entry, is met on some hips whichever way the leg lies.
+        let bundle_hit = s.state().events.iter().any(|e| {
+            let t = format!("{:?}", e.kind);
+            t.contains("Hit") && ["FemoralNerve", "FemoralArtery", "FemoralVein"].iter().any(|n| t.contains(n))
+        });
+        assert!(!bundle_hit, "seed {seed}: the femoral bundle was hit with the foot turned in");
+        lfcn_hits += m.hits;
+        assert!(
+            s.apply(Action::RotateLeg { internal_deg: 0.0 }).unwrap_err().to_string().contains("fluid"),
+            "seed {seed}: turned after the injections"
+        );
+    }
+    assert!(moved.iter().all(|d| *d > 0.5), "the target moves with the femur: {moved:?}");
+    println!("foot turned in 15°: other structures met on {lfcn_hits} of 20 hips");
+    assert!(lfcn_hits <= 2, "{lfcn_hits} of 20 hips");
+    let mut s = Session::new(scenario, 1).unwrap();
+    for a in expert.iter().take_while(|a| !matches!(a, Action::Inject { .. })) {
+        s.apply(a.clone()).unwrap();
+    }
+    let refused = s.apply(Action::RotateLeg { internal_deg: 15.0 }).unwrap_err().to_string();
+    assert!(refused.contains("a needle is in"), "{refused}");
+}

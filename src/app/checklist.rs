@@ -39,6 +39,8 @@ pub(super) enum Do {
     Pattern(ContrastPattern),
     Reading(ReadingAnswer),
     Place(Position),
+    /// Turn the foot in by this many degrees (0: straight up).
+    TurnFoot(i8),
     SubmitPattern,
     SubmitReading,
     SkipRest,
@@ -233,7 +235,11 @@ fn spawn(mut commands: Commands) {
         });
     });
     commands.spawn((answer_box(bottom(84.0)), PositionChoices, Visibility::Hidden)).with_children(|r| {
-        r.spawn(ui::text("Put the patient:", 14.0));
+        // The foot first: lying down closes the choice.
+        r.spawn(ui::text("Foot:", 14.0));
+        r.spawn(ui::button(Do::TurnFoot(15), "in 15 deg", 13.0));
+        r.spawn(ui::button(Do::TurnFoot(0), "straight up", 13.0));
+        r.spawn(ui::text("  Lay the patient:", 14.0));
         r.spawn(ui::button(Do::Place(Position::Supine), "supine", 13.0));
         r.spawn(ui::button(Do::Place(Position::Prone), "prone", 13.0));
     });
@@ -348,6 +354,7 @@ fn clicks(
                 choosing.0 = false;
                 sim.push(Action::Position { position });
             }
+            Do::TurnFoot(deg) => sim.push(Action::RotateLeg { internal_deg: deg as f64 }),
             // The next click on the skin marks the pulse (again: back to choosing the entry).
             Do::Step(Step::MarkFemoralPulse) => {
                 *pick = if *pick == PickMode::Pulse { PickMode::Entry } else { PickMode::Pulse };

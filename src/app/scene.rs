@@ -20,8 +20,10 @@ struct PatientPart;
 /// (the browser, one thread) while the window says the patient is being prepared.
 #[derive(Resource, Default)]
 pub struct PatientMeshes {
-    /// The session generation the meshes are of.
+    /// The session generation the meshes are of, and the patient's key (the leg turned
+    /// gives the same session another femur).
     generation: u64,
+    patient_key: u64,
     built: Vec<TissueMesh>,
     task: Option<Task<Vec<TissueMesh>>>,
     /// All of them are in the scene.
@@ -123,8 +125,9 @@ fn build_meshes(
     state: Res<State<super::AppState>>,
 ) {
     let Some(session) = sim.session() else { return };
-    if pm.generation != sim.generation {
-        *pm = PatientMeshes { generation: sim.generation, ..default() };
+    let key = session.patient().key();
+    if pm.generation != sim.generation || pm.patient_key != key {
+        *pm = PatientMeshes { generation: sim.generation, patient_key: key, ..default() };
         // The last patient goes at once: its skin must not take clicks meant for this one.
         for e in &old {
             commands.entity(e).despawn();
@@ -185,18 +188,19 @@ fn spawn_patient(
     mut meshes: ResMut<Assets<Mesh>>,
     mut materials: ResMut<Assets<StandardMaterial>>,
     old: Query<Entity, With<PatientPart>>,
-    mut built: Local<Option<(u64, Position)>>,
+    mut built: Local<Option<(u64, u64, Position)>>,
     mut layers: ResMut<Layers>,
     mut pm: ResMut<PatientMeshes>,
 ) {
     let Some(session) = sim.session() else { return };
-    if pm.generation != sim.generation || pm.built.len() < session.patient().mesh_count() {
+    let key = session.patient().key();
+    if pm.generation != sim.generation || pm.patient_key != key || pm.built.len() < session.patient().mesh_count() {
         pm.ready = false;
         return;
     }
-    // Built again for each case, and when the trainee turns the patient over: the body
-    // lies as placed, even when that is wrong for the case.
-    let now = (sim.generation, session.position());
+    // Built again for each case, when the trainee turns the patient over (the body lies as
+    // placed, even when that is wrong for the case) and when they turn the leg.
+    let now = (sim.generation, key, session.position());
     if *built == Some(now) {
         return;
     }

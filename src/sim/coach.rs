@@ -206,6 +206,22 @@ pub fn advice(session: &Session) -> Vec<Advice> {
         };
         say(Urgency::Routine, format!("{verdict}: {meaning}."));
     }
+    // The supine set-up turns the foot in, before any needle goes in (FIDELITY.md §2).
+    let (lo, hi) = crate::sim::anatomy::params::table::SUPINE_SETUP_INTERNAL_ROTATION_DEG;
+    let turned = session.patient().params.leg_rotation_deg;
+    if done(Step::Positioning)
+        && session.position() == crate::sim::Position::Supine
+        && state.needle.is_none()
+        && session.state().injection.injected().total_ml() == 0.0
+        && !(lo..=hi).contains(&turned)
+    {
+        say(
+            Urgency::Routine,
+            format!(
+                "Turn the foot in {hi:.0} deg (F4, then 'foot in {hi:.0}'): the anteverted neck then lies parallel to the detector and shows its full length."
+            ),
+        );
+    }
     match next_step(session) {
         Some(step) => say(Urgency::Routine, format!("Next: {} - {}.", step.label(), why(step))),
         None => say(Urgency::Routine, "Every step is done: press Finish for the debrief.".into()),
@@ -238,6 +254,15 @@ mod tests {
         assert_eq!(next_step(&s), Some(Step::IdentityConsent));
         let h = hints(&s);
         assert!(h.iter().any(|l| l.contains("identity and consent") && l.contains("consent")), "{h:?}");
+    }
+
+    #[test]
+    fn a_supine_patient_with_the_foot_straight_up_is_told_to_turn_it_in() {
+        let mut s = session();
+        s.apply(Action::Position { position: crate::sim::Position::Supine }).unwrap();
+        assert!(hints(&s).iter().any(|l| l.starts_with("Turn the foot in 15 deg")), "{:?}", hints(&s));
+        s.apply(Action::RotateLeg { internal_deg: 15.0 }).unwrap();
+        assert!(!hints(&s).iter().any(|l| l.starts_with("Turn the foot")), "{:?}", hints(&s));
     }
 
     #[test]

@@ -90,10 +90,15 @@ pub(super) fn build(p: &PatientParams) -> Built {
     let wall = table::CAPSULE_WALL_MM;
     let recess = p.anterior_recess_depth_mm;
 
-    // ---- Femur, built with the neck in the coronal plane, then turned by anteversion.
+    // ---- Femur, built with the neck in the coronal plane, then turned by anteversion and by
+    // the leg's rotation (internal positive: the front of the thigh turns medially), both
+    // about the vertical through the head centre. The soft tissues are fitted to the leg in
+    // neutral rotation (`rot_neutral`): turning the leg moves the femur and its capsule,
+    // not the vessels, muscles or skin.
     let nsa = rad(p.neck_shaft_angle_deg);
     let u0 = v(libm::sin(nsa), 0.0, -libm::cos(nsa)); // neck axis, base -> head
-    let rot = DMat3::from_rotation_z(-rad(p.femoral_anteversion_deg));
+    let rot_neutral = DMat3::from_rotation_z(-rad(p.femoral_anteversion_deg));
+    let rot = DMat3::from_rotation_z(-rad(p.femoral_anteversion_deg) + rad(p.leg_rotation_deg));
     let turn = |sh: Shape| sh.rotated_about(DVec3::ZERO, rot);
     let s_junction = (r_h * r_h - r_n * r_n).sqrt();
     let junction0 = -u0 * s_junction;
@@ -196,14 +201,18 @@ pub(super) fn build(p: &PatientParams) -> Built {
     let junction = rot * junction0;
     let base = rot * base0;
     let gt_centre = rot * gt_centre0;
-    let soft_gt_centre = rot * (base0 - u0 * 8.0 * s + v(-14.0, 6.0, 14.0) * s);
+    let soft_gt0 = base0 - u0 * 8.0 * s + v(-14.0, 6.0, 14.0) * s;
+    let soft_gt_centre = rot_neutral * soft_gt0;
     let gt_tip = gt_centre + Z * gt_radii.z;
     // The iliopsoas keeps the earlier, lower insertion as its reference (like the body
     // outline below): its fibres run craniocaudally over the joint, as the contrast patterns
     // and the expert references were validated against.
-    let psoas_insertion = rot * (base0 - u0 * 8.0 * s + v(10.0, 9.0, -38.0) * s);
-    let anterior_perp = (-Y - u * (-Y).dot(u)).normalize();
+    let psoas_insertion = rot_neutral * (base0 - u0 * 8.0 * s + v(10.0, 9.0, -38.0) * s);
+    let anterior_perp_at = |u: DVec3| (-Y - u * (-Y).dot(u)).normalize();
+    let anterior_perp = anterior_perp_at(u);
     let target = junction + anterior_perp * r_n;
+    // The target with the leg in neutral rotation: the soft tissues' reference.
+    let target_neutral = rot_neutral * junction0 + anterior_perp_at(rot_neutral * u0) * r_n;
     // Posterior neck, POSTERIOR_TARGET_ALONG_NECK of the way down from the junction: still
     // inside the capsule, which covers about two thirds of the neck behind, and lateral to
     // the sciatic nerve. The point is tilted toward the inferoposterior quadrant of the
@@ -324,6 +333,7 @@ pub(super) fn build(p: &PatientParams) -> Built {
     let joint_frame =
         JointFrame { rot, base0, mid0, r_head_mm: r_space_head, r_neck_mm: r_neck_outer - wall, cup: cup.clone() };
     let capsule_outer = joint_frame.envelope(-wall);
+    let capsule_outer_neutral = JointFrame { rot: rot_neutral, ..joint_frame.clone() }.envelope(-wall);
     let joint_space = joint_frame.envelope(0.0);
     let zona_s = s_junction + 5.0;
     let zona =
@@ -359,7 +369,7 @@ pub(super) fn build(p: &PatientParams) -> Built {
         let reach = r_outer_head + r + gap;
         -(reach * reach - x * x).max((0.3 * reach).powi(2)).sqrt()
     };
-    let nerve_x = target.x + p.nerve_medial_to_target_mm;
+    let nerve_x = target_neutral.x + p.nerve_medial_to_target_mm;
     let artery_x = nerve_x + p.nerve_lateral_to_artery_mm;
     let vein_x = artery_x + table::FEMORAL_ARTERY_RADIUS_MM + table::FEMORAL_VEIN_RADIUS_MM + 2.0;
     let mut nerve_y = place(nerve_x, table::FEMORAL_NERVE_RADIUS_MM, p.femoral_nerve_to_joint_mm);
@@ -374,10 +384,15 @@ pub(super) fn build(p: &PatientParams) -> Built {
     // references were validated (docs/ANATOMY.md).
     let x_lat = soft_gt_centre.x - 13.0 * s - lateral_soft;
     let ax = x_mid - x_lat;
-    let cap_exit = capsule_outer.ray_spans(target, -Y, 0.0, 200.0).as_slice().first().map(|sp| sp.1).unwrap_or(5.0);
-    let y_front_at_target = target.y - cap_exit - p.skin_to_capsule_mm;
+    let cap_exit = capsule_outer_neutral
+        .ray_spans(target_neutral, -Y, 0.0, 200.0)
+        .as_slice()
+        .first()
+        .map(|sp| sp.1)
+        .unwrap_or(5.0);
+    let y_front_at_target = target_neutral.y - cap_exit - p.skin_to_capsule_mm;
     let y_back = 110.0 * s + 3.0 * (p.bmi_kg_m2 - 20.0);
-    let k = (1.0 - ((target.x - x_mid) / ax).powi(2)).max(0.05).sqrt();
+    let k = (1.0 - ((target_neutral.x - x_mid) / ax).powi(2)).max(0.05).sqrt();
     let ay = (y_back - y_front_at_target) / (1.0 + k);
     let skin = SkinSurface { cx: x_mid, cy: y_back - ay, ax_mm: ax, ay_mm: ay, z_min: -250.0, z_max: 150.0 };
     let fat_in = table::SKIN_THICKNESS_MM;
@@ -406,7 +421,8 @@ pub(super) fn build(p: &PatientParams) -> Built {
     // Lateral circumflex branch: from the artery, across the front of the neck base, to the trochanter.
     let lcx_origin = v(artery_x, artery_y + 6.0, base.z - 12.0);
     let lcx_mid = base + anterior_perp * (r_neck_outer + 6.0) + Z * -6.0;
-    let lcx_end = soft_gt_centre + v(0.0, -17.0 * s - 4.0, -22.0 * s);
+    // Its course across the neck's base to the trochanter turns with the femur.
+    let lcx_end = rot * soft_gt0 + v(0.0, -17.0 * s - 4.0, -22.0 * s);
     let circumflex = Shape::Union(vec![
         Shape::capsule(lcx_origin, lcx_mid, table::CIRCUMFLEX_RADIUS_MM),
         Shape::capsule(lcx_mid, lcx_end, table::CIRCUMFLEX_RADIUS_MM),

@@ -285,6 +285,19 @@ impl Patient {
         }
     }
 
+    /// Tells this patient's shapes from those of the same seed with the leg turned (caches
+    /// of a projection are kept by it); the seed itself in neutral rotation.
+    pub fn key(&self) -> u64 {
+        self.seed ^ self.params.leg_rotation_deg.to_bits().wrapping_mul(0x9E37_79B9_7F4A_7C15)
+    }
+
+    /// The same patient with the leg turned to `internal_deg` (internal positive): the femur
+    /// and its capsule turn about the vertical through the head centre; the rest stays.
+    pub fn with_leg_rotation(&self, internal_deg: f64) -> Patient {
+        let params = PatientParams { leg_rotation_deg: internal_deg, ..self.params.clone() };
+        Patient::from_params(self.seed, params)
+    }
+
     pub fn structures(&self) -> &[Structure] {
         &self.structures
     }

@@ -157,6 +157,13 @@ pub mod table {
     /// of the tendon (Dauffenbach 2014 J Ultrasound Med 33:405); uniform over the range is an
     /// assumption.
     pub const PERITENDINOUS_ARC_SHARE: (f64, f64) = (0.5, 1.0);
+    /// Leg rotation a case or the trainee may set (degrees, internal positive): −30..+30
+    /// (FIDELITY.md §2). Not drawn: a patient lies as laid, neutral (patella up), until the
+    /// trainee turns the foot in.
+    pub const LEG_ROTATION_DEG: Published = Published::new(0.0, 0.0, -30.0, 30.0, "FIDELITY.md §2 (range)");
+    /// The supine set-up turns the foot in 15° so the anteverted neck lies parallel to the
+    /// detector (AP hip positioning; FIDELITY.md §2 asks 10-15°).
+    pub const SUPINE_SETUP_INTERNAL_ROTATION_DEG: (f64, f64) = (10.0, 15.0);
     /// assumption: nerve centre lateral to the artery's (mm); the nerve lies ~1 cm lateral.
     pub const NERVE_LATERAL_TO_ARTERY_MM: Published = Published::new(11.0, 2.0, 7.0, 15.0, "assumption");
     /// assumption: femoral nerve centre medial to the target (mm), so the teaching
@@ -217,6 +224,10 @@ pub struct PatientParams {
     /// Share of the iliopsoas tendon's circumference a peritendinous injection wraps.
     #[serde(default = "default_arc_share")]
     pub peritendinous_arc_share: f64,
+    /// The leg's rotation about the vertical through the head centre (degrees, internal
+    /// positive): neutral unless the case or the trainee's positioning sets it.
+    #[serde(default)]
+    pub leg_rotation_deg: f64,
 }
 
 fn default_arc_share() -> f64 {
@@ -248,6 +259,7 @@ pub struct PatientOverrides {
     pub bursa_communicates: Option<bool>,
     pub nerve_medial_to_target_mm: Option<f64>,
     pub nerve_lateral_to_artery_mm: Option<f64>,
+    pub leg_rotation_deg: Option<f64>,
 }
 
 /// An override outside the range the simulator can build.
@@ -426,6 +438,7 @@ impl PatientParams {
             acetabular_depth_mm: depth,
             teardrop_to_head_mm: teardrop,
             peritendinous_arc_share: arc_share,
+            leg_rotation_deg: check("leg_rotation_deg", ov.leg_rotation_deg.unwrap_or(0.0), &LEG_ROTATION_DEG)?,
         })
     }
 }

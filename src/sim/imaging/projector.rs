@@ -26,7 +26,7 @@ impl XrayBody for Patient {
         Patient::path_lengths_dir(self, o, d, len, out)
     }
     fn key(&self) -> u64 {
-        self.seed
+        self.key()
     }
 }
 

@@ -31,6 +31,7 @@ pub mod pace {
     pub const IV_ACCESS_S: f64 = 180.0;
     pub const TIME_OUT_S: f64 = 60.0;
     pub const POSITIONING_S: f64 = 120.0;
+    pub const ROTATE_LEG_S: f64 = 15.0;
     pub const MARK_PULSE_S: f64 = 20.0;
     pub const SKIN_PREP_S: f64 = 120.0;
     pub const READ_S: f64 = 10.0;
@@ -154,6 +155,9 @@ pub enum Action {
     TimeOut,
     /// Put the patient on the table.
     Position { position: Position },
+    /// Turn the leg about its long axis (degrees, internal positive: the foot turned in);
+    /// the supine set-up wants 10-15° internal. Only before a needle goes in.
+    RotateLeg { internal_deg: f64 },
     /// Palpate and mark the femoral pulse at a point on the skin.
     MarkPulse { at: PointRef },
     /// Antiseptic skin preparation and drape.
@@ -269,6 +273,11 @@ impl Action {
                 Position::Supine => "patient supine".into(),
                 Position::Prone => "patient prone".into(),
             },
+            Action::RotateLeg { internal_deg } => match *internal_deg {
+                d if d > 0.0 => format!("foot turned in {d:.0} deg"),
+                d if d < 0.0 => format!("foot turned out {:.0} deg", -d),
+                _ => "foot straight up (neutral rotation)".into(),
+            },
             Action::MarkPulse { at } => format!("femoral pulse marked at {}", at.describe()),
             Action::SkinPrep => "antiseptic prep and drape".into(),
             Action::ReadContrast { pattern } => format!("contrast read as {}", pattern.as_str().replace('_', "-")),
@@ -348,6 +357,10 @@ impl Action {
                 check("frame_every_s", frame_every_s.unwrap_or(pace::LIVE_FRAME_EVERY_S), 1.0 / 30.0, 10.0)
             }
             Action::Rest { minutes } => check("minutes", *minutes, 0.0, 60.0),
+            Action::RotateLeg { internal_deg } => {
+                let r = crate::sim::anatomy::params::table::LEG_ROTATION_DEG;
+                check("internal_deg", *internal_deg, r.min, r.max)
+            }
             _ => Ok(()),
         }
     }
@@ -411,6 +424,8 @@ pub enum ActionError {
     Setting(SettingError),
     #[error("`{field}` is the entry point itself: the needle has no direction to go")]
     NoDirection { field: &'static str },
+    #[error("the leg cannot be turned now: {why}")]
+    LegFixed { why: &'static str },
 }
 
 #[cfg(test)]

@@ -211,6 +211,13 @@ impl Session {
         self.pass_time(pace::POSITIONING_S);
     }
 
+    /// Turn the leg: the femur and its capsule turn, so the target, the neck's projection
+    /// and the lesser trochanter's change (FIDELITY.md §2).
+    pub(super) fn rotate_leg(&mut self, internal_deg: f64) {
+        self.patient = self.patient.with_leg_rotation(internal_deg);
+        self.pass_time(pace::ROTATE_LEG_S);
+    }
+
     pub(super) fn mark_pulse(&mut self, at: &PointRef) {
         let p = at.resolve(&self.patient);
         let error_mm = (p - self.patient.landmarks.femoral_pulse).length();

@@ -186,11 +186,28 @@ impl Session {
         self.fluoroscope.prepare(&self.patient, position, max_rows)
     }
 
+    /// Whether [`Session::apply`] would refuse `action`, and why: its values out of range
+    /// ([`Action::validate`]), what only the patient tells ([`Action::check_on`]), or what the
+    /// session's state forbids (turning the leg with a needle in or fluid injected: the
+    /// anatomy they sit in would move under them).
+    pub fn check(&self, action: &Action) -> Result<(), ActionError> {
+        action.validate()?;
+        action.check_on(&self.patient)?;
+        if matches!(action, Action::RotateLeg { .. }) {
+            if self.needle.is_some() {
+                return Err(ActionError::LegFixed { why: "a needle is in; take it out first" });
+            }
+            if self.injection.injected().total_ml() > 0.0 {
+                return Err(ActionError::LegFixed { why: "fluid has been injected into this hip" });
+            }
+        }
+        Ok(())
+    }
+
     /// Do one thing. A refused action changes nothing and is not logged. Each action is
     /// carried out by one method (session/acts.rs); this only dispatches.
     pub fn apply(&mut self, action: Action) -> Result<Vec<Event>, ActionError> {
-        action.validate()?;
-        action.check_on(&self.patient)?;
+        self.check(&action)?;
         let first_new = self.events.len();
         match &action {
             Action::Wait { seconds } => self.wait(*seconds),
@@ -225,6 +242,7 @@ impl Session {
             Action::IvAccess { .. } => self.single_act(Step::IvAccess, pace::IV_ACCESS_S),
             Action::TimeOut => self.single_act(Step::TimeOut, pace::TIME_OUT_S),
             Action::Position { position } => self.place_patient(*position),
+            Action::RotateLeg { internal_deg } => self.rotate_leg(*internal_deg),
             Action::MarkPulse { at } => self.mark_pulse(at),
             Action::SkinPrep => self.single_act(Step::SkinPrep, pace::SKIN_PREP_S),
             Action::ReadContrast { pattern } => self.read_contrast(*pattern),
