@@ -6,7 +6,7 @@ use fluorohip::sim::imaging::materials::{self, BINS};
 use fluorohip::sim::imaging::projector::ray;
 use fluorohip::sim::imaging::{
     CArmPose, Collimation, DetectorKind, Fluoroscope, Geometry, ImagingSettings, Phantom, Polarity, PulseRate,
-    Radiopaque, export,
+    Radiopaque, export, projector,
 };
 use fluorohip::sim::injection::Fluid;
 use fluorohip::sim::needle::NeedlePath;
@@ -364,4 +364,49 @@ fn scatter_blur_and_fall_off_are_those_of_a_real_chain() {
     };
     let (open, narrow) = (contrast(1.0), contrast(0.5));
     assert!(narrow > open * 1.05, "collimated contrast {narrow:.3} vs open {open:.3}");
+}
+
+/// The automatic exposure control raises the tube voltage with the patient's thickness,
+/// ≈ +1 kV per extra cm (FIDELITY.md §6): a thicker slab, and a heavier patient, are shot at
+/// a higher voltage; and the harder beam shows a bone plate with less contrast.
+#[test]
+fn the_aec_raises_the_voltage_with_thickness_and_a_harder_beam_shows_bone_fainter() {
+    let kv_through = |mm: f64| {
+        let mut f = Fluoroscope::new(CArmPose::default(), ImagingSettings { pixels: 64, ..Default::default() });
+        f.shoot(&slab(Material::Muscle, mm), Position::Supine, Radiopaque::default(), 0.1, 1).unwrap();
+        f.last_kv.unwrap()
+    };
+    for (mm, want) in [(220.0, 75.0), (180.0, 71.0), (300.0, 83.0)] {
+        let kv = kv_through(mm);
+        assert!((kv - want).abs() < 0.05, "{mm} mm of muscle: {kv:.2} kV, want {want}");
+    }
+    let mut rise = Vec::new();
+    for seed in 1..=10 {
+        let shot_kv = |bmi: f64| {
+            let p = Patient::generate(seed, &PatientOverrides { bmi_kg_m2: Some(bmi), ..Default::default() }).unwrap();
+            shoot(&p, ImagingSettings { pixels: 128, ..Default::default() }, Radiopaque::default(), 1).last_kv.unwrap()
+        };
+        let (lean, heavy) = (shot_kv(20.0), shot_kv(40.0));
+        assert!(heavy > lean + 3.0, "seed {seed}: {lean:.1} kV at BMI 20, {heavy:.1} kV at BMI 40");
+        rise.push(heavy - lean);
+    }
+    println!(
+        "kV from BMI 20 to 40 rises by {:.1}-{:.1}",
+        rise.iter().cloned().fold(f64::INFINITY, f64::min),
+        rise.iter().cloned().fold(0.0, f64::max)
+    );
+    // 10 mm of cortical bone in 220 mm of muscle: its contrast at 75 and at 95 kV.
+    let contrast = |kv: f64| {
+        let w = materials::photon_fractions(kv).map(|x| x as f32);
+        let (m, b) = (materials::mu_per_mm(Material::Muscle), materials::mu_per_mm(Material::CorticalBone));
+        let soft: [f32; BINS] = std::array::from_fn(|k| (m[k] * 220.0) as f32);
+        let bone: [f32; BINS] = std::array::from_fn(|k| (m[k] * 210.0 + b[k] * 10.0) as f32);
+        1.0 - projector::transmission_with(&bone, &w) / projector::transmission_with(&soft, &w)
+    };
+    assert!(
+        contrast(95.0) < 0.9 * contrast(75.0),
+        "bone contrast {:.3} at 95 kV, {:.3} at 75",
+        contrast(95.0),
+        contrast(75.0)
+    );
 }

@@ -213,6 +213,7 @@ pub fn shoot(a: &ShootArgs) -> i32 {
         "settings": settings,
         "dap_gy_cm2": dose.dap_gy_cm2,
         "air_kerma_mgy": dose.air_kerma_mgy,
+        "kv": state.fluoroscope.last_kv,
         "fluoro_s": dose.fluoro_s,
         "frames": dose.frames,
         "tip_compartment": state.tip_compartment,

@@ -13,6 +13,37 @@ pub const BINS: usize = 4;
 pub const ENERGY_KEV: [f64; BINS] = [40.0, 50.0, 60.0, 80.0];
 pub const PHOTON_FRACTION: [f64; BINS] = [0.25, 0.35, 0.25, 0.15];
 
+/// The automatic exposure control's tube voltage through the reference thickness (kV): the
+/// spectrum above is this beam's (AP hip fluoroscopy at 70-80 kV, FIDELITY.md §1).
+pub const KV_AT_REFERENCE: f64 = 75.0;
+/// Patient thickness (mm) the reference voltage is for (the dose's reference, `dose.rs`).
+pub const KV_REFERENCE_THICKNESS_MM: f64 = 220.0;
+/// The AEC raises the voltage with thickness: ≈ +1 kV per extra cm (FIDELITY.md §6,
+/// assumption), within the C-arm's range (assumption: 60-110 kV).
+pub const KV_PER_CM: f64 = 1.0;
+pub const KV_RANGE: (f64, f64) = (60.0, 110.0);
+/// How the spectrum hardens with voltage: each bin's photon fraction is scaled by
+/// exp(tilt × ΔkV × (E − mean E)/10 keV) and the fractions renormalised, so the mean energy
+/// rises ≈ 0.4 keV per kV (a filtered beam's mean energy ≈ 0.4 × kVp). assumption.
+pub const SPECTRUM_TILT_PER_KV: f64 = 0.024;
+
+/// The voltage the AEC chooses for a patient `thickness_mm` thick along the central ray.
+pub fn aec_kv(thickness_mm: f64) -> f64 {
+    let kv = KV_AT_REFERENCE + KV_PER_CM * (thickness_mm - KV_REFERENCE_THICKNESS_MM) / 10.0;
+    kv.clamp(KV_RANGE.0, KV_RANGE.1)
+}
+
+/// Photon fractions of the beam at `kv` (they sum to 1; at the reference voltage they are
+/// [`PHOTON_FRACTION`]).
+pub fn photon_fractions(kv: f64) -> [f64; BINS] {
+    let mean: f64 = ENERGY_KEV.iter().zip(PHOTON_FRACTION).map(|(e, w)| e * w).sum();
+    let tilted: [f64; BINS] = std::array::from_fn(|b| {
+        PHOTON_FRACTION[b] * libm::exp(SPECTRUM_TILT_PER_KV * (kv - KV_AT_REFERENCE) * (ENERGY_KEV[b] - mean) / 10.0)
+    });
+    let total: f64 = tilted.iter().sum();
+    tilted.map(|w| w / total)
+}
+
 const fn per_mm(cm: [f64; BINS]) -> [f64; BINS] {
     [cm[0] / 10.0, cm[1] / 10.0, cm[2] / 10.0, cm[3] / 10.0]
 }
@@ -85,4 +116,24 @@ pub fn table_rows() -> Vec<(&'static str, [f64; BINS])> {
         ("iohexol 300 mgI/mL", cm(IOHEXOL_300)),
         ("stainless steel", cm(STEEL)),
     ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The spectrum's fractions stay a distribution and harden as calibrated: the mean energy
+    /// rises about 0.4 keV per kV.
+    #[test]
+    fn the_beam_hardens_with_voltage() {
+        let mean = |kv: f64| photon_fractions(kv).iter().zip(ENERGY_KEV).map(|(w, e)| w * e).sum::<f64>();
+        for kv in [60.0, 75.0, 90.0, 110.0] {
+            let sum: f64 = photon_fractions(kv).iter().sum();
+            assert!((sum - 1.0).abs() < 1e-12, "{kv} kV: fractions sum to {sum}");
+        }
+        let per_kv = (mean(85.0) - mean(65.0)) / 20.0;
+        assert!((0.3..=0.5).contains(&per_kv), "mean energy rises {per_kv:.2} keV per kV");
+        assert_eq!(aec_kv(KV_REFERENCE_THICKNESS_MM), KV_AT_REFERENCE);
+        assert_eq!(aec_kv(5000.0), KV_RANGE.1);
+    }
 }

@@ -36,6 +36,8 @@ pub struct Fluoroscope {
     /// Everything exposed so far.
     pub total: Dose,
     pub shots: u32,
+    /// The tube voltage of the last shot (kV), as the automatic exposure control chose it.
+    pub last_kv: Option<f64>,
 }
 
 impl Fluoroscope {
@@ -74,6 +76,7 @@ impl Fluoroscope {
         let d = dose::shot_dose(s, seconds, area, thickness);
         self.total += d;
         self.shots += 1;
+        self.last_kv = Some(self.projector.kv());
         self.has_image = true;
         Ok(d)
     }

@@ -26,7 +26,7 @@ impl XrayBody for Patient {
         Patient::path_lengths_dir(self, o, d, len, out)
     }
     fn key(&self) -> u64 {
-        self.key()
+        Patient::key(self)
     }
 }
 
@@ -81,6 +81,10 @@ pub struct Projector {
     transmission: Vec<f32>,
     /// Path length through the patient along each pixel's ray (mm), from the anatomy pass.
     body_mm: Vec<f32>,
+    /// The tube voltage the AEC chose for this pose (from the central ray's thickness) and
+    /// the spectrum's photon fractions at it.
+    kv: f64,
+    weights: [f32; BINS],
 }
 
 fn mu_table() -> [[f64; BINS]; Material::COUNT] {
@@ -133,6 +137,12 @@ impl Projector {
     /// Path length through the patient (mm) along each pixel's ray.
     pub fn body_path_mm(&self) -> &[f32] {
         &self.body_mm
+    }
+
+    /// The tube voltage (kV) the automatic exposure control chose for the cached pose: it
+    /// rises with the patient's thickness on the central ray ([`materials::aec_kv`]).
+    pub fn kv(&self) -> f64 {
+        self.kv
     }
 
     /// Drop the cached anatomy (e.g. a new patient).
@@ -193,7 +203,7 @@ impl Projector {
             let k = k as usize;
             let a = &self.anatomy[k];
             let e = &mut self.extra[k];
-            self.transmission[k] = weighted_transmission(&std::array::from_fn(|b| a[b] + e[b]));
+            self.transmission[k] = transmission_with(&std::array::from_fn(|b| a[b] + e[b]), &self.weights);
             *e = [0.0; BINS];
         }
     }
@@ -266,8 +276,12 @@ impl Projector {
             return false;
         }
         self.partial = None;
+        // The AEC sets the voltage from the thickness on the central ray.
+        self.kv = materials::aec_kv(self.body_mm[(n / 2) * n + n / 2] as f64);
+        self.weights = materials::photon_fractions(self.kv).map(|w| w as f32);
+        let w = self.weights;
         self.anatomy_t.clear();
-        self.anatomy_t.extend(self.anatomy.iter().map(weighted_transmission));
+        self.anatomy_t.extend(self.anatomy.iter().map(|tau| transmission_with(tau, &w)));
         self.cached = Some(key);
         true
     }
@@ -366,9 +380,9 @@ fn splat_puff(g: &Geometry, puff: &IodinePuff, mu_i: &[f64; BINS], out: &mut [[f
     }
 }
 
-/// Transmission I/I₀ of a pixel: the spectrum's photon fractions times exp(−optical depth).
-pub fn weighted_transmission(tau: &[f32; BINS]) -> f32 {
-    let t: f32 = tau.iter().zip(materials::PHOTON_FRACTION).map(|(tau, w)| w as f32 * libm::expf(-tau)).sum();
+/// Transmission I/I₀ of a pixel: the spectrum's photon fractions `w` times exp(−optical depth).
+pub fn transmission_with(tau: &[f32; BINS], w: &[f32; BINS]) -> f32 {
+    let t: f32 = tau.iter().zip(w).map(|(tau, w)| w * libm::expf(-tau)).sum();
     t.max(1e-12)
 }
 
