@@ -364,6 +364,15 @@ fn peritendinous_contrast_wraps_the_tendon_in_a_u_and_runs_along_it() {
         let (asp, cos) = aspect(&iodine_image(&ap(c.tip), &s, &field));
         assert!(asp >= 2.5, "seed {seed}: aspect {asp:.2}");
         assert!(cos >= 0.8, "seed {seed}: long axis not craniocaudal (cos {cos:.2})");
+
+        // Pushed past what the sleeve holds (4 mL more): it thickens outward, round the tendon
+        // still, holding all the iodine.
+        push(&mut s, 4.0, 1.0);
+        let field = s.state().injection.contrast_field(s.patient());
+        let mg: f64 = field.puffs().iter().map(|p| p.iodine_mg).sum();
+        assert!((mg - 6.0 * 300.0).abs() < 1e-6, "seed {seed}: {mg} mg of iodine for 6 mL");
+        let mean_r = field.puffs().iter().map(|p| about_line(&segments, p.centre).1 * p.iodine_mg).sum::<f64>() / mg;
+        assert!(mean_r > r_tendon, "seed {seed}: 6 mL sits {mean_r:.1} mm from the axis, inside the tendon");
     }
     let n = shares.len() as f64;
     let mean = shares.iter().sum::<f64>() / n;

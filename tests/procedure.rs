@@ -593,8 +593,9 @@ fn a_long_session_keeps_its_key_shots_and_only_the_latest_other_images() {
     assert_eq!(latest, want);
 }
 
-/// Turning the foot in (the supine set-up, FIDELITY.md §2) turns the femur and so moves the
-/// target, while the vessels and skin stay; it is refused once a needle is in or fluid has
+/// Turning the foot in (the supine set-up, FIDELITY.md §2) turns the femur, its capsule and
+/// the circumflex branch across its neck, and so moves the target, while every other structure
+/// keeps its exact shape; it is refused once a needle is in or fluid has
 /// gone in, as the anatomy would move under them; and the expert's approach, with the foot
 /// turned in 15° after positioning, still puts the drug in the joint.
 #[test]
@@ -609,16 +610,35 @@ fn the_leg_turns_before_the_needle_and_the_expert_still_reaches_the_joint() {
     let mut lfcn_hits = 0;
     for seed in 1..=20 {
         let mut s = Session::new(scenario.clone(), seed).unwrap();
-        let (target, artery, entry_skin) = {
-            let l = &s.patient().landmarks;
-            (l.target, l.femoral_artery, s.patient().skin.front_y(l.target.x))
-        };
+        let neutral = s.patient().clone();
         s.apply(Action::RotateLeg { internal_deg: 15.0 }).unwrap();
-        let l = &s.patient().landmarks;
-        moved.push((l.target - target).length());
-        // (The landmark is the artery's centre at the target's level, so only its height follows.)
-        assert_eq!(l.femoral_artery.truncate(), artery.truncate(), "seed {seed}: the artery moved with the leg");
-        assert_eq!(s.patient().skin.front_y(target.x), entry_skin, "seed {seed}: the skin moved");
+        moved.push((s.patient().landmarks.target - neutral.landmarks.target).length());
+        // Every structure not fixed to the femur keeps its exact shape; the femur's turn.
+        use fluorohip::sim::anatomy::Tissue;
+        let femoral = |t: Tissue| {
+            matches!(
+                t,
+                Tissue::FemurCortical
+                    | Tissue::FemurCancellous
+                    | Tissue::FemoralHeadCancellous
+                    | Tissue::FemoralMarrow
+                    | Tissue::FemoralCartilage
+                    | Tissue::ZonaOrbicularis
+                    | Tissue::JointSpace
+                    | Tissue::CapsuleWall
+                    | Tissue::LateralCircumflexBranch
+            )
+        };
+        for (before, after) in neutral.structures().iter().zip(s.patient().structures()) {
+            assert_eq!(before.tissue, after.tissue);
+            if femoral(before.tissue) {
+                if before.tissue != Tissue::FemoralHeadCancellous {
+                    assert_ne!(before.shape, after.shape, "seed {seed}: the {} did not turn", before.tissue.label());
+                }
+            } else {
+                assert_eq!(before.shape, after.shape, "seed {seed}: the {} moved with the leg", before.tissue.label());
+            }
+        }
 
         let mut s = Session::new(scenario.clone(), seed).unwrap();
         for a in &turned {

@@ -173,12 +173,12 @@ fn score(
     if sim.shots_in_slices {
         let expert = Session::new(session.scenario().clone(), session.seed())
             .expect("a session on this case and seed already started");
-        let actions = assessment::expert_actions(session.scenario()).into();
+        let actions = assessment::expert_actions_for(&session).into();
         scoring.slices = Some(ExpertInSlices { session, expert, actions });
         return;
     }
     scoring.task = Some(AsyncComputeTaskPool::get().spawn(async move {
-        let expert = assessment::expert_reference(session.scenario(), session.seed());
+        let expert = assessment::expert_reference_for(&session);
         let report = assessment::report_against(&session, &expert);
         (session, report, needle_paths(&expert))
     }));

@@ -142,9 +142,10 @@ fn counters(sim: Res<Sim>, mut q: Query<&mut Text, With<Counters>>) {
     for mut t in &mut q {
         let s = clock.clone()
             + &format!(
-                "Shots {}   Fluoro {:.1} s{}\nDAP {:.4} Gy.cm2   Air kerma {:.2} mGy\n{} {:.0} deg  {} {:.0} deg  field {:.0} cm  iris {:.1}  {:?}{}",
+                "Shots {}   Fluoro {:.1} s{}{}\nDAP {:.4} Gy.cm2   Air kerma {:.2} mGy\n{} {:.0} deg  {} {:.0} deg  field {:.0} cm  iris {:.1}  {:?}{}",
                 f.shots,
                 d.fluoro_s,
+                f.last_kv.map(|kv| format!("   {kv:.0} kV")).unwrap_or_default(),
                 busy,
                 d.dap_gy_cm2,
                 d.air_kerma_mgy,
@@ -365,11 +366,11 @@ fn labels(
     cam: Query<(&Camera, &GlobalTransform), With<Camera3d>>,
     moved: Query<(), (With<Camera3d>, Changed<GlobalTransform>)>,
     mut q: Query<(&StructureLabel, &ComputedNode, &mut Node, &mut Visibility)>,
-    mut lying: Local<Option<crate::sim::Position>>,
+    mut lying: Local<Option<(crate::sim::Position, u64)>>,
 ) {
     let Some(s) = sim.session() else { return };
-    let pos = s.position();
-    // Only when the camera moves or the patient is turned over.
+    let pos = (s.position(), s.patient().key());
+    // Only when the camera moves, the patient is turned over or the leg is turned.
     if moved.is_empty() && *lying == Some(pos) {
         return;
     }
@@ -400,7 +401,7 @@ fn labels(
             StructureLabel::At(l) => s.patient().landmarks.get(*l) + DVec3::new(0.0, 0.0, 15.0),
             StructureLabel::Cue(offset) => s.patient().landmarks.target + *offset,
         };
-        let anchor = camera.world_to_viewport(cam_t, to_world(p, pos)).ok();
+        let anchor = camera.world_to_viewport(cam_t, to_world(p, pos.0)).ok();
         // The text's laid-out size; before its first layout, an estimate.
         let mut extent = computed.size() * computed.inverse_scale_factor();
         if extent.x < 1.0 {

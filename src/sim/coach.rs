@@ -218,7 +218,7 @@ pub fn advice(session: &Session) -> Vec<Advice> {
         say(
             Urgency::Routine,
             format!(
-                "Turn the foot in {hi:.0} deg (F4, then 'foot in {hi:.0}'): the anteverted neck then lies parallel to the detector and shows its full length."
+                "Turn the foot in {hi:.0} deg (F4, then 'in {hi:.0} deg'): in most hips the anteverted neck then lies parallel to the detector and shows its full length."
             ),
         );
     }

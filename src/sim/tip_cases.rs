@@ -240,7 +240,7 @@ fn peritendinous_point(patient: &Patient) -> Option<(DVec3, DVec3)> {
     let front = (DVec3::NEG_Y - t * DVec3::NEG_Y.dot(t)).normalize_or(DVec3::NEG_Y);
     // Toward the patient's right (lateral).
     let side = t.cross(front);
-    let mut best: Option<(f64, DVec3)> = None;
+    let mut candidates: Vec<(f64, DVec3)> = Vec::new();
     for dz in [0.0f64, 8.0, -8.0, -16.0] {
         // Turned from the front toward the side: posterolateral (toward the rim) to anterior.
         for turn in [2.2f64, 1.9, 1.6, 1.3, 1.0, 0.7, 0.4, 0.0] {
@@ -258,11 +258,12 @@ fn peritendinous_point(patient: &Patient) -> Option<(DVec3, DVec3)> {
                 .filter(|r| r.is_at_risk())
                 .map(|r| patient.signed_distance(r, tip))
                 .fold(f64::INFINITY, f64::min);
-            if clearance >= CLEAR_OF_RISK_MM && best.is_none_or(|(c, _)| clearance > c + 1e-9) {
-                best = Some((clearance, tip));
+            if clearance >= CLEAR_OF_RISK_MM {
+                candidates.push((clearance, tip));
             }
         }
     }
-    let (_, tip) = best?;
-    clear_entry(patient, tip, None).map(|e| (e, tip))
+    // The clearest first (a stable sort keeps the order above among equals).
+    candidates.sort_by(|a, b| b.0.total_cmp(&a.0));
+    candidates.into_iter().find_map(|(_, tip)| clear_entry(patient, tip, None).map(|e| (e, tip)))
 }

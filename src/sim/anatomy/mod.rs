@@ -288,7 +288,8 @@ impl Patient {
     /// Tells this patient's shapes from those of the same seed with the leg turned (caches
     /// of a projection are kept by it); the seed itself in neutral rotation.
     pub fn key(&self) -> u64 {
-        self.seed ^ self.params.leg_rotation_deg.to_bits().wrapping_mul(0x9E37_79B9_7F4A_7C15)
+        // (+ 0.0 makes −0.0 the same turn as 0.0.)
+        self.seed ^ (self.params.leg_rotation_deg + 0.0).to_bits().wrapping_mul(0x9E37_79B9_7F4A_7C15)
     }
 
     /// The same patient with the leg turned to `internal_deg` (internal positive): the femur

@@ -48,6 +48,30 @@ pub fn expert_reference(scenario: &Scenario, seed: u64) -> Session {
     s
 }
 
+/// The expert's actions for `session`'s patient: the shipped script with the leg turned as
+/// the trainee left it, right after positioning, so that the expert works on the same femur
+/// (its target turns with it) and the replay's expert path ends where the trainee's target is.
+pub fn expert_actions_for(session: &Session) -> Vec<Action> {
+    let mut actions = expert_actions(session.scenario());
+    let turn = session.patient().params.leg_rotation_deg;
+    if turn != 0.0
+        && let Some(i) = actions.iter().position(|a| matches!(a, Action::Position { .. }))
+    {
+        actions.insert(i + 1, Action::RotateLeg { internal_deg: turn });
+    }
+    actions
+}
+
+/// The expert reference for `session`: [`expert_actions_for`] played on the same case and seed.
+pub fn expert_reference_for(session: &Session) -> Session {
+    let mut s = Session::new(session.scenario().clone(), session.seed())
+        .expect("a session on this case and seed already started");
+    for a in expert_actions_for(session) {
+        s.apply(a).expect("shipped expert scripts are valid (tested), and the leg turns before any needle");
+    }
+    s
+}
+
 /// A timeline entry for reports.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TimelineEntry {
@@ -219,7 +243,7 @@ fn advice(m: &Metrics, s: &Score) -> Vec<String> {
 
 /// The full report of a session, scored against the expert reference.
 pub fn report(session: &Session) -> Report {
-    report_against(session, &expert_reference(session.scenario(), session.seed()))
+    report_against(session, &expert_reference_for(session))
 }
 
 /// The full report of a session, scored against `expert`: the expert reference on the same

@@ -274,8 +274,8 @@ impl Action {
                 Position::Prone => "patient prone".into(),
             },
             Action::RotateLeg { internal_deg } => match *internal_deg {
-                d if d > 0.0 => format!("foot turned in {d:.0} deg"),
-                d if d < 0.0 => format!("foot turned out {:.0} deg", -d),
+                d if d >= 0.5 => format!("foot turned in {d:.0} deg"),
+                d if d <= -0.5 => format!("foot turned out {:.0} deg", -d),
                 _ => "foot straight up (neutral rotation)".into(),
             },
             Action::MarkPulse { at } => format!("femoral pulse marked at {}", at.describe()),

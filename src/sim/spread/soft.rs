@@ -208,9 +208,20 @@ impl BursaMap {
 /// nearest first, running more easily along the tendon than round it.
 #[derive(Clone, Debug, Default)]
 pub struct TendonSleeve {
-    /// Centre, along the tendon, round it.
-    cells: Vec<(DVec3, DVec3, DVec3)>,
-    cell_ml: f64,
+    cells: Vec<SleeveCell>,
+    /// Where the fluid went in: it stays there if the sleeve has no room at all.
+    entry: DVec3,
+}
+
+/// One cell of the sleeve: its centre, the directions along and round the tendon and out
+/// from it, and the volume (mL) it holds undistended.
+#[derive(Clone, Copy, Debug)]
+struct SleeveCell {
+    centre: DVec3,
+    along: DVec3,
+    round: DVec3,
+    out: DVec3,
+    ml: f64,
 }
 
 /// The tendon's centre line, top to bottom, and its radius.
@@ -257,7 +268,7 @@ fn round_frame(t: DVec3) -> (DVec3, DVec3) {
 impl TendonSleeve {
     pub fn build(patient: &Patient, entry: DVec3) -> TendonSleeve {
         let Some((segments, r_tendon)) = tendon_line(patient) else {
-            return TendonSleeve::default();
+            return TendonSleeve { cells: Vec::new(), entry };
         };
         let radius = r_tendon + 0.5 * PERITENDINOUS_FILM_MM;
         let n_round = ((std::f64::consts::TAU * radius / SLEEVE_STEP_MM).ceil() as usize).max(8);
@@ -274,8 +285,10 @@ impl TendonSleeve {
             let t = seg / len.max(1e-9);
             let (u, w) = round_frame(t);
             let steps = (len / SLEEVE_STEP_MM).ceil().max(1.0) as usize;
+            let step = len / steps as f64;
+            let cell_ml = step * radius * d_phi * PERITENDINOUS_FILM_MM / 1000.0;
             for i in 0..steps {
-                let along = (i as f64 + 0.5) * len / steps as f64;
+                let along = (i as f64 + 0.5) * step;
                 let c = *a + t * along;
                 for k in 0..n_round {
                     let phi = phi0 + (k as f64 - (n_round / 2) as f64) * d_phi;
@@ -290,38 +303,45 @@ impl TendonSleeve {
                         continue;
                     }
                     let cost = libm::hypot(radius * turn, (start + along - s0) / PERITENDINOUS_ALONG_EASE);
-                    cells.push((cost, p, t, out.cross(t)));
+                    cells.push((cost, SleeveCell { centre: p, along: t, round: out.cross(t), out, ml: cell_ml }));
                 }
             }
             start += len;
         }
         cells.sort_by(|x, y| x.0.total_cmp(&y.0));
-        let cell_ml = SLEEVE_STEP_MM * radius * d_phi * PERITENDINOUS_FILM_MM / 1000.0;
-        TendonSleeve { cells: cells.into_iter().map(|(_, p, t, round)| (p, t, round)).collect(), cell_ml }
+        TendonSleeve { cells: cells.into_iter().map(|(_, c)| c).collect(), entry }
     }
 
     /// Volume (mL) the sleeve holds before it distends.
     pub fn capacity_ml(&self) -> f64 {
-        self.cells.len() as f64 * self.cell_ml
+        self.cells.iter().map(|c| c.ml).sum()
     }
 
     /// Puffs of `volume_ml` at `mg_per_ml` wrapping the tendon from the entry; past its
-    /// capacity the whole sleeve thickens.
+    /// capacity the whole sleeve thickens outward (its inner face stays on the tendon).
     pub fn puffs(&self, volume_ml: f64, mg_per_ml: f64, out: &mut Vec<IodinePuff>) {
+        let mg = |ml: f64| ml * 1000.0 * mg_per_ml * IODINE_MG_PER_ML_MM3;
+        if self.cells.is_empty() {
+            // No room round the tendon here (never on a built patient): a depot at the tip.
+            let r = libm::cbrt(3.0 * volume_ml * 1000.0 / (4.0 * std::f64::consts::PI));
+            out.push(IodinePuff::round(self.entry, (r / 1.6).max(1.0), mg(volume_ml)));
+            return;
+        }
         let mut left = volume_ml;
         let distend = (volume_ml / self.capacity_ml().max(1e-9)).max(1.0);
-        for (p, along, round) in &self.cells {
+        for c in &self.cells {
             if left <= 0.0 {
                 break;
             }
-            let ml = (self.cell_ml * distend).min(left);
+            let ml = (c.ml * distend).min(left);
             left -= ml;
+            let film = PERITENDINOUS_FILM_MM * distend;
             out.push(IodinePuff::new(
-                *p,
-                *along,
-                *round,
-                DVec3::new(0.6 * SLEEVE_STEP_MM, 0.6 * SLEEVE_STEP_MM, 0.4 * PERITENDINOUS_FILM_MM * distend),
-                ml * 1000.0 * mg_per_ml * IODINE_MG_PER_ML_MM3,
+                c.centre + c.out * 0.5 * (film - PERITENDINOUS_FILM_MM),
+                c.along,
+                c.round,
+                DVec3::new(0.6 * SLEEVE_STEP_MM, 0.6 * SLEEVE_STEP_MM, 0.4 * film),
+                mg(ml),
             ));
         }
     }
