@@ -629,6 +629,7 @@ fn the_leg_turns_before_the_needle_and_the_expert_still_reaches_the_joint() {
                     | Tissue::LateralCircumflexBranch
             )
         };
+        assert_eq!(neutral.structures().len(), s.patient().structures().len());
         for (before, after) in neutral.structures().iter().zip(s.patient().structures()) {
             assert_eq!(before.tissue, after.tissue);
             if femoral(before.tissue) {

@@ -366,10 +366,10 @@ fn labels(
     cam: Query<(&Camera, &GlobalTransform), With<Camera3d>>,
     moved: Query<(), (With<Camera3d>, Changed<GlobalTransform>)>,
     mut q: Query<(&StructureLabel, &ComputedNode, &mut Node, &mut Visibility)>,
-    mut lying: Local<Option<(crate::sim::Position, u64)>>,
+    mut lying: Local<Option<(crate::sim::Position, u64, u64)>>,
 ) {
     let Some(s) = sim.session() else { return };
-    let pos = (s.position(), s.patient().key());
+    let pos = (s.position(), s.patient().key(), sim.generation);
     // Only when the camera moves, the patient is turned over or the leg is turned.
     if moved.is_empty() && *lying == Some(pos) {
         return;

@@ -49,12 +49,14 @@ pub fn expert_reference(scenario: &Scenario, seed: u64) -> Session {
 }
 
 /// The expert's actions for `session`'s patient: the shipped script with the leg turned as
-/// the trainee left it, right after positioning, so that the expert works on the same femur
-/// (its target turns with it) and the replay's expert path ends where the trainee's target is.
+/// the trainee left it, right after positioning, when that differs from how the case laid it,
+/// so that the expert works on the same femur (its target turns with it) and the replay's
+/// expert path ends where the trainee's target is.
 pub fn expert_actions_for(session: &Session) -> Vec<Action> {
     let mut actions = expert_actions(session.scenario());
-    let turn = session.patient().params.leg_rotation_deg;
-    if turn != 0.0
+    let turn = session.patient().params.leg_rotation_deg + 0.0;
+    let laid = session.scenario().patient.leg_rotation_deg.unwrap_or(0.0) + 0.0;
+    if turn != laid
         && let Some(i) = actions.iter().position(|a| matches!(a, Action::Position { .. }))
     {
         actions.insert(i + 1, Action::RotateLeg { internal_deg: turn });

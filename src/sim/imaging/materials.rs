@@ -24,7 +24,8 @@ pub const KV_PER_CM: f64 = 1.0;
 pub const KV_RANGE: (f64, f64) = (60.0, 110.0);
 /// How the spectrum hardens with voltage: each bin's photon fraction is scaled by
 /// exp(tilt × ΔkV × (E − mean E)/10 keV) and the fractions renormalised, so the mean energy
-/// rises ≈ 0.4 keV per kV (a filtered beam's mean energy ≈ 0.4 × kVp). assumption.
+/// rises ≈ 0.4 keV per kV. assumption: the slope is chosen, not fitted (the four fixed bins
+/// keep a few % at 80 keV even at 60 kV).
 pub const SPECTRUM_TILT_PER_KV: f64 = 0.024;
 
 /// The voltage the AEC chooses for a patient `thickness_mm` thick along the central ray.

@@ -213,14 +213,18 @@ pub struct TendonSleeve {
     entry: DVec3,
 }
 
-/// One cell of the sleeve: its centre, the directions along and round the tendon and out
-/// from it, and the volume (mL) it holds undistended.
+/// One cell of the sleeve: its point on the tendon's surface, the directions along and round
+/// the tendon and out from it, its size (tendon radius, angle round, length along) and the
+/// volume (mL) it holds undistended.
 #[derive(Clone, Copy, Debug)]
 struct SleeveCell {
-    centre: DVec3,
+    surface: DVec3,
     along: DVec3,
     round: DVec3,
     out: DVec3,
+    r_in: f64,
+    d_phi: f64,
+    step: f64,
     ml: f64,
 }
 
@@ -303,7 +307,17 @@ impl TendonSleeve {
                         continue;
                     }
                     let cost = libm::hypot(radius * turn, (start + along - s0) / PERITENDINOUS_ALONG_EASE);
-                    cells.push((cost, SleeveCell { centre: p, along: t, round: out.cross(t), out, ml: cell_ml }));
+                    let cell = SleeveCell {
+                        surface: c + out * r_tendon,
+                        along: t,
+                        round: out.cross(t),
+                        out,
+                        r_in: r_tendon,
+                        d_phi,
+                        step,
+                        ml: cell_ml,
+                    };
+                    cells.push((cost, cell));
                 }
             }
             start += len;
@@ -335,12 +349,15 @@ impl TendonSleeve {
             }
             let ml = (c.ml * distend).min(left);
             left -= ml;
-            let film = PERITENDINOUS_FILM_MM * distend;
+            // The shell's thickness that holds this cell's volume over its angle and length:
+            // the film undistended, thicker (and its arc wider) as it distends.
+            let film = (c.r_in * c.r_in + 2.0 * c.ml * distend * 1000.0 / (c.d_phi * c.step)).sqrt() - c.r_in;
+            let mid = c.r_in + 0.5 * film;
             out.push(IodinePuff::new(
-                c.centre + c.out * 0.5 * (film - PERITENDINOUS_FILM_MM),
+                c.surface + c.out * 0.5 * film,
                 c.along,
                 c.round,
-                DVec3::new(0.6 * SLEEVE_STEP_MM, 0.6 * SLEEVE_STEP_MM, 0.4 * film),
+                DVec3::new(0.6 * c.step, 0.6 * mid * c.d_phi, 0.4 * film),
                 mg(ml),
             ));
         }
