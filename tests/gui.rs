@@ -843,8 +843,7 @@ fn the_foot_is_turned_in_from_the_positioning_choice() {
 
     w.keys(&["F4"]);
     w.click_button("straight up");
-    let v = w.wait("the coach", |v| v["actions"] == 3 && has_text(v, "Turn the foot in 15 deg"));
-    assert!(has_text(&v, "Turn the foot in 15 deg"), "{:#?}", texts(&v));
+    w.wait("the coach's request to turn the foot in", |v| v["actions"] == 3 && has_text(v, "Turn the foot in 15 deg"));
     w.click_button("in 15 deg");
     let v = w.wait("the foot turned in again", |v| v["actions"] == 4 && v["idle"] == true);
     assert!(!has_text(&v, "Turn the foot in"), "{:#?}", texts(&v));

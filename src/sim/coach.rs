@@ -212,7 +212,7 @@ pub fn advice(session: &Session) -> Vec<Advice> {
     if done(Step::Positioning)
         && session.position() == crate::sim::Position::Supine
         && state.needle.is_none()
-        && session.state().injection.injected().total_ml() == 0.0
+        && state.injection.injected().total_ml() == 0.0
         && !(lo..=hi).contains(&turned)
     {
         say(

@@ -41,9 +41,13 @@ pub fn expert_actions(scenario: &Scenario) -> Vec<Action> {
 /// Run the shipped expert script on the same case and seed. Called with the case and seed
 /// of a session that already started, so starting again cannot fail.
 pub fn expert_reference(scenario: &Scenario, seed: u64) -> Session {
+    play_expert(scenario, seed, expert_actions(scenario))
+}
+
+fn play_expert(scenario: &Scenario, seed: u64, actions: Vec<Action>) -> Session {
     let mut s = Session::new(scenario.clone(), seed).expect("a session on this case and seed already started");
-    for a in expert_actions(scenario) {
-        s.apply(a).expect("shipped expert scripts are valid (tested)");
+    for a in actions {
+        s.apply(a).expect("shipped expert scripts are valid (tested), and a leg turn comes before any needle");
     }
     s
 }
@@ -66,12 +70,7 @@ pub fn expert_actions_for(session: &Session) -> Vec<Action> {
 
 /// The expert reference for `session`: [`expert_actions_for`] played on the same case and seed.
 pub fn expert_reference_for(session: &Session) -> Session {
-    let mut s = Session::new(session.scenario().clone(), session.seed())
-        .expect("a session on this case and seed already started");
-    for a in expert_actions_for(session) {
-        s.apply(a).expect("shipped expert scripts are valid (tested), and the leg turns before any needle");
-    }
-    s
+    play_expert(session.scenario(), session.seed(), expert_actions_for(session))
 }
 
 /// A timeline entry for reports.
