@@ -19,7 +19,15 @@ fn mean_sd(xs: &[f64]) -> (f64, f64) {
 }
 
 fn is_femur(t: Tissue) -> bool {
-    matches!(t, Tissue::FemurCortical | Tissue::FemurCancellous | Tissue::FemoralHeadCancellous | Tissue::FemoralMarrow)
+    matches!(
+        t,
+        Tissue::FemurCortical
+            | Tissue::FemurCancellous
+            | Tissue::FemoralHeadCancellous
+            | Tissue::Trabeculae
+            | Tissue::NeckTrabeculae
+            | Tissue::FemoralMarrow
+    )
 }
 
 fn is_pelvis(t: Tissue) -> bool {
@@ -138,8 +146,18 @@ fn the_femur_has_its_published_cortices_canal_and_cancellous_regions() {
         // Regional cancellous bone: head, then neck, then Ward's triangle.
         assert_eq!(p.tissue_at(DVec3::ZERO).material(), Material::CancellousBone, "seed {}: head", p.seed);
         assert_eq!(p.tissue_at(m.wards_triangle).material(), Material::Marrow, "seed {}: Ward's", p.seed);
+        // The neck: sparse cancellous bone between the plates of the principal trabeculae,
+        // beside Ward's triangle.
         let neck = m.neck_mid - p.neck_axis * 8.0 - m.calcar_dir * 5.0;
-        assert_eq!(p.tissue_at(neck), Tissue::FemurCancellous, "seed {}: neck", p.seed);
+        let across: Vec<Tissue> = (-4..=4).map(|k| p.tissue_at(neck + m.calcar_dir * (0.5 * k as f64))).collect();
+        assert!(
+            across
+                .iter()
+                .all(|t| matches!(t, Tissue::FemurCancellous | Tissue::NeckTrabeculae | Tissue::FemoralMarrow))
+                && across.contains(&Tissue::FemurCancellous),
+            "seed {}: neck {across:?}",
+            p.seed
+        );
         assert_eq!(Tissue::FemurCancellous.material(), Material::SparseCancellousBone);
     }
     let (m, _) = report("calcar (inferomedial neck) cortex (mm)", &calcar);

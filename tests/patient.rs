@@ -177,7 +177,9 @@ fn a_ray_through_the_head_centre_has_bone_chord_equal_to_the_head_diameter() {
         let p = Patient::generate(seed, &PatientOverrides { oa_grade: Some(0), ..Default::default() }).unwrap();
         let r_h = p.params.femoral_head_diameter_mm / 2.0;
         let path = p.path_lengths(DVec3::new(0.0, -(r_h + 0.5), 0.0), DVec3::new(0.0, r_h + 0.5, 0.0));
-        let bone = path[Material::CorticalBone.index()] + path[Material::CancellousBone.index()];
+        let bone = path[Material::CorticalBone.index()]
+            + path[Material::CancellousBone.index()]
+            + path[Material::TrabecularBone.index()];
         assert!((bone - 2.0 * r_h).abs() < 0.5, "seed {seed}: bone chord {bone} vs {}", 2.0 * r_h);
         let total: f64 = path.iter().sum();
         assert!((total - (2.0 * r_h + 1.0)).abs() < 1e-6, "path lengths add up to the segment");

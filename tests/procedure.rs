@@ -622,6 +622,8 @@ fn the_leg_turns_before_the_needle_and_the_expert_still_reaches_the_joint() {
                     | Tissue::FemurCancellous
                     | Tissue::FemoralHeadCancellous
                     | Tissue::FemoralMarrow
+                    | Tissue::Trabeculae
+                    | Tissue::NeckTrabeculae
                     | Tissue::FemoralCartilage
                     | Tissue::ZonaOrbicularis
                     | Tissue::JointSpace

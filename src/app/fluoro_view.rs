@@ -46,7 +46,7 @@ const ON_IMAGE: [(LandmarkName, &str); 4] = [
 ];
 /// The bony landmarks of the labelled teaching view (`fluorohip shoot --labels`), after the
 /// target (which ON_IMAGE names): entries 1.. of `labels::teaching_landmarks`.
-const BONY_LABELS: usize = 7;
+const BONY_LABELS: usize = 9;
 
 /// Where overlay label `k` points, in patient mm.
 fn overlay_point(s: &crate::sim::Session, k: usize) -> Option<glam::DVec3> {

@@ -77,6 +77,8 @@ pub fn look(t: Tissue) -> Option<Color> {
         Tissue::FemurCancellous
         | Tissue::FemoralHeadCancellous
         | Tissue::FemoralMarrow
+        | Tissue::Trabeculae
+        | Tissue::NeckTrabeculae
         | Tissue::PelvisCancellous
         | Tissue::JointSpace
         | Tissue::ZonaOrbicularis

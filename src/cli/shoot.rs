@@ -84,7 +84,7 @@ pub struct ShootArgs {
     #[arg(long, default_value_t = 2.0)]
     delay_s: f64,
     /// Name the landmarks a trainee must find (head, neck, trochanters, sourcil, teardrop,
-    /// obturator foramen, target) beside where they project: the labelled teaching view.
+    /// obturator foramen, ilioischial and iliopectineal lines, target) beside where they project: the labelled teaching view.
     #[arg(long)]
     labels: bool,
     /// Where to write the PNG.

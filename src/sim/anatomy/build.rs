@@ -181,6 +181,68 @@ pub(super) fn build(p: &PatientParams) -> Built {
         wards,
         Shape::capsule(v(-offset, 0.0, canal_top_z), v(-offset, 0.0, meet0.z - 225.0), r_canal),
     ]));
+    // The principal trabecular groups (FIDELITY.md §3): plates of denser cancellous bone,
+    // each a slab containing the femur's front-to-back axis, so that an AP view along the
+    // neck sees them edge-on, as streaks. The compressive group fans from the calcar up into
+    // the head's weight-bearing dome, the calcar's upper part to the dome's medial side; the
+    // tensile group arcs from the lateral cortex below the greater trochanter over the top of
+    // the neck into the head's lower part. The plates are stacked front to back in layers a
+    // few mm deep, each shifted across by a fraction of the spacing: a plate is not a sheet
+    // through the whole bone, and a view a few degrees off the neck's plane still sees a
+    // texture rather than a uniform smear. Both groups stay inside the cancellous bone;
+    // Ward's triangle (marrow, the higher priority) stays clear between them.
+    // assumption: the courses, the layering and the shifts.
+    let (head_trabeculae, neck_trabeculae) = {
+        let (plate, gap) = (table::TRABECULAR_PLATE_MM, table::TRABECULAR_SPACING_MM);
+        let slab = |through: DVec3, along: DVec3| Shape::slab(through, along.cross(Y), plate);
+        let layers = table::TRABECULAR_LAYERS;
+        let depth = 2.0 * r_h / layers as f64;
+        let mut layered = Vec::new();
+        for layer in 0..layers {
+            // Shifts of 0, ½, ¼, ¾, ... of the spacing (a van der Corput sequence).
+            let phase = (0..8).fold((0.0, 0.5, layer), |(acc, w, k), _| (acc + w * (k & 1) as f64, w / 2.0, k >> 1)).0;
+            let mut plates = Vec::new();
+            // Compressive: from the calcar's inner surface to the dome.
+            let dome_arc = (rad(-30.0), rad(40.0)); // lateral to medial of the vertical
+            let count = ((dome_arc.1 - dome_arc.0) * r_h / gap).floor() as usize;
+            for k in 0..count {
+                let f = (k as f64 + phase) / count as f64;
+                let calcar_point = -u0 * (s_junction + p.neck_length_mm * (0.8 - 0.6 * f)) + calcar0 * r_n;
+                let th = dome_arc.0 + (dome_arc.1 - dome_arc.0) * f;
+                let dome_point = v(libm::sin(th), 0.0, libm::cos(th)) * r_h;
+                plates.push(slab(calcar_point, dome_point - calcar_point));
+            }
+            // Tensile: arcs about a centre just beyond the calcar at the neck's middle, crossing
+            // its upper half, over the neck and down into the head's lower part.
+            let mid_neck = -u0 * (s_junction + 0.5 * p.neck_length_mm);
+            let arc_centre = mid_neck + calcar0 * (r_n + 2.0 * s);
+            let (back, front) = (arc_centre - Y * 60.0, arc_centre + Y * 60.0);
+            let mut radius = (r_n + 2.0 * s) + r_n - 1.5 - plate / 2.0 - phase * gap;
+            let mut arcs = Vec::new();
+            while radius > (r_n + 2.0 * s) + 3.0 {
+                arcs.push(Shape::cylinder(back, front, radius + plate / 2.0).minus(Shape::cylinder(
+                    back,
+                    front,
+                    radius - plate / 2.0,
+                )));
+                radius -= gap;
+            }
+            // Only the upper half of each circle: the arch, not its return below the centre.
+            plates.push(Shape::Intersection(vec![Shape::Union(arcs), Shape::half_space(arc_centre, calcar0)]));
+            let y0 = -r_h + depth * layer as f64;
+            layered
+                .push(Shape::Intersection(vec![Shape::slab(Y * (y0 + 0.5 * depth), Y, depth), Shape::Union(plates)]));
+        }
+        // Within the head's cancellous bone, and the neck's (not the trochanters'), each its
+        // own tissue; the region first, so a ray that misses the bone skips the plates.
+        let plates = Shape::Union(layered);
+        let head = Shape::sphere(DVec3::ZERO, r_h - table::SUBCHONDRAL_PLATE_MM);
+        let neck = Shape::capsule(neck_inner_shift, base0 + neck_inner_shift, neck_inner_r);
+        (
+            turn(Shape::Intersection(vec![head.clone(), plates.clone()])),
+            turn(Shape::Intersection(vec![neck.minus(head), plates])),
+        )
+    };
     let osteophyte_r = 1.5 + 0.8 * p.oa_grade as f64;
     if p.osteophytes {
         let mut parts = vec![femur_cortical];
@@ -276,6 +338,37 @@ pub(super) fn build(p: &PatientParams) -> Built {
         Shape::capsule(td_top, td_bottom, td_r).minus(Shape::capsule(td_top + Z * 4.0, td_bottom, td_r - 1.6)),
         Shape::half_space(td_top, Z),
     ]);
+    // The quadrilateral plate (the posterior column's inner wall) and the pelvic brim, whose
+    // cortices seen edge-on in AP are the ilioischial and iliopectineal lines (FIDELITY.md §4).
+    // The plate: a shell bowed medially, its most medial point just medial of the teardrop
+    // (which lies against the ilioischial line in a normal hip), from the brim down to the
+    // ischium, a medial cortex over a thin cancellous core. assumption: its place, curvature
+    // and depth.
+    let plate_t = table::QUADRILATERAL_PLATE_MM;
+    let ii_x = td_x + td_r + 1.0;
+    let (plate_r, plate_y, plate_half_depth) = (45.0 * s, 5.0 * s, 10.0 * s);
+    let plate_axis = v(ii_x - plate_r, plate_y, 0.0);
+    let (plate_top, plate_bottom) = (plate_axis + Z * 38.0 * s, plate_axis - Z * 55.0 * s);
+    let plate_shell = |outer: f64, inner: f64| {
+        Shape::Intersection(vec![
+            Shape::cylinder(plate_bottom, plate_top, outer).minus(Shape::cylinder(plate_bottom, plate_top, inner)),
+            Shape::half_space(v(0.0, plate_y + plate_half_depth, 0.0), Y),
+            Shape::half_space(v(0.0, plate_y - plate_half_depth, 0.0), -Y),
+            Shape::half_space(v(ii_x - 0.5 * plate_r, 0.0, 0.0), -DVec3::X),
+        ])
+    };
+    let quadrilateral_plate = plate_shell(plate_r, plate_r - plate_t);
+    let cortex = table::QUADRILATERAL_CORTEX_MM;
+    // The medial cortex only: the lateral face is the acetabular fossa's floor, never edge-on.
+    let quadrilateral_core = plate_shell(plate_r - cortex, plate_r - plate_t - 0.1);
+    // The brim: a ridge from the ilium's inner surface, down and forward medial of the
+    // acetabulum, onto the top of the superior pubic ramus (the pecten) toward the tubercle.
+    let brim_points =
+        [v(22.0, 28.0, 68.0), v(34.0, 18.0, 40.0), v(50.0, 2.0, 16.0), v(58.0, -14.0, 1.0), v(72.0, -28.0, -2.0)]
+            .map(|q| q * s);
+    let brim = Shape::Union(
+        brim_points.windows(2).map(|w| Shape::capsule(w[0], w[1], table::PELVIC_BRIM_RADIUS_MM)).collect(),
+    );
     let asis = v(-30.0, -42.0, 62.0) * s;
     let pubic_tubercle = v(70.0, -38.0, -6.0) * s;
     let ilium = Shape::ellipsoid(v(10.0, 12.0, 74.0) * s, v(-0.35, 0.0, 1.0), Y, v(62.0, 55.0, 9.0) * s);
@@ -307,6 +400,8 @@ pub(super) fn build(p: &PatientParams) -> Built {
         }
     }
     pelvis_parts.push(teardrop.clone());
+    pelvis_parts.push(quadrilateral_plate);
+    pelvis_parts.push(brim);
     let pelvis_cortical = Shape::Union(pelvis_parts).minus(Shape::sphere(DVec3::ZERO, socket)).minus(beyond_edge(0.0));
     let pelvis_cancellous = Shape::Union(vec![
         ilium_inner,
@@ -315,6 +410,7 @@ pub(super) fn build(p: &PatientParams) -> Built {
         sup_ramus(2.5),
         pubic_body(2.5),
         ischium(3.0),
+        quadrilateral_core,
     ])
     .minus(subchondral)
     .minus(beyond_edge(acet_cortex))
@@ -478,6 +574,8 @@ pub(super) fn build(p: &PatientParams) -> Built {
         (Tissue::LateralCircumflexBranch, circumflex, 1.8),
         (Tissue::SciaticNerve, sciatic, 4.0),
         (Tissue::FemoralMarrow, femoral_marrow, 3.0),
+        (Tissue::Trabeculae, head_trabeculae, 1.0),
+        (Tissue::NeckTrabeculae, neck_trabeculae, 1.0),
         (Tissue::FemoralHeadCancellous, head_cancellous, 4.0),
         (Tissue::FemurCancellous, femur_cancellous, 3.0),
         (Tissue::PelvisCancellous, pelvis_cancellous, 4.0),
@@ -509,6 +607,8 @@ pub(super) fn build(p: &PatientParams) -> Built {
         roof_edge: v(roof_edge_x, 0.0, socket * libm::cos(ce)),
         socket_radius_mm: socket,
         obturator_foramen: v(50.0, -1.5, -36.0) * s,
+        ilioischial_line: v(ii_x, plate_y, 10.0 * s),
+        iliopectineal_line: brim_points[2],
     };
     Built { joint_frame, morphometry, structures, landmarks, bundle, skin, neck_axis: u, acetabular_axis: acet_axis }
 }

@@ -75,6 +75,12 @@ pub struct Morphometry {
     pub socket_radius_mm: f64,
     /// The obturator foramen's centre.
     pub obturator_foramen: DVec3,
+    /// The most medial point of the quadrilateral plate above the teardrop: where the
+    /// ilioischial line runs in AP.
+    pub ilioischial_line: DVec3,
+    /// A point on the pelvic brim above the acetabulum, medial of the ilioischial line: where
+    /// the iliopectineal line runs in AP.
+    pub iliopectineal_line: DVec3,
 }
 
 /// A landmark by name, as scripts and the CLI refer to them.

@@ -100,6 +100,19 @@ pub mod table {
     pub const SUBCHONDRAL_PLATE_MM: f64 = 1.75;
     /// assumption (FIDELITY.md §3): trochanteric and proximal metaphyseal cortex, mm.
     pub const TROCHANTER_CORTEX_MM: f64 = 1.2;
+    /// The quadrilateral plate: thin cortical bone 3-5 mm thick (FIDELITY.md §4, assumption),
+    /// each cortex this thick (assumption); and the pelvic brim's ridge as a rod this thick
+    /// (assumption). Seen edge-on in AP they are the ilioischial and iliopectineal lines.
+    pub const QUADRILATERAL_PLATE_MM: f64 = 3.5;
+    pub const QUADRILATERAL_CORTEX_MM: f64 = 1.0;
+    pub const PELVIC_BRIM_RADIUS_MM: f64 = 2.0;
+    /// The principal trabecular groups as plates (FIDELITY.md §3, assumption): each plate this
+    /// thick (mm), this far apart centre to centre (mm); their bone fraction is
+    /// `imaging::materials::TRABECULAR_PLATE_FRACTION`.
+    pub const TRABECULAR_PLATE_MM: f64 = 1.2;
+    pub const TRABECULAR_SPACING_MM: f64 = 3.2;
+    /// assumption: the plates stand in this many layers front to back through the head.
+    pub const TRABECULAR_LAYERS: usize = 2;
     /// Neck cortex by age: inferomedial (calcar) 3.9 mm at 25 y to 3.3 mm at 85 y,
     /// superolateral 1.6 mm to 0.3 mm (Poole 2010 J Bone Miner Res 25:482); linear between.
     pub const CALCAR_CORTEX_MM_AT_25_85: (f64, f64) = (3.9, 3.3);

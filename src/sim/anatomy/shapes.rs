@@ -24,6 +24,8 @@ pub enum Primitive {
     EllipticCylinderZ { cx: f64, cy: f64, ax_mm: f64, ay_mm: f64, z_min: f64, z_max: f64 },
     /// Points with `normal · p <= offset_mm` (`normal` is unit length).
     HalfSpace { normal: DVec3, offset_mm: f64 },
+    /// Points `p` with `lo_mm <= normal · p <= hi_mm`: a plate between two parallel planes.
+    Slab { normal: DVec3, lo_mm: f64, hi_mm: f64 },
 }
 
 /// A solid built from primitives.
@@ -320,6 +322,10 @@ impl Primitive {
                 extrude(d2, dz)
             }
             Primitive::HalfSpace { normal, offset_mm } => normal.dot(p) - offset_mm,
+            Primitive::Slab { normal, lo_mm, hi_mm } => {
+                let h = normal.dot(p);
+                (lo_mm - h).max(h - hi_mm)
+            }
         }
     }
 
@@ -360,6 +366,10 @@ impl Primitive {
                 let t = -on / dn;
                 if dn > 0.0 { Some((f64::NEG_INFINITY, t)) } else { Some((t, f64::INFINITY)) }
             }
+            Primitive::Slab { normal, lo_mm, hi_mm } => {
+                let span = slab_span(normal.dot(o), normal.dot(d), lo_mm, hi_mm)?;
+                (span.0 < span.1).then_some(span)
+            }
         }
     }
 
@@ -380,7 +390,7 @@ impl Primitive {
             Primitive::EllipticCylinderZ { cx, cy, ax_mm, ay_mm, z_min, z_max } => {
                 Aabb { min: DVec3::new(cx - ax_mm, cy - ay_mm, z_min), max: DVec3::new(cx + ax_mm, cy + ay_mm, z_max) }
             }
-            Primitive::HalfSpace { .. } => Aabb::EVERYTHING,
+            Primitive::HalfSpace { .. } | Primitive::Slab { .. } => Aabb::EVERYTHING,
         }
     }
 
@@ -399,6 +409,11 @@ impl Primitive {
                 // A point on the plane moves with the rotation.
                 let on_plane = normal * offset_mm;
                 Primitive::HalfSpace { normal: n, offset_mm: n.dot(t(on_plane)) }
+            }
+            Primitive::Slab { normal, lo_mm, hi_mm } => {
+                let n = rot * normal;
+                let shift = n.dot(t(DVec3::ZERO));
+                Primitive::Slab { normal: n, lo_mm: lo_mm + shift, hi_mm: hi_mm + shift }
             }
             e @ Primitive::EllipticCylinderZ { .. } => e,
         }
@@ -430,6 +445,12 @@ impl Shape {
     pub fn half_space(through: DVec3, normal: DVec3) -> Shape {
         let n = normal.normalize();
         Shape::Prim(Primitive::HalfSpace { normal: n, offset_mm: n.dot(through) })
+    }
+    /// A plate `thickness_mm` thick centred on the plane through `through` with `normal`.
+    pub fn slab(through: DVec3, normal: DVec3, thickness_mm: f64) -> Shape {
+        let n = normal.normalize();
+        let mid = n.dot(through);
+        Shape::Prim(Primitive::Slab { normal: n, lo_mm: mid - thickness_mm / 2.0, hi_mm: mid + thickness_mm / 2.0 })
     }
     pub fn minus(self, other: Shape) -> Shape {
         Shape::Difference(Box::new(self), Box::new(other))
@@ -588,5 +609,20 @@ mod tests {
         assert!(!r.contains(DVec3::new(3.0, -5.0, 1.0)));
         assert!((r.signed_distance(DVec3::new(0.0, -4.0, 40.0)) - 4.0).abs() < 1e-9, "4 mm outside, whatever z");
         assert!(!h.contains(DVec3::new(0.0, 5.0, 3.0)) && r.contains(DVec3::new(0.0, 5.0, 3.0)), "it really moved");
+    }
+
+    #[test]
+    fn a_slab_is_a_plate_whose_ray_span_and_turn_agree_with_its_distance() {
+        // 2 mm thick about the plane x = 10.
+        let s = Shape::slab(DVec3::new(10.0, 4.0, -3.0), DVec3::X, 2.0);
+        assert!((s.ray_spans(DVec3::ZERO, DVec3::X, 0.0, 50.0).total() - 2.0).abs() < 1e-9);
+        assert!(s.ray_spans(DVec3::ZERO, DVec3::Y, 0.0, 50.0).is_empty(), "parallel, outside");
+        assert!((s.ray_spans(DVec3::new(10.5, 0.0, 0.0), DVec3::Y, 0.0, 50.0).total() - 50.0).abs() < 1e-9);
+        assert!((s.signed_distance(DVec3::new(14.0, 0.0, 0.0)) - 3.0).abs() < 1e-9);
+        assert!((s.signed_distance(DVec3::new(10.0, 0.0, 0.0)) + 1.0).abs() < 1e-9);
+        // Turned 90 degrees about z through (10, 0, 0): now the plate is about y = 0.
+        let r = s.rotated_about(DVec3::new(10.0, 0.0, 0.0), DMat3::from_rotation_z(std::f64::consts::FRAC_PI_2));
+        assert!(r.contains(DVec3::new(-30.0, 0.5, 7.0)) && !r.contains(DVec3::new(10.0, 1.5, 0.0)));
+        assert!((r.signed_distance(DVec3::new(0.0, -4.0, 0.0)) - 3.0).abs() < 1e-9);
     }
 }

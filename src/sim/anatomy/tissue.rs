@@ -16,6 +16,12 @@ pub enum Tissue {
     SciaticNerve,
     /// The shaft's marrow canal and Ward's triangle: fatty marrow, no trabeculae.
     FemoralMarrow,
+    /// The principal compressive and tensile trabecular groups in the head: plates of denser
+    /// cancellous bone.
+    Trabeculae,
+    /// The same groups through the neck (Ward's triangle, marrow, lies between them): plates
+    /// denser than the neck's sparse bone.
+    NeckTrabeculae,
     /// The head's dense cancellous bone (the principal compressive group).
     FemoralHeadCancellous,
     /// Neck, trochanters and metaphysis: sparser cancellous bone.
@@ -42,7 +48,7 @@ pub enum Tissue {
 
 impl Tissue {
     /// Every tissue inside the patient, in priority order.
-    pub const ALL: [Tissue; 24] = [
+    pub const ALL: [Tissue; 26] = [
         Tissue::FemoralArtery,
         Tissue::FemoralVein,
         Tissue::FemoralNerve,
@@ -50,6 +56,8 @@ impl Tissue {
         Tissue::LateralCircumflexBranch,
         Tissue::SciaticNerve,
         Tissue::FemoralMarrow,
+        Tissue::Trabeculae,
+        Tissue::NeckTrabeculae,
         Tissue::FemoralHeadCancellous,
         Tissue::FemurCancellous,
         Tissue::PelvisCancellous,
@@ -76,6 +84,8 @@ impl Tissue {
             Tissue::FemoralHeadCancellous | Tissue::PelvisCancellous => Material::CancellousBone,
             Tissue::FemurCancellous => Material::SparseCancellousBone,
             Tissue::FemoralMarrow => Material::Marrow,
+            Tissue::Trabeculae => Material::TrabecularBone,
+            Tissue::NeckTrabeculae => Material::SparseTrabecularBone,
             Tissue::FemurCortical | Tissue::PelvisCortical => Material::CorticalBone,
             Tissue::JointSpace | Tissue::IliopsoasBursa => Material::JointFluid,
             Tissue::FemoralCartilage | Tissue::AcetabularCartilage => Material::Cartilage,
@@ -114,6 +124,8 @@ impl Tissue {
         !matches!(
             self,
             Tissue::FemoralMarrow
+                | Tissue::Trabeculae
+                | Tissue::NeckTrabeculae
                 | Tissue::FemoralHeadCancellous
                 | Tissue::FemurCancellous
                 | Tissue::PelvisCancellous
@@ -144,6 +156,8 @@ impl Tissue {
             Tissue::LateralCircumflexBranch => "lateral circumflex femoral artery branch",
             Tissue::SciaticNerve => "sciatic nerve",
             Tissue::FemoralMarrow => "femur (marrow)",
+            Tissue::Trabeculae => "femoral head (principal trabeculae)",
+            Tissue::NeckTrabeculae => "femoral neck (principal trabeculae)",
             Tissue::FemoralHeadCancellous => "femoral head (cancellous bone)",
             Tissue::FemurCancellous => "femur (cancellous bone)",
             Tissue::PelvisCancellous => "pelvis (cancellous bone)",
@@ -183,10 +197,14 @@ pub enum Material {
     SparseCancellousBone,
     /// Fatty marrow without trabeculae (the shaft's canal).
     Marrow,
+    /// A plate of the principal trabecular groups in the head: denser than the head's mean.
+    TrabecularBone,
+    /// A plate of the same groups in the neck: denser than the neck's sparse bone.
+    SparseTrabecularBone,
 }
 
 impl Material {
-    pub const COUNT: usize = 11;
+    pub const COUNT: usize = 13;
     pub const ALL: [Material; Material::COUNT] = [
         Material::Air,
         Material::Skin,
@@ -199,6 +217,8 @@ impl Material {
         Material::CancellousBone,
         Material::SparseCancellousBone,
         Material::Marrow,
+        Material::TrabecularBone,
+        Material::SparseTrabecularBone,
     ];
     pub fn index(self) -> usize {
         self as usize
@@ -207,7 +227,12 @@ impl Material {
         // Marrow lies inside bone; a needle meets the cortex first.
         matches!(
             self,
-            Material::CorticalBone | Material::CancellousBone | Material::SparseCancellousBone | Material::Marrow
+            Material::CorticalBone
+                | Material::CancellousBone
+                | Material::SparseCancellousBone
+                | Material::Marrow
+                | Material::TrabecularBone
+                | Material::SparseTrabecularBone
         )
     }
 }

@@ -16,7 +16,7 @@ pub struct TeachingLabel {
 }
 
 /// The names of [`teaching_landmarks`], in its order.
-pub const NAMES: [&str; 8] = [
+pub const NAMES: [&str; 10] = [
     "TARGET",
     "FEMORAL HEAD",
     "NECK",
@@ -25,6 +25,8 @@ pub const NAMES: [&str; 8] = [
     "SOURCIL",
     "TEARDROP",
     "OBTURATOR FORAMEN",
+    "ILIOISCHIAL LINE",
+    "ILIOPECTINEAL LINE",
 ];
 
 /// The landmarks of FIDELITY.md §1 a trainee must recognise, where the patient's shapes put
@@ -41,6 +43,8 @@ pub fn teaching_landmarks(p: &Patient) -> Vec<TeachingLabel> {
         DVec3::Z * (m.socket_radius_mm + 1.5),
         m.teardrop_lateral,
         m.obturator_foramen,
+        m.ilioischial_line,
+        m.iliopectineal_line,
     ];
     NAMES.iter().zip(at).map(|(name, at)| TeachingLabel { name, at }).collect()
 }
