@@ -295,3 +295,48 @@ fn turning_the_leg_in_brings_the_neck_parallel_to_the_detector() {
     report("femur's reach at the lesser trochanter, 15° in / neutral (published 0.90)", &lt_in);
     report("femur's reach at the lesser trochanter, 15° out / neutral (published 1.06)", &lt_out);
 }
+
+/// The femoral vessels follow their course (FIDELITY.md §5): the external iliac artery and
+/// vein come down over the brim, back and medial, to the inguinal ligament; the common femoral
+/// artery runs straight down over the head and divides at or below the head's centre
+/// (published: 98.5%, Schnyder 2001) into the superficial femoral artery, on down and medial,
+/// and the profunda, back and lateral, which gives off the lateral circumflex branch.
+#[test]
+fn the_femoral_vessels_follow_their_course_from_the_brim_to_the_thigh() {
+    let ps = patients();
+    let mut cfa = Vec::new();
+    for p in &ps {
+        let b = &p.bundle;
+        let (lig, bif) = (b.inguinal_ligament, b.bifurcation);
+        cfa.push(lig.z - bif.z);
+        assert!(bif.z <= 0.0, "seed {}: the bifurcation is above the head's centre", p.seed);
+        assert!(lig.z > p.landmarks.femoral_pulse.z, "seed {}: the pulse is felt below the ligament", p.seed);
+        // The common femoral artery: straight down from the ligament to the bifurcation, over
+        // the target's level.
+        for f in [0.1, 0.5, 0.9] {
+            let q = lig + (bif - lig) * f;
+            assert_eq!(p.tissue_at(q), Tissue::FemoralArtery, "seed {}: common femoral artery at {q}", p.seed);
+        }
+        assert!(lig.z > p.landmarks.target.z && bif.z < p.landmarks.target.z);
+        // Above the ligament the artery has left that line, back and medially, over the brim.
+        let top = b.artery[0];
+        assert!(top.y > lig.y + 15.0 && top.x > lig.x + 8.0, "seed {}: the external iliac's course", p.seed);
+        assert_ne!(p.tissue_at(lig + DVec3::Z * 45.0), Tissue::FemoralArtery, "seed {}: a straight tube", p.seed);
+        assert_eq!(p.tissue_at(top - DVec3::Z * 2.0), Tissue::FemoralArtery);
+        // Below the bifurcation: the superficial femoral artery medial of the line, and the
+        // profunda leaving back and laterally, carrying the circumflex branch.
+        let low = bif - DVec3::Z * 100.0;
+        assert_ne!(p.tissue_at(low), Tissue::FemoralArtery, "seed {}: still on the common femoral line", p.seed);
+        assert_eq!(p.tissue_at(low + DVec3::X * 4.5), Tissue::FemoralArtery, "seed {}: superficial femoral", p.seed);
+        let s = p.params.femoral_head_diameter_mm / 47.25;
+        let profunda = bif + DVec3::new(-4.5, 4.5, -9.0) * s;
+        assert_eq!(p.tissue_at(profunda), Tissue::LateralCircumflexBranch, "seed {}: the profunda", p.seed);
+        // The vein runs beside the artery, medial, the nerve lateral, at the target's level.
+        let (a, v, n) = (p.landmarks.femoral_artery, p.landmarks.femoral_vein, p.landmarks.femoral_nerve);
+        assert!(n.x < a.x && a.x < v.x, "seed {}: nerve, artery, vein from lateral to medial", p.seed);
+        assert_eq!(p.tissue_at(v), Tissue::FemoralVein);
+        assert!(b.vein[0].y > v.y + 15.0, "seed {}: the external iliac vein goes back over the brim", p.seed);
+    }
+    let (m, _) = report("common femoral artery, ligament to bifurcation (mm)", &cfa);
+    assert!((35.0..=60.0).contains(&m), "published 43.3 ± 16.2 mm");
+}

@@ -120,9 +120,13 @@ fn anatomical_relations_hold_for_many_seeds() {
     for (seed, turn) in (0..150).flat_map(|s| [(s, 0.0), (s, 15.0)]) {
         let p = patient(seed).with_leg_rotation(turn);
         let l = &p.landmarks;
-        let b = &p.bundle;
         // Lateral to medial: nerve, artery, vein (+x is medial for this right hip).
-        assert!(b.vein.0.x > b.artery.0.x && b.artery.0.x > b.nerve.0.x, "seed {seed}: bundle order");
+        // (Below the inguinal ligament, at the target's level: above it the iliac vessels cross
+        // the nerve's line on their way over the brim.)
+        assert!(
+            l.femoral_vein.x > l.femoral_artery.x && l.femoral_artery.x > l.femoral_nerve.x,
+            "seed {seed}: bundle order"
+        );
         // The target is on the anterior head–neck junction, on bone, inside the capsule.
         assert!(p.signed_distance(Tissue::FemurCortical, l.target).abs() < 0.6, "seed {seed}: target off bone");
         let out = (l.anterior_entry - l.target).normalize();
@@ -207,7 +211,7 @@ fn every_display_mesh_is_closed_and_faces_out() {
 fn point_query_names_the_tissue_at_landmarks() {
     let p = patient(4);
     assert_eq!(p.tissue_at(DVec3::ZERO), Tissue::FemoralHeadCancellous);
-    let (a, _) = p.bundle.artery;
+    let a = p.bundle.inguinal_ligament;
     assert_eq!(p.tissue_at(DVec3::new(a.x, a.y, 0.0)), Tissue::FemoralArtery);
     assert_eq!(p.tissue_at(DVec3::new(0.0, -1000.0, 0.0)), Tissue::Air);
     assert_eq!(p.tissue_at(p.landmarks.lfcn), Tissue::LateralFemoralCutaneousNerve);

@@ -503,23 +503,64 @@ pub(super) fn build(p: &PatientParams) -> Built {
     ] {
         *y = y.max(skin.front_y(x) + fat_in + r + 3.0);
     }
+    // Their courses (FIDELITY.md §5). Above the inguinal ligament (from the ASIS to the pubic
+    // tubercle) the external iliac vessels run up, back and medially over the pelvic brim and
+    // the nerve up, back and laterally in the groove between psoas and iliacus; below it the
+    // common femoral vessels run straight down over the femoral head, in front of the joint at
+    // their published distances; the artery divides the published length below the ligament
+    // (never at the needle's level) into the superficial femoral artery, which runs on down and
+    // a little medially, and the profunda, which leaves back and laterally and gives off the
+    // lateral circumflex branch. assumption: the directions of the courses above the ligament
+    // and below the bifurcation.
     let bundle_top = 95.0 * s;
     let bundle_bottom = -170.0;
-    let bundle = Bundle {
-        nerve: (v(nerve_x, nerve_y, bundle_top), v(nerve_x, nerve_y, bundle_bottom)),
-        artery: (v(artery_x, artery_y, bundle_top), v(artery_x, artery_y, bundle_bottom)),
-        vein: (v(vein_x, vein_y, bundle_top), v(vein_x, vein_y, bundle_bottom)),
+    let pulse_z = 25.0 * s;
+    let ligament_z = |x: f64| {
+        let f = ((x - asis.x) / (pubic_tubercle.x - asis.x)).clamp(0.0, 1.0);
+        (asis.z + f * (pubic_tubercle.z - asis.z)).max(pulse_z + 5.0)
     };
-    let femoral_nerve = Shape::capsule(bundle.nerve.0, bundle.nerve.1, table::FEMORAL_NERVE_RADIUS_MM);
-    let femoral_artery = Shape::capsule(bundle.artery.0, bundle.artery.1, table::FEMORAL_ARTERY_RADIUS_MM);
-    let femoral_vein = Shape::capsule(bundle.vein.0, bundle.vein.1, table::FEMORAL_VEIN_RADIUS_MM);
+    let (lig_a, lig_v, lig_n) = (ligament_z(artery_x), ligament_z(vein_x), ligament_z(nerve_x));
+    let bif_z = (lig_a - table::COMMON_FEMORAL_LENGTH_MM).min(target_neutral.z - table::BIFURCATION_BELOW_TARGET_MM);
+    let over_brim = v(14.0, 28.0, 0.0) * s;
+    let artery_course = vec![
+        v(artery_x, artery_y, bundle_top) + over_brim,
+        v(artery_x, artery_y, lig_a),
+        v(artery_x, artery_y, bif_z),
+        v(artery_x + 8.0 * s, artery_y - 2.0, bundle_bottom),
+    ];
+    let vein_course = vec![
+        v(vein_x, vein_y, bundle_top) + over_brim,
+        v(vein_x, vein_y, lig_v),
+        v(vein_x, vein_y, bif_z - 8.0),
+        v(vein_x + 8.0 * s, vein_y, bundle_bottom),
+    ];
+    let nerve_course = vec![
+        v(nerve_x - 8.0 * s, nerve_y + 18.0 * s, bundle_top),
+        v(nerve_x, nerve_y, lig_n),
+        v(nerve_x, nerve_y, bundle_bottom),
+    ];
+    let chain =
+        |points: &[DVec3], r: f64| Shape::Union(points.windows(2).map(|w| Shape::capsule(w[0], w[1], r)).collect());
+    let femoral_nerve = chain(&nerve_course, table::FEMORAL_NERVE_RADIUS_MM);
+    let femoral_artery = chain(&artery_course, table::FEMORAL_ARTERY_RADIUS_MM);
+    let femoral_vein = chain(&vein_course, table::FEMORAL_VEIN_RADIUS_MM);
+    let bifurcation = v(artery_x, artery_y, bif_z);
+    let bundle = Bundle {
+        nerve: nerve_course,
+        artery: artery_course,
+        vein: vein_course,
+        inguinal_ligament: v(artery_x, artery_y, lig_a),
+        bifurcation,
+    };
 
-    // Lateral circumflex branch: from the artery, across the front of the neck base, to the trochanter.
-    let lcx_origin = v(artery_x, artery_y + 6.0, base.z - 12.0);
+    // The profunda, back and laterally from the bifurcation, and its lateral circumflex branch
+    // across the front of the neck's base to the trochanter (the branch's course there turns
+    // with the femur). One chain, in the order the blood runs.
+    let lcx_origin = bifurcation + v(-6.0, 6.0, -12.0) * s;
     let lcx_mid = base + anterior_perp * (r_neck_outer + 6.0) + Z * -6.0;
-    // Its course across the neck's base to the trochanter turns with the femur.
     let lcx_end = rot * soft_gt0 + v(0.0, -17.0 * s - 4.0, -22.0 * s);
     let circumflex = Shape::Union(vec![
+        Shape::capsule(bifurcation, lcx_origin, table::PROFUNDA_RADIUS_MM),
         Shape::capsule(lcx_origin, lcx_mid, table::CIRCUMFLEX_RADIUS_MM),
         Shape::capsule(lcx_mid, lcx_end, table::CIRCUMFLEX_RADIUS_MM),
     ]);
@@ -542,7 +583,6 @@ pub(super) fn build(p: &PatientParams) -> Built {
     let sciatic_at_target = sciatic_top
         + (sciatic_bottom - sciatic_top) * ((sciatic_top.z - target.z) / (sciatic_top.z - sciatic_bottom.z));
 
-    let pulse_z = 25.0 * s;
     let landmarks = Landmarks {
         target,
         asis,

@@ -168,12 +168,20 @@ impl Landmarks {
     }
 }
 
-/// Centre lines (top, bottom) of the femoral neurovascular bundle.
+/// Centre lines of the femoral neurovascular bundle, top to bottom, as chains of points
+/// (docs/ANATOMY.md): the nerve; the external iliac artery, over the brim to the inguinal
+/// ligament, the common femoral artery straight down over the femoral head, and the superficial
+/// femoral artery on from the bifurcation; the vein beside it the same way. The profunda
+/// leaves the bifurcation (`bifurcation`) for the lateral circumflex branch.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Bundle {
-    pub nerve: (DVec3, DVec3),
-    pub artery: (DVec3, DVec3),
-    pub vein: (DVec3, DVec3),
+    pub nerve: Vec<DVec3>,
+    pub artery: Vec<DVec3>,
+    pub vein: Vec<DVec3>,
+    /// Where the inguinal ligament crosses the artery (the top of the common femoral artery).
+    pub inguinal_ligament: DVec3,
+    /// Where the common femoral artery divides into the superficial femoral and the profunda.
+    pub bifurcation: DVec3,
 }
 
 /// The body outline: an elliptic cylinder along z.

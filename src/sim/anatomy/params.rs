@@ -161,6 +161,16 @@ pub mod table {
     pub const FEMORAL_NERVE_RADIUS_MM: f64 = 3.0;
     pub const LFCN_RADIUS_MM: f64 = 1.2;
     pub const CIRCUMFLEX_RADIUS_MM: f64 = 1.8;
+    /// The profunda's first part, from the bifurcation to where the lateral circumflex leaves
+    /// it. assumption: radius, mm.
+    pub const PROFUNDA_RADIUS_MM: f64 = 2.8;
+    /// The common femoral artery from the inguinal ligament to its bifurcation: 43.3 ± 16.2 mm
+    /// (Schnyder 2001, 100 angiograms); the mean is used, not drawn.
+    pub const COMMON_FEMORAL_LENGTH_MM: f64 = 43.3;
+    /// assumption: the bifurcation lies at least this far below the anterior target, so that
+    /// the anterior approach passes the common femoral artery, not its branches (published: at
+    /// or below the femoral head's centre in 98.5%, Schnyder 2001).
+    pub const BIFURCATION_BELOW_TARGET_MM: f64 = 12.0;
     pub const SCIATIC_RADIUS_MM: f64 = 6.0;
     /// Iliopsoas tendon at the level of the femoral head, as a round cord (radius, mm) of its
     /// published circumference at the labrum, 28.4 ± 2.8 mm (Alpert 2009 Am J Sports Med
