@@ -444,6 +444,8 @@ fn scenario() -> impl Strategy<Value = Scenario> {
                     nerve_lateral_to_artery_mm: keep(18, p.nerve_lateral_to_artery_mm),
                     // Within the range a case may set (−30..30°).
                     leg_rotation_deg: keep(19, 0.0).map(|_| pick[19] / 0.3 * 60.0 - 30.0),
+                    // Fixed on about one case in seven, either way.
+                    femoral_artery_calcified: (pick[16] > 0.85).then_some(pick[17] < 0.5),
                 };
                 Scenario {
                     name,

@@ -259,3 +259,51 @@ fn the_obturator_foramen_is_a_lucency_between_the_rami() {
     spread("rami over the foramen (optical depth)", &contrast);
     assert!(contrast.iter().all(|c| *c >= 0.2), "the foramen is a lucency");
 }
+
+/// A calcified femoral artery (older patients, FIDELITY.md §1: a danger landmark): its walls
+/// seen edge-on as two parallel lines ("tram lines") over the artery's course, where the
+/// same patient without calcification shows nothing; never below 50 years.
+#[test]
+fn a_calcified_femoral_artery_shows_as_tram_lines() {
+    let (mut rise, mut gap) = (Vec::new(), Vec::new());
+    for seed in SEEDS {
+        let with = |calcified: bool| {
+            let ov = PatientOverrides { femoral_artery_calcified: Some(calcified), ..Default::default() };
+            Patient::generate(seed, &ov).unwrap()
+        };
+        let (p, plain) = (with(true), with(false));
+        let lig = p.bundle.inguinal_ligament;
+        // The first patch, just below the ligament.
+        let c = lig - DVec3::Z * (0.5 * fluorohip::sim::anatomy::params::table::ARTERIAL_PLAQUE_LENGTH_MM + 4.0);
+        let (v, v0) = (View::ap(&p, c, 150.0, 256), View::ap(&plain, c, 150.0, 256));
+        let step = 0.1;
+        let (a, b) = (c - DVec3::X * 12.0, c + DVec3::X * 12.0);
+        let (prof, base) = (v.profile(a, b, step), v0.profile(a, b, step));
+        let diff: Vec<f64> = prof.iter().zip(&base).map(|(x, y)| x - y).collect();
+        let found = peaks(&diff, (3.0 / step) as usize, 0.02);
+        assert_eq!(found.len(), 2, "seed {seed}: two walls, found {found:?}");
+        let x = |k: usize| k as f64 * step - 12.0;
+        gap.push(x(found[1]) - x(found[0]));
+        rise.push(diff[found[0]].min(diff[found[1]]));
+        let mid = diff[(found[0] + found[1]) / 2];
+        assert!(mid < 0.5 * diff[found[0]].min(diff[found[1]]), "seed {seed}: the lumen between the lines is clear");
+    }
+    spread("calcified wall over the same artery without (optical depth)", &rise);
+    spread("distance between the tram lines (mm)", &gap);
+    let r = fluorohip::sim::anatomy::params::table::FEMORAL_ARTERY_RADIUS_MM;
+    assert!(gap.iter().all(|g| (2.0 * r - 1.0..=2.0 * r + 3.0).contains(g)), "the lines are the artery's two walls");
+    // Who has one: nobody under 50, more with age.
+    let (mut young, mut old, mut n_old) = (0, 0, 0);
+    for seed in 0..400 {
+        let p = patient(seed);
+        if p.params.age_years < 50.0 {
+            young += p.params.femoral_artery_calcified as usize;
+        } else if p.params.age_years >= 65.0 {
+            n_old += 1;
+            old += p.params.femoral_artery_calcified as usize;
+        }
+    }
+    println!("calcified femoral artery: {old} of {n_old} patients aged 65 or more (400 seeds)");
+    assert_eq!(young, 0, "none under 50");
+    assert!(old > 0 && old < n_old);
+}

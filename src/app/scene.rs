@@ -77,6 +77,7 @@ pub fn look(t: Tissue) -> Option<Color> {
         Tissue::FemurCancellous
         | Tissue::FemoralHeadCancellous
         | Tissue::FemoralMarrow
+        | Tissue::ArterialCalcification
         | Tissue::Trabeculae
         | Tissue::NeckTrabeculae
         | Tissue::PelvisCancellous

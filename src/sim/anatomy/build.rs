@@ -544,6 +544,21 @@ pub(super) fn build(p: &PatientParams) -> Built {
     let femoral_nerve = chain(&nerve_course, table::FEMORAL_NERVE_RADIUS_MM);
     let femoral_artery = chain(&artery_course, table::FEMORAL_ARTERY_RADIUS_MM);
     let femoral_vein = chain(&vein_course, table::FEMORAL_VEIN_RADIUS_MM);
+    // Calcified plaques in the artery's wall (older patients): a layer round the lumen, in
+    // patches down the common and superficial femoral artery, so that an AP view sees the two
+    // walls edge-on as parallel lines ("tram lines"). assumption: where the patches lie.
+    let calcification = {
+        let (r, t, len) =
+            (table::FEMORAL_ARTERY_RADIUS_MM, table::ARTERIAL_CALCIFICATION_MM, table::ARTERIAL_PLAQUE_LENGTH_MM);
+        let below = &artery_course[1..];
+        let wall = chain(below, r + t).minus(chain(below, r));
+        let patches = [lig_a - 0.5 * len - 4.0, bif_z + 0.5 * len + 2.0, bif_z - 40.0]
+            .map(|z| Shape::slab(Z * z, Z, len))
+            .to_vec();
+        // Without it, a solid that holds nothing.
+        let patches = if p.femoral_artery_calcified { patches } else { vec![Shape::slab(Z * -1e4, Z, 0.0)] };
+        Shape::Intersection(vec![Shape::Union(patches), wall])
+    };
     let bifurcation = v(artery_x, artery_y, bif_z);
     let bundle = Bundle {
         nerve: nerve_course,
@@ -608,6 +623,7 @@ pub(super) fn build(p: &PatientParams) -> Built {
     // Detail (mm): the smallest feature a display mesh must resolve.
     let structures = vec![
         (Tissue::FemoralArtery, femoral_artery, 3.0),
+        (Tissue::ArterialCalcification, calcification, 1.0),
         (Tissue::FemoralVein, femoral_vein, 3.0),
         (Tissue::FemoralNerve, femoral_nerve, 2.5),
         (Tissue::LateralFemoralCutaneousNerve, lfcn, 1.4),

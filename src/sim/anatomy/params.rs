@@ -180,6 +180,16 @@ pub mod table {
     /// of the tendon (Dauffenbach 2014 J Ultrasound Med 33:405); uniform over the range is an
     /// assumption.
     pub const PERITENDINOUS_ARC_SHARE: (f64, f64) = (0.5, 1.0);
+    /// A femoral artery whose wall is calcified enough to show on fluoroscopy (tram lines),
+    /// a danger landmark (FIDELITY.md §1): none below 50 years, then a chance rising linearly
+    /// to 0.4 at 80 (assumption: femoral plaque is found by ultrasound in 64% at 56-77 years,
+    /// Leng 2000 Atherosclerosis 152:167, but no radiographic prevalence was found, and only
+    /// some plaque is calcified enough to see).
+    pub const CALCIFIED_ARTERY_FROM_AGE: f64 = 50.0;
+    pub const CALCIFIED_ARTERY_P_AT_80: f64 = 0.4;
+    /// assumption: the calcified plaques: a wall this thick (mm), in patches this long (mm).
+    pub const ARTERIAL_CALCIFICATION_MM: f64 = 1.5;
+    pub const ARTERIAL_PLAQUE_LENGTH_MM: f64 = 20.0;
     /// Leg rotation a case or the trainee may set (degrees, internal positive): −30..+30
     /// (FIDELITY.md §2). Not drawn: a patient lies as laid, neutral (patella up), until the
     /// trainee turns the foot in.
@@ -251,6 +261,9 @@ pub struct PatientParams {
     /// positive): neutral unless the case or the trainee's positioning sets it.
     #[serde(default)]
     pub leg_rotation_deg: f64,
+    /// Calcified plaques in the femoral artery's wall (older patients only).
+    #[serde(default)]
+    pub femoral_artery_calcified: bool,
 }
 
 fn default_arc_share() -> f64 {
@@ -283,6 +296,7 @@ pub struct PatientOverrides {
     pub nerve_medial_to_target_mm: Option<f64>,
     pub nerve_lateral_to_artery_mm: Option<f64>,
     pub leg_rotation_deg: Option<f64>,
+    pub femoral_artery_calcified: Option<bool>,
 }
 
 /// An override outside the range the simulator can build.
@@ -344,6 +358,9 @@ impl PatientParams {
         let teardrop = TEARDROP_TO_HEAD_MM.sample(rng);
         let arc_share =
             PERITENDINOUS_ARC_SHARE.0 + (PERITENDINOUS_ARC_SHARE.1 - PERITENDINOUS_ARC_SHARE.0) * rng.uniform();
+        let calcified_p = ((age - CALCIFIED_ARTERY_FROM_AGE) / (80.0 - CALCIFIED_ARTERY_FROM_AGE)).clamp(0.0, 1.0)
+            * CALCIFIED_ARTERY_P_AT_80;
+        let calcified = rng.uniform() < calcified_p;
 
         let mut cumulative = 0.0;
         let mut grade_drawn = 4u8;
@@ -462,6 +479,7 @@ impl PatientParams {
             teardrop_to_head_mm: teardrop,
             peritendinous_arc_share: arc_share,
             leg_rotation_deg: check("leg_rotation_deg", ov.leg_rotation_deg.unwrap_or(0.0), &LEG_ROTATION_DEG)?,
+            femoral_artery_calcified: ov.femoral_artery_calcified.unwrap_or(calcified),
         })
     }
 }

@@ -9,6 +9,9 @@ use serde::{Deserialize, Serialize};
 #[serde(rename_all = "snake_case")]
 pub enum Tissue {
     FemoralArtery,
+    /// Calcified plaques in the femoral artery's wall round the lumen (older patients): dense
+    /// as bone on the X-ray; the needle's danger is the lumen inside (`FemoralArtery`).
+    ArterialCalcification,
     FemoralVein,
     FemoralNerve,
     LateralFemoralCutaneousNerve,
@@ -48,8 +51,9 @@ pub enum Tissue {
 
 impl Tissue {
     /// Every tissue inside the patient, in priority order.
-    pub const ALL: [Tissue; 26] = [
+    pub const ALL: [Tissue; 27] = [
         Tissue::FemoralArtery,
+        Tissue::ArterialCalcification,
         Tissue::FemoralVein,
         Tissue::FemoralNerve,
         Tissue::LateralFemoralCutaneousNerve,
@@ -81,6 +85,7 @@ impl Tissue {
     pub fn material(self) -> Material {
         match self {
             Tissue::FemoralArtery | Tissue::FemoralVein | Tissue::LateralCircumflexBranch => Material::Blood,
+            Tissue::ArterialCalcification => Material::Calcification,
             Tissue::FemoralHeadCancellous | Tissue::PelvisCancellous => Material::CancellousBone,
             Tissue::FemurCancellous => Material::SparseCancellousBone,
             Tissue::FemoralMarrow => Material::Marrow,
@@ -123,7 +128,8 @@ impl Tissue {
     pub fn is_displayed(self) -> bool {
         !matches!(
             self,
-            Tissue::FemoralMarrow
+            Tissue::ArterialCalcification
+                | Tissue::FemoralMarrow
                 | Tissue::Trabeculae
                 | Tissue::NeckTrabeculae
                 | Tissue::FemoralHeadCancellous
@@ -149,6 +155,7 @@ impl Tissue {
     /// Name a clinician would use.
     pub fn label(self) -> &'static str {
         match self {
+            Tissue::ArterialCalcification => "femoral artery (calcified wall)",
             Tissue::FemoralArtery => "femoral artery",
             Tissue::FemoralVein => "femoral vein",
             Tissue::FemoralNerve => "femoral nerve",
@@ -201,10 +208,13 @@ pub enum Material {
     TrabecularBone,
     /// A plate of the same groups in the neck: denser than the neck's sparse bone.
     SparseTrabecularBone,
+    /// Calcified plaque in a vessel's wall: as dense as bone on the X-ray, but not bone to the
+    /// needle.
+    Calcification,
 }
 
 impl Material {
-    pub const COUNT: usize = 13;
+    pub const COUNT: usize = 14;
     pub const ALL: [Material; Material::COUNT] = [
         Material::Air,
         Material::Skin,
@@ -219,6 +229,7 @@ impl Material {
         Material::Marrow,
         Material::TrabecularBone,
         Material::SparseTrabecularBone,
+        Material::Calcification,
     ];
     pub fn index(self) -> usize {
         self as usize

@@ -107,6 +107,8 @@ pub fn mu_per_mm(m: Material) -> [f64; BINS] {
         Material::Marrow => MARROW,
         Material::TrabecularBone => TRABECULAR_BONE,
         Material::SparseTrabecularBone => SPARSE_TRABECULAR_BONE,
+        // assumption: calcified plaque (hydroxyapatite) as dense as cortical bone.
+        Material::Calcification => CORTICAL_BONE,
     }
 }
 
