@@ -118,10 +118,19 @@ pub fn resistance(t: Tissue) -> f64 {
         Tissue::CapsuleWall | Tissue::ZonaOrbicularis => 0.8,
         Tissue::JointSpace | Tissue::IliopsoasBursa => 0.1,
         Tissue::FemoralCartilage | Tissue::AcetabularCartilage => 0.6,
-        t if t.is_bone() => 1.0,
-        t if t.is_vessel() => 0.2,
-        t if t.is_nerve() => 0.5,
-        _ => 0.0,
+        // Gritty plaque in the artery's wall.
+        Tissue::ArterialCalcification => 0.9,
+        Tissue::FemoralMarrow
+        | Tissue::Trabeculae
+        | Tissue::NeckTrabeculae
+        | Tissue::FemoralHeadCancellous
+        | Tissue::FemurCancellous
+        | Tissue::PelvisCancellous
+        | Tissue::FemurCortical
+        | Tissue::PelvisCortical => 1.0,
+        Tissue::FemoralArtery | Tissue::FemoralVein | Tissue::LateralCircumflexBranch => 0.2,
+        Tissue::FemoralNerve | Tissue::LateralFemoralCutaneousNerve | Tissue::SciaticNerve => 0.5,
+        Tissue::Air => 0.0,
     }
 }
 
@@ -431,8 +440,37 @@ pub fn compartment_of(t: Tissue) -> Compartment {
         Tissue::JointSpace => Compartment::JointSpace,
         Tissue::FemoralCartilage | Tissue::AcetabularCartilage => Compartment::Cartilage,
         Tissue::IliopsoasBursa => Compartment::Bursa,
-        t if t.is_bone() => Compartment::BoneSurface,
-        t if t.is_vessel() => Compartment::VesselLumen,
-        _ => Compartment::Nerve,
+        // The artery's calcified wall, outside its lumen: perivascular soft tissue.
+        Tissue::ArterialCalcification => Compartment::Fat,
+        Tissue::FemoralMarrow
+        | Tissue::Trabeculae
+        | Tissue::NeckTrabeculae
+        | Tissue::FemoralHeadCancellous
+        | Tissue::FemurCancellous
+        | Tissue::PelvisCancellous
+        | Tissue::FemurCortical
+        | Tissue::PelvisCortical => Compartment::BoneSurface,
+        Tissue::FemoralArtery | Tissue::FemoralVein | Tissue::LateralCircumflexBranch => Compartment::VesselLumen,
+        Tissue::FemoralNerve | Tissue::LateralFemoralCutaneousNerve | Tissue::SciaticNerve => Compartment::Nerve,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every tissue is filed where its kind says: only nerves are intraneural, only bone stops
+    /// the needle, only vessels are a lumen; the calcified arterial wall is none of these (a
+    /// tip there is perivascular, not in a nerve, as a catch-all once filed it).
+    #[test]
+    fn each_tissue_has_the_compartment_and_feel_of_its_kind() {
+        for t in Tissue::ALL {
+            let c = compartment_of(t);
+            assert_eq!(c == Compartment::Nerve, t.is_nerve(), "{t:?}");
+            assert_eq!(c == Compartment::BoneSurface, t.is_bone(), "{t:?}");
+            assert_eq!(c == Compartment::VesselLumen, t.is_vessel(), "{t:?}");
+            assert!(resistance(t) > 0.0, "{t:?} feels like air");
+        }
+        assert_eq!(compartment_of(Tissue::ArterialCalcification), Compartment::Fat);
     }
 }

@@ -555,8 +555,8 @@ pub(super) fn build(p: &PatientParams) -> Built {
         let patches = [lig_a - 0.5 * len - 4.0, bif_z + 0.5 * len + 2.0, bif_z - 40.0]
             .map(|z| Shape::slab(Z * z, Z, len))
             .to_vec();
-        // Without it, a solid that holds nothing.
-        let patches = if p.femoral_artery_calcified { patches } else { vec![Shape::slab(Z * -1e4, Z, 0.0)] };
+        // Without it, an empty union: a solid that holds nothing.
+        let patches = if p.femoral_artery_calcified { patches } else { Vec::new() };
         Shape::Intersection(vec![Shape::Union(patches), wall])
     };
     let bifurcation = v(artery_x, artery_y, bif_z);
