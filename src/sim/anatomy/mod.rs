@@ -6,6 +6,7 @@ pub mod mesh;
 pub mod params;
 pub mod shapes;
 pub mod tissue;
+mod traced;
 
 use glam::DVec3;
 use serde::{Deserialize, Serialize};
@@ -15,6 +16,7 @@ pub use mesh::TissueMesh;
 pub use params::{ParamRangeError, PatientOverrides, PatientParams, Sex};
 pub use shapes::{Aabb, Primitive, Shape, Spans};
 pub use tissue::{Material, Tissue};
+use traced::Traced;
 
 use crate::sim::rng::SimRng;
 
@@ -228,6 +230,18 @@ pub struct Structure {
     /// Smallest feature (mm) its display mesh must resolve.
     pub detail_mm: f64,
     above: Vec<usize>,
+    /// The same solid prepared for ray queries (X-ray, needle segment).
+    traced: Traced,
+}
+
+impl Structure {
+    /// Intervals of `o + t d` (unit `d`), `t` in `[t0, t1]`, inside this structure's solid
+    /// (before higher-priority structures take their share).
+    pub fn ray_spans(&self, o: DVec3, d: DVec3, t0: f64, t1: f64) -> Spans {
+        let mut out = Spans::default();
+        self.traced.spans_into(o, d, DVec3::ONE / d, t0, t1, &mut out);
+        out
+    }
 }
 
 /// A stretch of a segment inside one tissue, from `from_mm` to `to_mm` along it.
@@ -278,7 +292,8 @@ impl Patient {
             .into_iter()
             .map(|(tissue, shape, detail_mm)| {
                 let aabb = shape.aabb();
-                Structure { tissue, shape, aabb, detail_mm, above: Vec::new() }
+                let traced = Traced::new(&shape);
+                Structure { tissue, shape, aabb, detail_mm, above: Vec::new(), traced }
             })
             .collect();
         for i in 0..structures.len() {
@@ -392,23 +407,24 @@ impl Patient {
     fn paint(&self, o: DVec3, d: DVec3, len: f64, mut each: impl FnMut(Tissue, &Spans)) {
         let inv = DVec3::ONE / d;
         let mut free = Spans::single(0.0, len);
-        let mut spans = Spans::default();
+        let (mut spans, mut owned, mut rest) = (Spans::default(), Spans::default(), Spans::default());
         for s in &self.structures {
             if free.is_empty() {
                 break;
             }
             let Some((b0, b1)) = s.aabb.ray_range(o, inv) else { continue };
-            if b1 < 0.0 || b0 > len {
+            // Nothing to win where higher-priority tissue already owns the whole stretch.
+            if b1 < 0.0 || b0 > len || !free.as_slice().iter().any(|&(f0, f1)| f0 < b1 && f1 > b0) {
                 continue;
             }
-            s.shape.ray_spans_into(o, d, b0.max(0.0), b1.min(len), &mut spans);
+            s.traced.spans_into(o, d, inv, b0.max(0.0), b1.min(len), &mut spans);
             if spans.is_empty() {
                 continue;
             }
-            let owned = spans.intersection(&free);
+            spans.intersection_into(&free, &mut owned);
             if !owned.is_empty() {
                 each(s.tissue, &owned);
-                let rest = free.difference(&spans);
+                free.difference_into(&spans, &mut rest);
                 free.assign(&rest);
             }
         }
