@@ -234,16 +234,6 @@ pub struct Structure {
     traced: Traced,
 }
 
-impl Structure {
-    /// Intervals of `o + t d` (unit `d`), `t` in `[t0, t1]`, inside this structure's solid
-    /// (before higher-priority structures take their share).
-    pub fn ray_spans(&self, o: DVec3, d: DVec3, t0: f64, t1: f64) -> Spans {
-        let mut out = Spans::default();
-        self.traced.spans_into(o, d, DVec3::ONE / d, t0, t1, &mut out);
-        out
-    }
-}
-
 /// A stretch of a segment inside one tissue, from `from_mm` to `to_mm` along it.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TissueSpan {
