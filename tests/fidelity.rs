@@ -93,9 +93,9 @@ fn the_femur_has_its_published_trochanters_and_offset() {
         offset.push(0.5 * (a + b));
     }
     println!("lesser trochanter not the most prominent bone there: {lt_buried} of {SEEDS}");
-    // Where a large offset meets a high lesser trochanter the neck's base can stand as far
-    // out (about 1 patient in 11 here): the figure is reported, and held.
-    assert!(lt_buried * 10 <= SEEDS, "the lesser trochanter stands out in at least 90%");
+    // A ridge of the published height stands clear of the neck's base (none of 200 here);
+    // the bound leaves room for a rare large offset with a high trochanter.
+    assert!(lt_buried * 50 <= SEEDS, "the lesser trochanter stands out in at least 98%");
     let (m, _) = report("lesser trochanter to head centre / head diameter", &lt_ratio);
     assert!((0.84..=1.02).contains(&m), "published 0.84-1.02");
     let (m, sd) = report("greater trochanter tip above the head centre (mm)", &gt_above);
@@ -250,9 +250,10 @@ fn femur_reach_ap(p: &Patient, z: f64) -> f64 {
 /// the detector, so its AP projection is longest when the leg is turned in by the anteversion
 /// and turning in 15° lengthens it in every hip anteverted more than 7.5°. How far the femur
 /// reaches medially of the shaft's lateral cortex at the lesser trochanter's level is
-/// reported against Turgut 2020 (Acta Orthop Traumatol
-/// Turc 54:149, 3D CT of 860 femurs: 90% of neutral at 15° internal, 106% at 15° external);
-/// the model's broad lesser trochanter does not yet reach those (docs/ANATOMY.md).
+/// held to the direction of Turgut 2020 (Acta Orthop Traumatol Turc 54:149, 3D CT of 860
+/// femurs: 90% of neutral at 15° internal, 106% at 15° external), turning in hiding the lesser
+/// trochanter and turning out showing it; the model's figures fall short of those
+/// (docs/ANATOMY.md), so the bounds are the direction with a margin, not the published values.
 #[test]
 fn turning_the_leg_in_brings_the_neck_parallel_to_the_detector() {
     let ps = patients();
@@ -292,8 +293,10 @@ fn turning_the_leg_in_brings_the_neck_parallel_to_the_detector() {
     }
     let (gain, _) = report("projected neck, 15° in against neutral (%)", &lengthening);
     assert!(gain > 0.0, "turning the foot in shortens the mean neck ({gain:.2}%)");
-    report("femur's reach at the lesser trochanter, 15° in / neutral (published 0.90)", &lt_in);
-    report("femur's reach at the lesser trochanter, 15° out / neutral (published 1.06)", &lt_out);
+    let (m_in, _) = report("femur's reach at the lesser trochanter, 15° in / neutral (published 0.90)", &lt_in);
+    let (m_out, _) = report("femur's reach at the lesser trochanter, 15° out / neutral (published 1.06)", &lt_out);
+    assert!(m_in <= 0.97, "turning the leg in hides the lesser trochanter (mean {m_in:.3})");
+    assert!(m_out >= 1.01, "turning the leg out shows it (mean {m_out:.3})");
 }
 
 /// Centre of `tissue`'s cross-section at height `z`, found by point queries on a 1 mm grid

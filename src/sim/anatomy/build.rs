@@ -126,16 +126,20 @@ pub(super) fn build(p: &PatientParams) -> Built {
     let gt_radii = v(12.0, 16.0, 24.0) * s;
     let gt_centre0 = gt_tip0 - Z * gt_radii.z;
 
-    // Lesser trochanter: posteromedial on the shaft, its most prominent point the published
-    // fraction of a head diameter from the head centre.
-    let lt_dir0 = v(0.85, 0.53, 0.0).normalize();
-    let lt_reach = r_shaft + 8.0 * s;
+    // Lesser trochanter: a ridge standing the published height out of the posteromedial
+    // shaft, taller than it is thick, its axis the published angle behind the neck's (so,
+    // with the neck anteverted, about 24° behind medial in the neutral leg: turning the leg
+    // in hides it, out shows it), its most prominent point the published fraction of a head
+    // diameter from the head centre.
+    let lt_behind = rad(table::LT_BEHIND_NECK_DEG);
+    let lt_dir0 = v(libm::cos(lt_behind), libm::sin(lt_behind), 0.0);
+    let lt_reach = r_shaft + table::LT_HEIGHT_MM * s;
     let lt_xy = v(-offset, 0.0, 0.0) + lt_dir0 * lt_reach;
     let lt_dist = p.lt_to_head_ratio * p.femoral_head_diameter_mm;
     // Below the neck's base whatever the draws (the capsule never holds it).
     let lt_z = (-(lt_dist * lt_dist - lt_xy.length_squared()).max(100.0).sqrt()).min(meet0.z - 4.0);
     let lt_point0 = v(lt_xy.x, lt_xy.y, lt_z);
-    let lt_radii = v(9.0, 13.0, 8.0) * s;
+    let lt_radii = v(table::LT_HALF_DEPTH_MM, table::LT_WIDTH_MM / 2.0, table::LT_HALF_THICKNESS_MM) * s;
     let lt_centre0 = lt_point0 - lt_dir0 * lt_radii.x;
     let lt_shape = |shrink: f64| Shape::ellipsoid(lt_centre0, lt_dir0, Z, lt_radii - DVec3::splat(shrink));
 

@@ -137,6 +137,22 @@ pub mod table {
     /// assumption: shaft outer diameter for a 47 mm head, mm (scaled with the head); with the
     /// canal above it gives a cortical thickness index 0.55-0.65 (Nguyen 2018 Clin Orthop Surg).
     pub const SHAFT_DIAMETER_MM: f64 = 28.0;
+    /// The lesser trochanter's axis lies this far behind the femoral neck's axis, seen from
+    /// above (degrees): Schröder 2015 J Hip Preserv Surg 2:410, MRI of 250 asymptomatic hips,
+    /// 38.4 ± 9.6° (lesser trochanteric version −24 ± 11.5° against neck version 14 ± 10.8°).
+    pub const LT_BEHIND_NECK_DEG: f64 = 38.4;
+    /// assumption: how far the lesser trochanter stands out of the shaft, mm, for a 47 mm head.
+    /// A study of 100 dry adult femurs gives its height as 14.2 ± 3.2 mm and its width as
+    /// 21.5 ± 3.9 mm (Lesser Trochanter Morphometry, asn-ng.com/journal/article/1759587522; the
+    /// abstract does not say how height was taken). At 14.2 the trochanter reached the soft tissue
+    /// under the neck's middle in the AP view in one hip of ten (tests/radiograph.rs); at 12 none.
+    pub const LT_HEIGHT_MM: f64 = 12.0;
+    /// Its width, top to bottom, mm: the same study's 21.5 (read as top to bottom).
+    pub const LT_WIDTH_MM: f64 = 21.5;
+    /// assumption: the process's half-thickness across (front to back of its axis) and half-depth
+    /// along its axis, mm: a ridge narrower than it is tall.
+    pub const LT_HALF_THICKNESS_MM: f64 = 6.0;
+    pub const LT_HALF_DEPTH_MM: f64 = 10.0;
     /// assumption: the marrow canal starts this far below the lesser trochanter, mm (FIDELITY.md §3).
     pub const CANAL_BELOW_LT_MM: f64 = 20.0;
     /// Lateral centre-edge angle (Jacobsen n = 4151, in Tannast 2015).
