@@ -108,29 +108,26 @@ pub enum Compartment {
     Nerve,
 }
 
-/// Felt resistance to advancing, 0–1, by tissue. assumption: relative values for the gauge.
+/// Felt resistance to advancing, 0–1, by tissue: that of its compartment, but for the two
+/// tissues that feel unlike their compartment. assumption: relative values for the gauge.
 pub fn resistance(t: Tissue) -> f64 {
     match t {
-        Tissue::Skin => 0.7,
-        Tissue::Fat => 0.15,
-        Tissue::Muscle | Tissue::Iliopsoas | Tissue::GlutealMuscles => 0.35,
+        // Dense collagen, in the muscle's compartment.
         Tissue::IliopsoasTendon => 0.6,
-        Tissue::CapsuleWall | Tissue::ZonaOrbicularis => 0.8,
-        Tissue::JointSpace | Tissue::IliopsoasBursa => 0.1,
-        Tissue::FemoralCartilage | Tissue::AcetabularCartilage => 0.6,
-        // Gritty plaque in the artery's wall.
+        // Gritty plaque in the artery's wall, filed as perivascular soft tissue.
         Tissue::ArterialCalcification => 0.9,
-        Tissue::FemoralMarrow
-        | Tissue::Trabeculae
-        | Tissue::NeckTrabeculae
-        | Tissue::FemoralHeadCancellous
-        | Tissue::FemurCancellous
-        | Tissue::PelvisCancellous
-        | Tissue::FemurCortical
-        | Tissue::PelvisCortical => 1.0,
-        Tissue::FemoralArtery | Tissue::FemoralVein | Tissue::LateralCircumflexBranch => 0.2,
-        Tissue::FemoralNerve | Tissue::LateralFemoralCutaneousNerve | Tissue::SciaticNerve => 0.5,
-        Tissue::Air => 0.0,
+        _ => match compartment_of(t) {
+            Compartment::OutsidePatient => 0.0,
+            Compartment::Skin => 0.7,
+            Compartment::Fat => 0.15,
+            Compartment::Muscle => 0.35,
+            Compartment::CapsuleWall => 0.8,
+            Compartment::JointSpace | Compartment::Bursa => 0.1,
+            Compartment::Cartilage => 0.6,
+            Compartment::BoneSurface => 1.0,
+            Compartment::VesselLumen => 0.2,
+            Compartment::Nerve => 0.5,
+        },
     }
 }
 
