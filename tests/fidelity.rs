@@ -320,11 +320,12 @@ fn section_centre(p: &Patient, tissue: Tissue, near: DVec3, z: f64) -> Option<DV
 /// artery runs straight down over the head, under the marked pulse, and divides at or below the
 /// head's centre (published: 98.5%, Schnyder 2001) into the superficial femoral artery, on down
 /// and medial, and the profunda, back and lateral, which gives off the lateral circumflex
-/// branch. Courses are found by point queries, not read back from the builder.
+/// branch and runs down the thigh behind the superficial femoral artery. Courses are found by point queries, not read back from the builder.
 #[test]
 fn the_femoral_vessels_follow_their_course_from_the_brim_to_the_thigh() {
     let ps = patients();
     let (mut cfa, mut back, mut medial) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut behind, mut femur_gap) = (Vec::new(), Vec::new());
     for p in &ps {
         let b = &p.bundle;
         let (lig, bif) = (b.inguinal_ligament, b.bifurcation);
@@ -345,10 +346,18 @@ fn the_femoral_vessels_follow_their_course_from_the_brim_to_the_thigh() {
         medial.push(above.x - cfa_mid.x);
         let thigh = thigh.expect("a superficial femoral artery");
         assert!(thigh.x > cfa_mid.x + 2.0, "seed {}: the superficial femoral artery runs medially", p.seed);
-        // The profunda leaves the bifurcation back and laterally, as the circumflex's trunk.
+        // The profunda leaves the bifurcation back and laterally and runs down the thigh behind
+        // the superficial femoral artery, clear of the femur.
         let s = p.params.femoral_head_diameter_mm / 47.25;
         let profunda = bif + DVec3::new(-4.5, 4.5, -9.0) * s;
-        assert_eq!(p.tissue_at(profunda), Tissue::LateralCircumflexBranch, "seed {}: the profunda", p.seed);
+        assert_eq!(p.tissue_at(profunda), Tissue::ProfundaFemoris, "seed {}: the profunda", p.seed);
+        let deep = section_centre(p, Tissue::ProfundaFemoris, p.morphometry.shaft_axis, bif.z - 100.0)
+            .expect("a profunda in the thigh");
+        behind.push(deep.y - thigh.y);
+        assert!(deep.y > thigh.y + 8.0, "seed {}: the profunda runs behind the superficial femoral", p.seed);
+        let bone = p.signed_distance(Tissue::FemurCortical, deep);
+        assert!(bone > 5.0, "seed {}: the profunda {bone:.1} mm from the femur", p.seed);
+        femur_gap.push(bone);
         // The vein too goes back over the brim.
         let v = p.landmarks.femoral_vein;
         let vein_above = section_centre(p, Tissue::FemoralVein, v, lig.z + 50.0).expect("an external iliac vein");
@@ -359,4 +368,6 @@ fn the_femoral_vessels_follow_their_course_from_the_brim_to_the_thigh() {
     report("external iliac 50 mm above the ligament: back of the CFA (mm)", &back);
     report("external iliac 50 mm above the ligament: medial of the CFA (mm)", &medial);
     assert!(back.iter().all(|d| *d > 10.0) && medial.iter().all(|d| *d > 4.0), "over the brim, back and medial");
+    report("profunda 100 mm below the bifurcation: behind the superficial femoral (mm)", &behind);
+    report("profunda 100 mm below the bifurcation: from the femur's cortex (mm)", &femur_gap);
 }

@@ -71,7 +71,9 @@ pub fn look(t: Tissue) -> Option<Color> {
         Tissue::FemoralNerve | Tissue::LateralFemoralCutaneousNerve | Tissue::SciaticNerve => {
             Color::srgb(0.98, 0.85, 0.1)
         }
-        Tissue::FemoralArtery | Tissue::LateralCircumflexBranch => Color::srgb(0.85, 0.08, 0.08),
+        Tissue::FemoralArtery | Tissue::LateralCircumflexBranch | Tissue::ProfundaFemoris => {
+            Color::srgb(0.85, 0.08, 0.08)
+        }
         Tissue::FemoralVein => Color::srgb(0.12, 0.25, 0.85),
         // Inside other solids: not drawn.
         Tissue::FemurCancellous

@@ -447,7 +447,9 @@ pub fn compartment_of(t: Tissue) -> Compartment {
         | Tissue::PelvisCancellous
         | Tissue::FemurCortical
         | Tissue::PelvisCortical => Compartment::BoneSurface,
-        Tissue::FemoralArtery | Tissue::FemoralVein | Tissue::LateralCircumflexBranch => Compartment::VesselLumen,
+        Tissue::FemoralArtery | Tissue::FemoralVein | Tissue::LateralCircumflexBranch | Tissue::ProfundaFemoris => {
+            Compartment::VesselLumen
+        }
         Tissue::FemoralNerve | Tissue::LateralFemoralCutaneousNerve | Tissue::SciaticNerve => Compartment::Nerve,
     }
 }

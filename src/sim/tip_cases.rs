@@ -207,7 +207,7 @@ pub fn tip_cases(patient: &Patient) -> Vec<TipCase> {
 }
 
 /// A point in the lateral circumflex branch's lumen reached from the front through soft
-/// tissue only (no bone or other vessel on the way).
+/// tissue only (no bone, other vessel or nerve on the way).
 fn branch_point(patient: &Patient) -> Option<DVec3> {
     let s = patient.structures().iter().find(|s| s.tissue == Tissue::LateralCircumflexBranch)?;
     let mut line = Vec::new();
@@ -221,7 +221,8 @@ fn branch_point(patient: &Patient) -> Option<DVec3> {
         let p = line[i] + (line[i + 1] - line[i]) * (x - i as f64);
         let clear = patient.tissue_at(p) == Tissue::LateralCircumflexBranch
             && patient.tissue_spans(anterior(patient, p), p).iter().all(|sp| {
-                sp.tissue == Tissue::LateralCircumflexBranch || !(sp.tissue.is_bone() || sp.tissue.is_vessel())
+                sp.tissue == Tissue::LateralCircumflexBranch
+                    || !(sp.tissue.is_bone() || sp.tissue.is_vessel() || sp.tissue.is_at_risk())
             });
         clear.then_some(p)
     })

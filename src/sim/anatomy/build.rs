@@ -572,14 +572,26 @@ pub(super) fn build(p: &PatientParams) -> Built {
         bifurcation,
     };
 
-    // The profunda, back and laterally from the bifurcation, and its lateral circumflex branch
-    // across the front of the neck's base to the trochanter (the branch's course there turns
-    // with the femur). One chain, in the order the blood runs.
+    // The profunda leaves the bifurcation back and laterally, gives off the lateral circumflex
+    // branch, and runs down the thigh behind the superficial femoral artery, between it and
+    // the femur. The branch runs across the front of the neck's base to the trochanter (its
+    // course there turns with the femur). Each a chain in the order the blood runs.
+    // assumption: the courses.
     let lcx_origin = bifurcation + v(-6.0, 6.0, -12.0) * s;
+    // Down the thigh beside the femur's medial surface (the leg neutral), a finger's breadth
+    // off it, level with the shaft's centre front to back.
+    let shaft_neutral = rot_neutral * shaft_bottom0;
+    let profunda_bottom = v(shaft_neutral.x + r_shaft + 12.0 * s, shaft_neutral.y, bundle_bottom);
+    let profunda_course = vec![
+        bifurcation,
+        lcx_origin,
+        v(0.5 * (lcx_origin.x + profunda_bottom.x), artery_y + 16.0 * s, bifurcation.z - 50.0 * s),
+        profunda_bottom,
+    ];
+    let profunda = chain(&profunda_course, table::PROFUNDA_RADIUS_MM);
     let lcx_mid = base + anterior_perp * (r_neck_outer + 6.0) + Z * -6.0;
     let lcx_end = rot * soft_gt0 + v(0.0, -17.0 * s - 4.0, -22.0 * s);
     let circumflex = Shape::Union(vec![
-        Shape::capsule(bifurcation, lcx_origin, table::PROFUNDA_RADIUS_MM),
         Shape::capsule(lcx_origin, lcx_mid, table::CIRCUMFLEX_RADIUS_MM),
         Shape::capsule(lcx_mid, lcx_end, table::CIRCUMFLEX_RADIUS_MM),
     ]);
@@ -632,6 +644,7 @@ pub(super) fn build(p: &PatientParams) -> Built {
         (Tissue::FemoralNerve, femoral_nerve, 2.5),
         (Tissue::LateralFemoralCutaneousNerve, lfcn, 1.4),
         (Tissue::LateralCircumflexBranch, circumflex, 1.8),
+        (Tissue::ProfundaFemoris, profunda, 3.0),
         (Tissue::SciaticNerve, sciatic, 4.0),
         (Tissue::FemoralMarrow, femoral_marrow, 3.0),
         (Tissue::Trabeculae, head_trabeculae, 1.0),

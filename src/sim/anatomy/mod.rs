@@ -502,6 +502,7 @@ fn snake(t: Tissue) -> &'static str {
         Tissue::FemoralVein => "femoral_vein",
         Tissue::LateralFemoralCutaneousNerve => "lateral_femoral_cutaneous_nerve",
         Tissue::LateralCircumflexBranch => "lateral_circumflex_branch",
+        Tissue::ProfundaFemoris => "profunda_femoris",
         Tissue::SciaticNerve => "sciatic_nerve",
         _ => "other",
     }

@@ -177,8 +177,7 @@ pub mod table {
     pub const FEMORAL_NERVE_RADIUS_MM: f64 = 3.0;
     pub const LFCN_RADIUS_MM: f64 = 1.2;
     pub const CIRCUMFLEX_RADIUS_MM: f64 = 1.8;
-    /// The profunda's first part, from the bifurcation to where the lateral circumflex leaves
-    /// it. assumption: radius, mm.
+    /// The profunda femoris. assumption: radius, mm.
     pub const PROFUNDA_RADIUS_MM: f64 = 2.8;
     /// The common femoral artery from the inguinal ligament to its bifurcation: 43.3 ± 16.2 mm
     /// (Schnyder 2001, 100 angiograms); the mean is used, not drawn.

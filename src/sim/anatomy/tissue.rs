@@ -16,6 +16,9 @@ pub enum Tissue {
     FemoralNerve,
     LateralFemoralCutaneousNerve,
     LateralCircumflexBranch,
+    /// The profunda femoris (deep femoral) artery, from the bifurcation down the thigh behind
+    /// the superficial femoral artery.
+    ProfundaFemoris,
     SciaticNerve,
     /// The shaft's marrow canal and Ward's triangle: fatty marrow, no trabeculae.
     FemoralMarrow,
@@ -51,13 +54,14 @@ pub enum Tissue {
 
 impl Tissue {
     /// Every tissue inside the patient, in priority order.
-    pub const ALL: [Tissue; 27] = [
+    pub const ALL: [Tissue; 28] = [
         Tissue::FemoralArtery,
         Tissue::ArterialCalcification,
         Tissue::FemoralVein,
         Tissue::FemoralNerve,
         Tissue::LateralFemoralCutaneousNerve,
         Tissue::LateralCircumflexBranch,
+        Tissue::ProfundaFemoris,
         Tissue::SciaticNerve,
         Tissue::FemoralMarrow,
         Tissue::Trabeculae,
@@ -84,7 +88,9 @@ impl Tissue {
     /// The X-ray material the tissue is made of.
     pub fn material(self) -> Material {
         match self {
-            Tissue::FemoralArtery | Tissue::FemoralVein | Tissue::LateralCircumflexBranch => Material::Blood,
+            Tissue::FemoralArtery | Tissue::FemoralVein | Tissue::LateralCircumflexBranch | Tissue::ProfundaFemoris => {
+                Material::Blood
+            }
             Tissue::ArterialCalcification => Material::Calcification,
             Tissue::FemoralHeadCancellous | Tissue::PelvisCancellous => Material::CancellousBone,
             Tissue::FemurCancellous => Material::SparseCancellousBone,
@@ -118,6 +124,7 @@ impl Tissue {
                 | Tissue::FemoralNerve
                 | Tissue::LateralFemoralCutaneousNerve
                 | Tissue::LateralCircumflexBranch
+                | Tissue::ProfundaFemoris
                 | Tissue::SciaticNerve
         )
     }
@@ -161,6 +168,7 @@ impl Tissue {
             Tissue::FemoralNerve => "femoral nerve",
             Tissue::LateralFemoralCutaneousNerve => "lateral femoral cutaneous nerve",
             Tissue::LateralCircumflexBranch => "lateral circumflex femoral artery branch",
+            Tissue::ProfundaFemoris => "profunda femoris artery",
             Tissue::SciaticNerve => "sciatic nerve",
             Tissue::FemoralMarrow => "femur (marrow)",
             Tissue::Trabeculae => "femoral head (principal trabeculae)",

@@ -19,6 +19,9 @@ pub const FEMORAL_ARTERY_FLOW_ML_S: f64 = 5.8;
 pub const FEMORAL_VEIN_FLOW_ML_S: f64 = 5.8;
 /// Lateral circumflex branch flow (mL/s). assumption: a small branch.
 pub const CIRCUMFLEX_FLOW_ML_S: f64 = 0.4;
+/// Profunda femoris flow (mL/s). assumption: about a third of the common femoral artery's,
+/// what it carries beyond the superficial femoral artery's share.
+pub const PROFUNDA_FLOW_ML_S: f64 = 2.0;
 /// Blurring of the column's ends with distance travelled (σ per mm). assumption.
 pub const DISPERSION_PER_MM: f64 = 0.08;
 /// Blur of the ends at the needle (σ, mm). assumption.
@@ -85,6 +88,7 @@ impl Bolus {
         let (radius_mm, flow_ml_s) = match vessel {
             Tissue::FemoralArtery => (table::FEMORAL_ARTERY_RADIUS_MM, FEMORAL_ARTERY_FLOW_ML_S),
             Tissue::FemoralVein => (table::FEMORAL_VEIN_RADIUS_MM, FEMORAL_VEIN_FLOW_ML_S),
+            Tissue::ProfundaFemoris => (table::PROFUNDA_RADIUS_MM, PROFUNDA_FLOW_ML_S),
             _ => (table::CIRCUMFLEX_RADIUS_MM, CIRCUMFLEX_FLOW_ML_S),
         };
         Bolus {
@@ -273,7 +277,7 @@ fn downstream_path(patient: &Patient, vessel: Tissue, tip: DVec3) -> Vec<DVec3> 
     }
     let (first, last) = (line[0], line[line.len() - 1]);
     let reverse = match vessel {
-        Tissue::FemoralArtery => first.z < last.z,
+        Tissue::FemoralArtery | Tissue::ProfundaFemoris => first.z < last.z,
         Tissue::FemoralVein => first.z > last.z,
         _ => false,
     };
