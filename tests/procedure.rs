@@ -613,6 +613,10 @@ fn the_leg_turns_before_the_needle_and_the_expert_still_reaches_the_joint() {
         let neutral = s.patient().clone();
         s.apply(Action::RotateLeg { internal_deg: 15.0 }).unwrap();
         moved.push((s.patient().landmarks.target - neutral.landmarks.target).length());
+        // The turn is on the record, and the debrief's timeline says which way.
+        let told: Vec<String> =
+            s.state().events.iter().filter_map(|e| assessment::describe(&e.kind)).map(|d| d.0).collect();
+        assert!(told.iter().any(|t| t == "leg turned 15° in (foot in)"), "seed {seed}: {told:?}");
         // Every structure not fixed to the femur keeps its exact shape; the femur's turn.
         use fluorohip::sim::anatomy::Tissue;
         let femoral = |t: Tissue| {

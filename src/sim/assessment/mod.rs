@@ -135,6 +135,14 @@ pub fn describe(kind: &EventKind) -> Option<(String, &'static str)> {
             format!("C-arm to {lao_deg:.0}° {} {cranial_deg:.0}° cranial", if *lao_deg >= 0.0 { "LAO" } else { "RAO" }),
             "info",
         ),
+        K::LegRotated { internal_deg } => (
+            match *internal_deg {
+                d if d > 0.0 => format!("leg turned {d:.0}° in (foot in)"),
+                d if d < 0.0 => format!("leg turned {:.0}° out (foot out)", -d),
+                _ => "leg straight (foot up)".into(),
+            },
+            "info",
+        ),
         K::Shot { index, dose, needle_beam_angle_deg, .. } => (
             format!(
                 "shot {index}: {:.1} s, {:.4} Gy.cm2{}",

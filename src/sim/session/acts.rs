@@ -215,6 +215,7 @@ impl Session {
     /// and the lesser trochanter's change (FIDELITY.md §2).
     pub(super) fn rotate_leg(&mut self, internal_deg: f64) {
         self.patient = self.patient.with_leg_rotation(internal_deg);
+        self.emit(EventKind::LegRotated { internal_deg });
         self.pass_time(pace::ROTATE_LEG_S);
     }
 

@@ -44,6 +44,10 @@ pub enum EventKind {
         lao_deg: f64,
         cranial_deg: f64,
     },
+    /// The leg was turned (internal positive: the foot in; 0 straight up).
+    LegRotated {
+        internal_deg: f64,
+    },
     ImagingChanged,
     /// A fluoroscopy exposure; `needle_beam_angle_deg` is 0 when the needle is seen down the barrel.
     Shot {
