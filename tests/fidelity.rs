@@ -348,9 +348,8 @@ fn the_femoral_vessels_follow_their_course_from_the_brim_to_the_thigh() {
         assert!(thigh.x > cfa_mid.x + 2.0, "seed {}: the superficial femoral artery runs medially", p.seed);
         // The profunda leaves the bifurcation back and laterally and runs down the thigh behind
         // the superficial femoral artery, clear of the femur.
-        let s = p.params.femoral_head_diameter_mm / 47.25;
-        let profunda = bif + DVec3::new(-4.5, 4.5, -9.0) * s;
-        assert_eq!(p.tissue_at(profunda), Tissue::ProfundaFemoris, "seed {}: the profunda", p.seed);
+        let start = section_centre(p, Tissue::ProfundaFemoris, bif, bif.z - 8.0).expect("a profunda at its start");
+        assert!(start.y > bif.y + 2.0 && start.x < bif.x, "seed {}: the profunda leaves back and laterally", p.seed);
         let deep = section_centre(p, Tissue::ProfundaFemoris, p.morphometry.shaft_axis, bif.z - 100.0)
             .expect("a profunda in the thigh");
         behind.push(deep.y - thigh.y);

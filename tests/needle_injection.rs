@@ -95,6 +95,50 @@ fn contrast_in_the_artery_washes_out_within_two_seconds() {
     assert!(intravascular, "an intravascular injection is recorded as one");
 }
 
+/// The profunda femoris is an artery of its own: entering it is a critical error, and contrast
+/// pushed into it runs down the thigh, away from the bifurcation, and washes out.
+#[test]
+fn contrast_in_the_profunda_runs_down_the_thigh() {
+    for seed in [1, 2, 3] {
+        let mut s = session(seed);
+        let z = s.patient().bundle.bifurcation.z - 60.0;
+        // The profunda's cross-section at that level, by point queries.
+        let (mut sum, mut n) = (DVec3::ZERO, 0.0);
+        for i in -80..=60 {
+            for j in -90..=60 {
+                let q = DVec3::new(i as f64, j as f64, z);
+                if s.patient().tissue_at(q) == Tissue::ProfundaFemoris {
+                    sum += q;
+                    n += 1.0;
+                }
+            }
+        }
+        assert!(n > 5.0, "seed {seed}: no profunda 60 mm below the bifurcation");
+        let tip = sum / n;
+        place_to(&mut s, tip, 0.0);
+        let hit = s.state().events.iter().any(|e| {
+            matches!(e.kind, EventKind::Unsafe { what: fluorohip::sim::session::UnsafeAct::HitFemoralArtery })
+        });
+        assert!(hit, "seed {seed}: entering the profunda is a critical arterial puncture");
+        s.apply(Action::Inject { fluid: Fluid::Contrast, volume_ml: 0.5, rate_ml_s: Some(1.0) }).unwrap();
+        assert_eq!(s.state().contrast_pattern, ContrastPattern::Intravascular, "seed {seed}");
+        let field = s.state().injection.contrast_field(s.patient());
+        // Iodine below the tip along the vessel, none the same distance above it.
+        let along = |dz: f64| {
+            (-40..=40)
+                .flat_map(|i| (-40..=40).map(move |j| (i, j)))
+                .map(|(i, j)| field.concentration_at(tip + DVec3::new(i as f64 * 0.5, j as f64 * 0.5, dz)))
+                .fold(0.0, f64::max)
+        };
+        assert!(along(-15.0) > 0.0, "seed {seed}: no contrast down the profunda");
+        assert_eq!(along(15.0), 0.0, "seed {seed}: contrast ran up the profunda, against the flow");
+        s.apply(Action::Wait { seconds: 3.0 }).unwrap();
+        let v = s.state().volumes;
+        assert!(v.intravascular_ml < 0.01 * v.injected_ml, "seed {seed}: still {} mL in it", v.intravascular_ml);
+        assert_conserved(&s);
+    }
+}
+
 #[test]
 fn the_bursa_fills_and_reaches_the_joint_only_when_it_communicates() {
     for communicates in [false, true] {

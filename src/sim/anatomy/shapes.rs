@@ -66,12 +66,14 @@ impl Aabb {
     pub fn size(&self) -> DVec3 {
         self.max - self.min
     }
-    /// Parameter range in which `o + t d` is inside the box, if any.
+    /// Parameter range in which `o + t d` is inside the box, if any (`inv_d` = 1 / `d`).
     pub fn ray_range(&self, o: DVec3, inv_d: DVec3) -> Option<(f64, f64)> {
         let t1 = (self.min - o) * inv_d;
         let t2 = (self.max - o) * inv_d;
-        let tmin = t1.min(t2);
-        let tmax = t1.max(t2);
+        // A ray parallel to a face and lying in it gives 0 × ∞: it is inside along that axis.
+        let flat = t1.is_nan_mask() | t2.is_nan_mask();
+        let tmin = DVec3::select(flat, DVec3::NEG_INFINITY, t1.min(t2));
+        let tmax = DVec3::select(flat, DVec3::INFINITY, t1.max(t2));
         let t0 = tmin.x.max(tmin.y).max(tmin.z);
         let t1 = tmax.x.min(tmax.y).min(tmax.z);
         (t0 <= t1).then_some((t0, t1))
@@ -594,6 +596,23 @@ impl Shape {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A ray parallel to a box's face: inside along that axis when it lies within the face's
+    /// span, including exactly on the face, and a miss beyond it.
+    #[test]
+    fn a_ray_along_a_box_face_is_inside_it() {
+        let b = Aabb { min: DVec3::new(0.0, 0.0, 0.0), max: DVec3::new(10.0, 10.0, 10.0) };
+        for (x, hit) in [(0.0, true), (10.0, true), (5.0, true), (-0.5, false), (10.5, false)] {
+            for d in [DVec3::Z, -DVec3::Z] {
+                let o = DVec3::new(x, 5.0, 5.0 - 20.0 * d.z);
+                let r = b.ray_range(o, DVec3::ONE / d);
+                assert_eq!(r.is_some(), hit, "x {x}, d {d}: {r:?}");
+                if let Some((t0, t1)) = r {
+                    assert!((t0 - 15.0).abs() < 1e-9 && (t1 - 25.0).abs() < 1e-9, "x {x}: {t0}..{t1}");
+                }
+            }
+        }
+    }
 
     #[test]
     fn chord_through_sphere_centre_is_the_diameter() {

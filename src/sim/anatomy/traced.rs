@@ -183,10 +183,13 @@ mod tests {
                 for i in 0..997u64 {
                     let f = |k: u64| ((i * k) % 997) as f64 / 997.0 - 0.5;
                     let o = DVec3::new(f(331) * 120.0, f(577) * 120.0 - 300.0, f(769) * 200.0);
-                    let d = DVec3::new(f(113) * 0.8, 1.0, f(211) * 0.8).normalize();
-                    let want = s.shape.ray_spans(o, d, 0.0, 600.0);
+                    // Every third ray straight along y (front to back, as the anterior approach
+                    // and the beam in AP), the rest oblique; ranges that start and end inside.
+                    let d = if i % 3 == 0 { DVec3::Y } else { DVec3::new(f(113) * 0.8, 1.0, f(211) * 0.8).normalize() };
+                    let (t0, t1) = if i % 2 == 0 { (0.0, 600.0) } else { (250.0 + f(17) * 80.0, 330.0 + f(19) * 80.0) };
+                    let want = s.shape.ray_spans(o, d, t0, t1);
                     let mut got = Spans::default();
-                    traced.spans_into(o, d, DVec3::ONE / d, 0.0, 600.0, &mut got);
+                    traced.spans_into(o, d, DVec3::ONE / d, t0, t1, &mut got);
                     let (w, g) = (want.as_slice(), got.as_slice());
                     assert_eq!(w.len(), g.len(), "{:?}, ray {i}: {w:?} against {g:?}", s.tissue);
                     for (a, b) in w.iter().zip(g) {

@@ -109,13 +109,13 @@ pub fn on_needle_in(n: NeedleIn) -> Vec<UnsafeAct> {
     out
 }
 
-/// The needle entered `structure`: a critical error for the femoral nerve and artery
-/// and the sciatic nerve (the vein and small branches are near-misses of consequence,
-/// recorded as hits in the metrics).
+/// The needle entered `structure`: a critical error for the femoral nerve, the femoral artery
+/// and its deep branch (the profunda femoris, a main trunk) and the sciatic nerve (the vein
+/// and small branches are near-misses of consequence, recorded as hits in the metrics).
 pub fn on_hit(structure: Tissue) -> Option<UnsafeAct> {
     match structure {
         Tissue::FemoralNerve => Some(UnsafeAct::HitFemoralNerve),
-        Tissue::FemoralArtery => Some(UnsafeAct::HitFemoralArtery),
+        Tissue::FemoralArtery | Tissue::ProfundaFemoris => Some(UnsafeAct::HitFemoralArtery),
         Tissue::SciaticNerve => Some(UnsafeAct::HitSciaticNerve),
         _ => None,
     }
