@@ -262,16 +262,11 @@ fn scenarios_lists_the_teaching_cases() {
 
 /// The labelled teaching view: the same shot with the bony landmarks named where they
 /// project; the femur's landmarks and the target are in an AP view at the target, each
-/// marked by a white cross on its point, and the rest of the image is the plain shot.
+/// marked by a white cross on its point, and the rest of the image is the plain shot. A name
+/// that had to leave its point's row (crowded near the joint's centre) has a leader to it.
 #[test]
 fn shoot_labels_names_the_landmarks_on_the_same_image() {
     let d = temp("labels");
-    let (plain, labelled) = (d.join("plain.png"), d.join("labelled.png"));
-    let o = fluorohip(&["shoot", "--seed", "1", "--out", plain.to_str().unwrap()]);
-    assert!(o.status.success(), "{}", stderr(&o));
-    let o = fluorohip(&["shoot", "--seed", "1", "--labels", "--out", labelled.to_str().unwrap()]);
-    assert!(o.status.success(), "{}", stderr(&o));
-    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
     let read = |p: &Path| {
         let mut r = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(p).unwrap())).read_info().unwrap();
         let mut buf = vec![0; r.output_buffer_size().unwrap()];
@@ -279,21 +274,67 @@ fn shoot_labels_names_the_landmarks_on_the_same_image() {
         buf.truncate(info.buffer_size());
         (info.width as usize, buf)
     };
-    let (n, a) = read(&plain);
-    let (_, b) = read(&labelled);
-    let mut shown = Vec::new();
-    for l in v["labels"].as_array().unwrap() {
-        if let Some(px) = l["pixel"].as_array() {
+    let mut led = 0;
+    for iso in ["target", "joint_centre"] {
+        let (plain, labelled) = (d.join(format!("plain-{iso}.png")), d.join(format!("labelled-{iso}.png")));
+        let o = fluorohip(&["shoot", "--seed", "1", "--iso", iso, "--out", plain.to_str().unwrap()]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let o = fluorohip(&["shoot", "--seed", "1", "--iso", iso, "--labels", "--out", labelled.to_str().unwrap()]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+        let (n, a) = read(&plain);
+        let (_, b) = read(&labelled);
+        let mut shown = Vec::new();
+        for l in v["labels"].as_array().unwrap() {
+            let Some(px) = l["pixel"].as_array() else { continue };
             let (c, r) = (px[0].as_u64().unwrap() as usize, px[1].as_u64().unwrap() as usize);
-            assert_eq!(b[r * n + c], 255, "{} has no cross on its point", l["name"]);
+            assert_eq!(b[r * n + c], 255, "{iso}: {} has no cross on its point", l["name"]);
             shown.push(l["name"].as_str().unwrap().to_string());
+            // A name moved off its point's row is joined to the cross by a white line.
+            let bx: Vec<usize> =
+                l["name_box"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap() as usize).collect();
+            if !(bx[1]..bx[1] + bx[3]).contains(&r) {
+                led += 1;
+                let (ex, ey) = fluorohip::sim::imaging::labels::leader_end((bx[0], bx[1], bx[2], bx[3]), c, r);
+                // Samples along the straight line, clear of the cross (arm 3 px per 256 px) and
+                // short of the box.
+                let clear = 3 * (n / 256).max(1) + 2;
+                let samples: Vec<(usize, usize)> = (0..=40)
+                    .map(|k| k as f64 / 40.0)
+                    .map(|t| {
+                        let (x, y) = (c as f64 + (ex as f64 - c as f64) * t, r as f64 + (ey as f64 - r as f64) * t);
+                        (x.round() as usize, y.round() as usize)
+                    })
+                    .filter(|&(x, y)| x.abs_diff(c).max(y.abs_diff(r)) > clear && (x, y) != (ex, ey))
+                    .collect();
+                // White within a pixel of the line, where the plain shot is not.
+                let on_line = samples
+                    .iter()
+                    .filter(|&&(x, y)| {
+                        (y - 1..=y + 1).any(|j| (x - 1..=x + 1).any(|i| b[j * n + i] == 255 && a[j * n + i] != 255))
+                    })
+                    .count();
+                assert!(
+                    on_line * 10 >= samples.len() * 9,
+                    "{iso}: {} is off its row with no leader ({on_line} of {})",
+                    l["name"],
+                    samples.len()
+                );
+            }
         }
+        if iso == "target" {
+            for name in ["TARGET", "FEMORAL HEAD", "NECK", "GREATER TROCHANTER", "LESSER TROCHANTER", "SOURCIL"] {
+                assert!(shown.iter().any(|s| s == name), "{name} not shown: {shown:?}");
+            }
+        } else {
+            for name in ["ILIOISCHIAL LINE", "ILIOPECTINEAL LINE", "TEARDROP"] {
+                assert!(shown.iter().any(|s| s == name), "{name} not shown at the joint's centre: {shown:?}");
+            }
+        }
+        let changed = a.iter().zip(&b).filter(|(x, y)| x != y).count();
+        assert!(changed > 0 && changed < n * n / 8, "{iso}: {changed} of {} pixels changed", n * n);
     }
-    for name in ["TARGET", "FEMORAL HEAD", "NECK", "GREATER TROCHANTER", "LESSER TROCHANTER", "SOURCIL"] {
-        assert!(shown.iter().any(|s| s == name), "{name} not shown: {shown:?}");
-    }
-    let changed = a.iter().zip(&b).filter(|(x, y)| x != y).count();
-    assert!(changed > 0 && changed < n * n / 8, "{changed} of {} pixels changed", n * n);
+    assert!(led > 0, "no name had to leave its row: the leaders were not exercised");
 }
 
 #[test]

@@ -223,7 +223,7 @@ pub fn shoot(a: &ShootArgs) -> i32 {
         "needle_events": needle_events,
         "contrast_pattern": state.contrast_pattern.as_str(),
         "volumes_ml": state.volumes,
-        "labels": placed.iter().map(|l| json!({ "name": l.name, "pixel": l.pixel })).collect::<Vec<_>>(),
+        "labels": placed.iter().map(|l| json!({ "name": l.name, "pixel": l.pixel, "name_box": l.name_box })).collect::<Vec<_>>(),
     });
     let caption = format!(
         "SEED {} LAO {:.0} CRAN {:.0} FIELD {:.0} CM DAP {:.4} GYCM2",
