@@ -128,6 +128,11 @@ impl Traced {
                 }
             }
             Node::Intersection(v) => {
+                if v.is_empty() {
+                    // Nothing cut away: the whole range, as `Shape::ray_spans` gives.
+                    out.assign(&Spans::single(t0, t1));
+                    return;
+                }
                 let (mut part, mut tmp) = (Spans::default(), Spans::default());
                 for (k, s) in v.iter().enumerate() {
                     s.spans_into(o, d, inv_d, t0, t1, &mut part);
@@ -200,5 +205,16 @@ mod tests {
             }
         }
         assert!(compared > 2000, "the rays crossed the solids ({compared} spans)");
+    }
+
+    /// The degenerate solids: an empty union holds nothing, an empty intersection everything.
+    #[test]
+    fn empty_unions_and_intersections_mean_what_the_shape_means() {
+        for shape in [Shape::Union(Vec::new()), Shape::Intersection(Vec::new())] {
+            let want = shape.ray_spans(DVec3::ZERO, DVec3::X, 2.0, 9.0);
+            let mut got = Spans::default();
+            Traced::new(&shape).spans_into(DVec3::ZERO, DVec3::X, DVec3::ONE / DVec3::X, 2.0, 9.0, &mut got);
+            assert_eq!(want.as_slice(), got.as_slice(), "{shape:?}");
+        }
     }
 }
