@@ -126,8 +126,8 @@ pub(super) fn build(p: &PatientParams) -> Built {
     let gt_radii = v(12.0, 16.0, 24.0) * s;
     let gt_centre0 = gt_tip0 - Z * gt_radii.z;
 
-    // Lesser trochanter: a ridge standing the published height out of the posteromedial
-    // shaft, taller than it is thick, its axis the published angle behind the neck's (so,
+    // Lesser trochanter: a ridge standing out of the posteromedial shaft (how far is an
+    // assumption), taller than it is thick, its axis the published angle behind the neck's (so,
     // with the neck anteverted, about 24° behind medial in the neutral leg: turning the leg
     // in hides it, out shows it), its most prominent point the published fraction of a head
     // diameter from the head centre.

@@ -174,7 +174,8 @@ impl Landmarks {
 /// (docs/ANATOMY.md): the nerve; the external iliac artery, over the brim to the inguinal
 /// ligament, the common femoral artery straight down over the femoral head, and the superficial
 /// femoral artery on from the bifurcation; the vein beside it the same way. The profunda
-/// leaves the bifurcation (`bifurcation`) for the lateral circumflex branch.
+/// femoris (a tissue of its own, not in the bundle) leaves the artery at `bifurcation`, gives
+/// off the lateral circumflex branch and runs down the thigh beside the femur.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Bundle {
     pub nerve: Vec<DVec3>,
