@@ -85,6 +85,30 @@ fn one_patient_has_the_same_meshes_on_every_machine() {
     assert_eq!(hash(&one_by_one), PINNED_MESHES, "meshes built one at a time differ");
 }
 
+/// What a seed builds is named by `ANATOMY_VERSION`, which every session log records (a log
+/// made on other anatomy is refused, not replayed on another patient). A change to the shapes
+/// or landmarks changes this pin: bump the version with it and pin the pair again.
+#[test]
+fn the_anatomy_version_names_what_a_seed_builds() {
+    use fluorohip::sim::anatomy::{ANATOMY_VERSION, Patient};
+    let mut text = String::new();
+    for seed in [3, 7] {
+        let p = Patient::generate(seed, &Default::default()).unwrap();
+        for p in [p.clone(), p.with_leg_rotation(15.0)] {
+            let shapes: Vec<_> = p.structures().iter().map(|s| (s.tissue, &s.shape)).collect();
+            text += &format!("{shapes:?}{:?}{:?}", p.landmarks, p.bundle);
+        }
+    }
+    let h = fnv1a(text.bytes());
+    println!("anatomy version {ANATOMY_VERSION}, shapes hash {h:#018x}");
+    assert_eq!(
+        (ANATOMY_VERSION, h),
+        (2, PINNED_ANATOMY),
+        "what a seed builds changed: bump ANATOMY_VERSION (old session logs will be refused) and pin both again"
+    );
+}
+
+const PINNED_ANATOMY: u64 = 0xfc1f_29dc_f143_5e50;
 const PINNED_SHOT: u64 = 0xd364_89da_a2cb_c051;
 const PINNED_MESHES: u64 = 0xf117_fbff_a41a_b94f;
 

@@ -605,6 +605,7 @@ fn fuzz_session_log_loader() {
                     trainee: "x".into(),
                     scenario: case,
                     seed,
+                    anatomy_version: fluorohip::sim::anatomy::ANATOMY_VERSION,
                     actions: list,
                     started_at: None,
                 };

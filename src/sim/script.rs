@@ -188,6 +188,20 @@ pub fn parse_log(text: &str, path: &Path) -> Result<ActionLog, ScriptError> {
             ),
         });
     }
+    let anatomy = crate::sim::anatomy::ANATOMY_VERSION;
+    if log.anatomy_version != anatomy {
+        return Err(ScriptError::Field {
+            path: path.to_path_buf(),
+            line: line_of_field(text, "anatomy_version"),
+            field: "anatomy_version",
+            message: format!(
+                "the session ran on synthetic anatomy version {}, this program builds version {anatomy}: \
+                 seed {} is a different patient here, so a replay would not be the session recorded \
+                 (the report saved when it ended still stands; replay it with the fluorohip it was made with)",
+                log.anatomy_version, log.seed
+            ),
+        });
+    }
     log.scenario.validate(text, path)?;
     check_actions(&log.actions, &log_action_lines(text), path)?;
     Ok(log)
@@ -247,6 +261,30 @@ mod tests {
         let line = text.lines().position(|l| l.contains("\"version\"")).unwrap() + 1;
         let e = parse_log(&text, Path::new("old.json")).unwrap_err().to_string();
         assert!(e.starts_with(&format!("old.json:{line}: field `version`: 7 is not 1")), "{e}");
+    }
+
+    /// A log made on other anatomy is refused, not replayed on another patient; one written
+    /// before the version was recorded counts as version 1.
+    #[test]
+    fn a_log_made_on_other_anatomy_is_refused_naming_the_field() {
+        let current = serde_json::to_value(Session::new(Scenario::default(), 4).unwrap().log()).unwrap();
+        let text = serde_json::to_string_pretty(&current).unwrap();
+        assert!(parse_log(&text, Path::new("now.json")).is_ok(), "today's log loads");
+        let mut other = current.clone();
+        other["anatomy_version"] = 99.into();
+        let text = serde_json::to_string_pretty(&other).unwrap();
+        let line = text.lines().position(|l| l.contains("\"anatomy_version\"")).unwrap() + 1;
+        let e = parse_log(&text, Path::new("later.json")).unwrap_err().to_string();
+        assert!(e.starts_with(&format!("later.json:{line}: field `anatomy_version`: the session ran on")), "{e}");
+        assert!(e.contains("version 99") && e.contains("seed 4 is a different patient"), "{e}");
+        let mut old = current;
+        old.as_object_mut().unwrap().remove("anatomy_version");
+        let text = serde_json::to_string_pretty(&old).unwrap();
+        let e = parse_log(&text, Path::new("old.json")).unwrap_err().to_string();
+        assert!(
+            e.starts_with("old.json:1: field `anatomy_version`: the session ran on synthetic anatomy version 1,"),
+            "{e}"
+        );
     }
 
     #[test]

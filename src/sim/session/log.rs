@@ -19,11 +19,19 @@ pub struct ActionLog {
     pub trainee: String,
     pub scenario: Scenario,
     pub seed: u64,
+    /// The anatomy the seed built when the session ran ([`crate::sim::anatomy::ANATOMY_VERSION`]);
+    /// 1 in logs written before it was recorded.
+    #[serde(default = "anatomy_before_versions")]
+    pub anatomy_version: u32,
     /// When the session started, by the computer's clock: metadata for learning records
     /// (xAPI timestamps), never read by the simulation. Absent in older logs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub started_at: Option<WallClock>,
     pub actions: Vec<Action>,
+}
+
+fn anatomy_before_versions() -> u32 {
+    1
 }
 
 impl Session {
@@ -35,6 +43,7 @@ impl Session {
             trainee: self.trainee.clone(),
             scenario: self.scenario.clone(),
             seed: self.seed,
+            anatomy_version: crate::sim::anatomy::ANATOMY_VERSION,
             started_at: self.started_at,
             actions: self.actions.clone(),
         }
