@@ -790,9 +790,30 @@ fn a_needle_driven_onto_the_nerve_stops_with_an_alarm_that_must_be_acknowledged(
     let text = texts(&v).into_iter().find(|t| t.contains("mm (isocentre)")).unwrap();
     let mm: f64 = text.split(" mm").next().unwrap().trim().parse().unwrap();
     assert!((mm - 30.6).abs() < 1.0, "measured {mm} mm");
-    // Learning mode names the landmarks on the image; the target is at the isocentre.
+    // Learning mode names the landmarks on the image (the target is at the isocentre), each
+    // name on the monitor, none over another.
     w.keys(&["y"]);
-    w.wait("the landmarks named on the image", |v| has_text(v, "+ target"));
+    let v = w.wait("the landmarks named on the image", |v| {
+        let names = v["monitor_names"].as_array().unwrap();
+        ["target", "femoral head"].iter().all(|n| names.iter().any(|b| b[0] == *n))
+    });
+    let named: Vec<(String, [f64; 4])> = v["monitor_names"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| (b[0].as_str().unwrap().to_string(), std::array::from_fn(|i| b[1][i].as_f64().unwrap())))
+        .collect();
+    assert!(named.len() >= 4, "the overlay names the target, the head, the neck and more: {named:?}");
+    for (i, (a, ra)) in named.iter().enumerate() {
+        assert!(
+            ra[0] >= x0 - 0.5 && ra[2] <= x0 + 596.5 && ra[1] >= y0 - 0.5 && ra[3] <= y0 + 596.5,
+            "{a} {ra:?} leaves the monitor"
+        );
+        for (b, rb) in &named[i + 1..] {
+            let apart = ra[2] <= rb[0] || rb[2] <= ra[0] || ra[3] <= rb[1] || rb[3] <= ra[1];
+            assert!(apart, "{a} {ra:?} overlaps {b} {rb:?}");
+        }
+    }
     w.screenshot("monitor-measured");
     if std::env::var_os("FLUOROHIP_KEEP_SCREENSHOTS").is_none() {
         drop(w);

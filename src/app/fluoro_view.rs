@@ -2,7 +2,9 @@
 //! the patient's orientation on its edges (R/L, H head / F feet). Tab enlarges it, Z
 //! zooms into its centre (1x, 2x, 3x), and two clicks on it measure a distance, in mm
 //! at the isocentre (the detector's pixel size divided by the magnification). In learning
-//! mode Y names the target and the femoral nerve, artery and vein where they project.
+//! mode Y names the target, the femoral nerve, artery and vein and the bony landmarks of the
+//! labelled teaching view where they project, each name beside a cross on its point (with a
+//! leader line where it had to move off the point's row), none over another.
 
 use bevy::asset::RenderAssetUsages;
 use bevy::prelude::*;
@@ -39,14 +41,20 @@ pub struct MonitorView {
 
 /// What the landmark overlay names on the image.
 const ON_IMAGE: [(LandmarkName, &str); 4] = [
-    (LandmarkName::Target, "+ target"),
-    (LandmarkName::FemoralNerve, "+ nerve"),
-    (LandmarkName::FemoralArtery, "+ artery"),
-    (LandmarkName::FemoralVein, "+ vein"),
+    (LandmarkName::Target, "target"),
+    (LandmarkName::FemoralNerve, "femoral nerve"),
+    (LandmarkName::FemoralArtery, "femoral artery"),
+    (LandmarkName::FemoralVein, "femoral vein"),
 ];
 /// The bony landmarks of the labelled teaching view (`fluorohip shoot --labels`), after the
 /// target (which ON_IMAGE names): entries 1.. of `labels::teaching_landmarks`.
 const BONY_LABELS: usize = 9;
+
+/// The overlay's names, in label order.
+fn overlay_names() -> Vec<String> {
+    let bony = labels::NAMES[1..=BONY_LABELS].iter().map(|n| n.to_lowercase());
+    ON_IMAGE.iter().map(|(_, n)| n.to_string()).chain(bony).collect()
+}
 
 /// Where overlay label `k` points, in patient mm.
 fn overlay_point(s: &crate::sim::Session, k: usize) -> Option<glam::DVec3> {
@@ -70,9 +78,70 @@ struct Edge(u8);
 struct MeasureDot(usize);
 #[derive(Component)]
 struct MeasureText;
-/// A landmark's name on the image (index into `ON_IMAGE`).
+/// A part of landmark `k`'s label on the image (`k` indexes `ON_IMAGE`, then the bony ones).
 #[derive(Component)]
-struct OnImage(usize);
+pub(crate) struct OnImage(usize, Part);
+
+impl OnImage {
+    /// Whether this is a landmark's name (not its cross or leader).
+    pub(crate) fn is_name(&self) -> bool {
+        self.1 == Part::Name
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Part {
+    /// A small cross on the point.
+    Mark,
+    /// The name, beside the point ([`lay_out`]).
+    Name,
+    /// A line from the point to a name that had to leave the point's row.
+    Leader,
+}
+
+/// One label laid out on the monitor, in logical pixels from the image's top-left corner.
+#[derive(Clone, Debug, PartialEq)]
+struct Laid {
+    point: Vec2,
+    /// The name's box: left, top, width, height.
+    name: (usize, usize, usize, usize),
+    /// From the point to the name's nearest corner, when the name left the point's row.
+    leader: Option<(Vec2, Vec2)>,
+}
+
+/// Lay the overlay's names out on a monitor `side` pixels square, for points (None: not on the
+/// image) with names of `sizes` (width, height): beside their point where there is room, else on
+/// the nearest free row with a leader, never over one another or the orientation letters
+/// (`labels::place_boxes`, as the burned-in labelled view).
+fn lay_out(points: &[Option<Vec2>], sizes: &[Vec2], side: f32) -> Vec<Option<Laid>> {
+    let n = side.max(1.0) as usize;
+    let px: Vec<Option<(usize, usize)>> = points
+        .iter()
+        .map(|p| {
+            p.filter(|p| p.x >= 0.0 && p.y >= 0.0 && p.x < side && p.y < side).map(|p| (p.x as usize, p.y as usize))
+        })
+        .collect();
+    let boxes: Vec<(usize, usize)> = sizes.iter().map(|s| (s.x.ceil() as usize, s.y.ceil() as usize)).collect();
+    let h = boxes.iter().map(|b| b.1).max().unwrap_or(14);
+    // The orientation letters: left and right at mid-height, top and bottom at mid-width.
+    let mid = n / 2;
+    let letters =
+        [(0, mid - 14, 16, 28), (n - 16, mid - 14, 16, 28), (mid - 14, 0, 28, 20), (mid - 14, n - 20, 28, 20)];
+    let room = labels::Room { gap: 7, rise: h / 2, top: 2, bottom: n.saturating_sub(16), width: n, mark: 6 };
+    labels::place_boxes(&boxes, &px, &room, &letters)
+        .into_iter()
+        .zip(&px)
+        .zip(points)
+        .map(|((b, at), p)| {
+            let (b, (c, r), p) = (b?, (*at)?, (*p)?);
+            let leader = (!(b.1..b.1 + b.3).contains(&r)).then(|| {
+                let (x, y) = labels::leader_end(b, c, r);
+                (p, Vec2::new(x as f32 + 0.5, y as f32 + 0.5))
+            });
+            Some(Laid { point: p, name: b, leader })
+        })
+        .collect()
+}
 
 pub fn plugin(app: &mut App) {
     app.insert_resource(MonitorView { zoom: 1, ..default() })
@@ -153,17 +222,42 @@ fn spawn(mut commands: Commands, mut images: ResMut<Assets<Image>>) {
             }
             m.spawn(dot(0));
             m.spawn(dot(1));
-            let names = ON_IMAGE
-                .iter()
-                .map(|(_, n)| n.to_string())
-                .chain(labels::NAMES[1..=BONY_LABELS].iter().map(|n| format!("+ {}", n.to_lowercase())));
-            for (k, name) in names.enumerate() {
+            let names = overlay_names();
+            let green = Color::srgb(0.4, 1.0, 0.5);
+            for (k, name) in names.into_iter().enumerate() {
+                let hidden = || (Visibility::Hidden, Pickable::IGNORE);
+                m.spawn((
+                    Node { position_type: PositionType::Absolute, height: Val::Px(1.5), ..default() },
+                    BackgroundColor(green),
+                    OnImage(k, Part::Leader),
+                    hidden(),
+                ));
                 m.spawn((
                     Node { position_type: PositionType::Absolute, ..default() },
-                    super::ui::colored(name, 12.0, Color::srgb(0.4, 1.0, 0.5)),
-                    OnImage(k),
-                    Visibility::Hidden,
-                    Pickable::IGNORE,
+                    OnImage(k, Part::Mark),
+                    hidden(),
+                ))
+                .with_children(|c| {
+                    for (w, h) in [(11.0, 1.5), (1.5, 11.0)] {
+                        c.spawn((
+                            Node {
+                                position_type: PositionType::Absolute,
+                                left: Val::Px((11.0 - w) / 2.0),
+                                top: Val::Px((11.0 - h) / 2.0),
+                                width: Val::Px(w),
+                                height: Val::Px(h),
+                                ..default()
+                            },
+                            BackgroundColor(green),
+                            Pickable::IGNORE,
+                        ));
+                    }
+                });
+                m.spawn((
+                    Node { position_type: PositionType::Absolute, ..default() },
+                    super::ui::colored(name, 12.0, green),
+                    OnImage(k, Part::Name),
+                    hidden(),
                 ));
             }
             m.spawn((
@@ -283,7 +377,10 @@ fn show(
     mut letters: Query<(&Edge, &mut Text), Without<MeasureText>>,
     mut dots: Query<(&MeasureDot, &mut Node, &mut Visibility), Without<MonitorNode>>,
     mut readout: Query<&mut Text, (With<MeasureText>, Without<Edge>)>,
-    mut on_image: Query<(&OnImage, &mut Node, &mut Visibility), (Without<MonitorNode>, Without<MeasureDot>)>,
+    mut on_image: Query<
+        (&OnImage, &mut Node, &mut Visibility, &mut UiTransform, &ComputedNode),
+        (Without<MonitorNode>, Without<MeasureDot>),
+    >,
     mut seen: Local<(u64, bool)>,
 ) {
     let Some(s) = sim.session() else { return };
@@ -324,27 +421,64 @@ fn show(
             }
         }
     }
-    // The landmark overlay (learning mode, Y), where each projects on the last image.
+    // The landmark overlay (learning mode, Y), where each projects on the last image, laid out
+    // in the monitor's inner square (inside its 2 px border).
     let overlay = view.landmarks && s.scenario().mode == Mode::Learning;
+    let inner = size - 4.0;
     let shot = shot_geometry(s);
-    for (OnImage(k), mut n, mut v) in &mut on_image {
-        let at = shot
-            .as_ref()
-            .filter(|_| overlay)
-            .and_then(|g| g.project_px(overlay_point(s, *k)?))
-            .map(|(col, row)| on_screen(Vec2::new(col as f32 + 0.5, row as f32 + 0.5)))
-            .filter(|f| (0.0..0.9).contains(&f.x) && (0.0..0.97).contains(&f.y));
-        match at {
-            Some(f) => {
-                // The "+" of the label sits on the point.
-                n.left = Val::Percent(f.x * 100.0 - 1.0);
-                n.top = Val::Percent(f.y * 100.0 - 2.0);
-                v.set_if_neq(Visibility::Inherited);
-            }
-            None => {
-                v.set_if_neq(Visibility::Hidden);
-            }
+    let count = ON_IMAGE.len() + BONY_LABELS;
+    let points: Vec<Option<Vec2>> = (0..count)
+        .map(|k| {
+            let g = shot.as_ref().filter(|_| overlay)?;
+            let (col, row) = g.project_px(overlay_point(s, k)?)?;
+            Some(on_screen(Vec2::new(col as f32 + 0.5, row as f32 + 0.5)) * inner)
+        })
+        .collect();
+    // Each name's size as laid out (logical px); an estimate before its first layout.
+    let mut sizes = vec![Vec2::ZERO; count];
+    for (OnImage(k, part), _, _, _, computed) in &on_image {
+        if *part == Part::Name {
+            sizes[*k] = computed.size() * computed.inverse_scale_factor();
         }
+    }
+    for (size, name) in sizes.iter_mut().zip(overlay_names()) {
+        if size.x < 1.0 {
+            *size = Vec2::new(7.0 * name.len() as f32 + 2.0, 15.0);
+        }
+    }
+    let laid = lay_out(&points, &sizes, inner);
+    for (OnImage(k, part), mut n, mut v, mut transform, _) in &mut on_image {
+        let Some(l) = laid.get(*k).cloned().flatten() else {
+            v.set_if_neq(Visibility::Hidden);
+            continue;
+        };
+        let shown = match part {
+            Part::Mark => {
+                (n.left, n.top) = (Val::Px(l.point.x - 5.5), Val::Px(l.point.y - 5.5));
+                (n.width, n.height) = (Val::Px(11.0), Val::Px(11.0));
+                true
+            }
+            Part::Name => {
+                (n.left, n.top) = (Val::Px(l.name.0 as f32), Val::Px(l.name.1 as f32));
+                true
+            }
+            Part::Leader => match l.leader {
+                // A bar as long as the leader, centred on its middle and turned along it,
+                // starting clear of the cross.
+                Some((a, b)) => {
+                    let a = a + (b - a).normalize_or_zero() * 6.0;
+                    let (mid, len) = ((a + b) / 2.0, a.distance(b));
+                    (n.left, n.top, n.width) = (Val::Px(mid.x - len / 2.0), Val::Px(mid.y - 0.75), Val::Px(len));
+                    let turn = Rot2::radians((b.y - a.y).atan2(b.x - a.x));
+                    if transform.rotation != turn {
+                        transform.rotation = turn;
+                    }
+                    len > 1.0
+                }
+                None => false,
+            },
+        };
+        v.set_if_neq(if shown { Visibility::Inherited } else { Visibility::Hidden });
     }
     let text = match (view.points.as_slice(), image_size(s)) {
         ([a, b], Some((n, field))) => {
@@ -371,6 +505,58 @@ mod tests {
         // An AP image of a supine patient is read as if facing the patient: their right on
         // the viewer's left, head at the top.
         assert_eq!(edge_letters(&g), ["R", "L", "H", "F"]);
+    }
+
+    /// Crowded points on the small monitor: every name shown stays on the monitor, clear of the
+    /// other names and of the orientation letters; a name level with its point has no leader,
+    /// one moved off its row has a leader from its point to its box's nearest corner.
+    #[test]
+    fn overlay_names_never_overlap_and_moved_ones_get_a_leader() {
+        let side = 336.0;
+        let names = overlay_names();
+        // The femoral nerve, artery and vein within 10 px of each other, the rest spread out.
+        let points: Vec<Option<Vec2>> = (0..names.len())
+            .map(|k| match k {
+                1..=3 => Some(Vec2::new(230.0 + 4.0 * k as f32, 120.0 + 3.0 * k as f32)),
+                12 => None,
+                _ => Some(Vec2::new(40.0 + 23.0 * k as f32, 60.0 + 17.0 * k as f32)),
+            })
+            .collect();
+        let sizes: Vec<Vec2> = names.iter().map(|n| Vec2::new(7.0 * n.len() as f32, 15.0)).collect();
+        let laid = lay_out(&points, &sizes, side);
+        assert!(laid[12].is_none(), "a point off the image gets no label");
+        let shown: Vec<&Laid> = laid.iter().flatten().collect();
+        assert!(shown.len() >= 11, "{} of 12 shown", shown.len());
+        let mid = side / 2.0;
+        let letters = [(0.0, mid - 14.0, 16.0, 28.0), (side - 16.0, mid - 14.0, 16.0, 28.0)];
+        let apart = |a: (f32, f32, f32, f32), b: (f32, f32, f32, f32)| {
+            a.0 + a.2 <= b.0 || b.0 + b.2 <= a.0 || a.1 + a.3 <= b.1 || b.1 + b.3 <= a.1
+        };
+        let f = |b: (usize, usize, usize, usize)| (b.0 as f32, b.1 as f32, b.2 as f32, b.3 as f32);
+        for (i, a) in shown.iter().enumerate() {
+            let r = f(a.name);
+            assert!(r.0 >= 0.0 && r.1 >= 0.0 && r.0 + r.2 <= side && r.1 + r.3 <= side, "{r:?}");
+            for l in letters {
+                assert!(apart(r, l), "{r:?} covers a letter at {l:?}");
+            }
+            for p in points.iter().flatten() {
+                assert!(apart(r, (p.x - 5.5, p.y - 5.5, 11.0, 11.0)), "{r:?} covers the cross at {p:?}");
+            }
+            for b in &shown[i + 1..] {
+                assert!(apart(r, f(b.name)), "{r:?} and {:?}", b.name);
+            }
+            let level = (r.1..r.1 + r.3).contains(&a.point.y.floor());
+            match a.leader {
+                None => assert!(level, "{r:?} left its point {:?} with no leader", a.point),
+                Some((from, to)) => {
+                    assert!(!level && from == a.point, "{r:?}");
+                    let corner_x = to.x - 0.5 == r.0 || to.x - 0.5 == r.0 + r.2 - 1.0;
+                    let corner_y = to.y - 0.5 == r.1 || to.y - 0.5 == r.1 + r.3 - 1.0;
+                    assert!(corner_x && corner_y, "the leader ends at {to:?}, not on {r:?}'s corner");
+                }
+            }
+        }
+        assert!(shown.iter().any(|l| l.leader.is_some()), "the crowded vessels needed a leader");
     }
 
     #[test]

@@ -43,6 +43,9 @@ struct Shown {
     hovered: Vec<String>,
     /// Every visible text, as drawn.
     texts: Vec<String>,
+    /// The landmark names shown on the monitor (Y) with their boxes (physical window pixels:
+    /// left, top, right, bottom).
+    monitor_names: Vec<(String, [f32; 4])>,
 }
 
 pub fn plugin(app: &mut App) {
@@ -60,6 +63,7 @@ fn write(
     pick: Res<PickMode>,
     camera: Query<(&Camera, &GlobalTransform), With<Camera3d>>,
     texts: Query<(Entity, &Text, &InheritedVisibility)>,
+    names: Query<(&Text, &InheritedVisibility, &UiGlobalTransform, &ComputedNode, &super::fluoro_view::OnImage)>,
     buttons: Query<(&UiGlobalTransform, &InheritedVisibility, &Children, Has<super::ui::Selected>), With<Button>>,
     fields: Query<(&UiGlobalTransform, &InheritedVisibility, &bevy::text::EditableText)>,
     hover: Res<bevy::picking::hover::HoverMap>,
@@ -99,6 +103,14 @@ fn write(
         .collect();
     let texts =
         texts.iter().filter(|(_, _, v)| v.get()).map(|(_, t, _)| t.0.clone()).filter(|t| !t.is_empty()).collect();
+    let monitor_names = names
+        .iter()
+        .filter(|(_, v, _, _, part)| v.get() && part.is_name())
+        .map(|(t, _, at, node, _)| {
+            let (c, half) = (at.translation, node.size() / 2.0);
+            (t.0.clone(), [c.x - half.x, c.y - half.y, c.x + half.x, c.y + half.y])
+        })
+        .collect();
     let shown = Shown {
         frame: *frame,
         screen: format!("{:?}", state.get()),
@@ -127,6 +139,7 @@ fn write(
             })
             .collect(),
         texts,
+        monitor_names,
     };
     let Ok(json) = serde_json::to_vec_pretty(&shown) else { return };
     let tmp = file.0.with_extension("tmp");

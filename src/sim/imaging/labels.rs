@@ -68,26 +68,64 @@ pub fn place_names(
     n: usize,
     scale: usize,
 ) -> Vec<Option<(usize, usize, usize, usize)>> {
-    let line_h = 9 * scale;
-    let (top, bottom) = (11 * scale, n.saturating_sub(11 * scale));
+    let sizes: Vec<(usize, usize)> =
+        names.iter().map(|name| (font::text_width(name, scale) + 2 * scale, 9 * scale)).collect();
+    let room = Room {
+        gap: 4 * scale,
+        rise: 4 * scale,
+        top: 11 * scale,
+        bottom: n.saturating_sub(11 * scale),
+        width: n,
+        mark: 3 * scale,
+    };
+    place_boxes(&sizes, pixels, &room, &[])
+}
+
+/// Where name boxes may go: `gap` pixels beside their point, their top `rise` pixels above the
+/// point's row when level with it, between rows `top` and `bottom` and columns 0 and `width`,
+/// and never over the mark drawn on any point (a square reaching `mark` pixels from it).
+#[derive(Clone, Copy, Debug)]
+pub struct Room {
+    pub gap: usize,
+    pub rise: usize,
+    pub top: usize,
+    pub bottom: usize,
+    pub width: usize,
+    pub mark: usize,
+}
+
+/// [`place_names`] for boxes of any size (width, height), as the window's overlay measures its
+/// text: each box level with its point, right of it or else left; failing both, the nearest
+/// free row (a box's height at a time) above or below. Boxes are placed in order, none over an
+/// earlier one, any point's mark or `reserved` (other writing on the image); one with no room
+/// within 7 rows is not shown.
+pub fn place_boxes(
+    sizes: &[(usize, usize)],
+    pixels: &[Option<(usize, usize)>],
+    room: &Room,
+    reserved: &[(usize, usize, usize, usize)],
+) -> Vec<Option<(usize, usize, usize, usize)>> {
     let overlaps = |a: &(usize, usize, usize, usize), b: &(usize, usize, usize, usize)| {
         a.0 < b.0 + b.2 && b.0 < a.0 + a.2 && a.1 < b.1 + b.3 && b.1 < a.1 + a.3
     };
-    let mut taken: Vec<(usize, usize, usize, usize)> = Vec::new();
-    names
+    let marks = pixels.iter().flatten().map(|&(c, r)| {
+        let (x, y) = (c.saturating_sub(room.mark), r.saturating_sub(room.mark));
+        (x, y, c + room.mark + 1 - x, r + room.mark + 1 - y)
+    });
+    let mut taken: Vec<(usize, usize, usize, usize)> = reserved.iter().copied().chain(marks).collect();
+    sizes
         .iter()
         .zip(pixels)
-        .map(|(name, px)| {
+        .map(|(&(w, h), px)| {
             let (c, r) = (*px)?;
-            let w = font::text_width(name, scale) + 2 * scale;
-            let right = (c + 4 * scale + w <= n).then_some(c + 4 * scale);
-            let left = c.checked_sub(4 * scale + w);
+            let right = (c + room.gap + w <= room.width).then_some(c + room.gap);
+            let left = c.checked_sub(room.gap + w);
             let spot = (0..8)
                 .flat_map(|k| if k == 0 { vec![0] } else { vec![k as isize, -(k as isize)] })
                 .flat_map(|k| [right, left].into_iter().flatten().map(move |x| (x, k)))
-                .map(|(x, k)| (x, r as isize - (4 * scale) as isize + k * line_h as isize))
-                .filter(|(_, y)| *y >= top as isize && (*y as usize) + line_h <= bottom)
-                .map(|(x, y)| (x, y as usize, w, line_h))
+                .map(|(x, k)| (x, r as isize - room.rise as isize + k * h as isize))
+                .filter(|(_, y)| *y >= room.top as isize && (*y as usize) + h <= room.bottom)
+                .map(|(x, y)| (x, y as usize, w, h))
                 .find(|rect| !taken.iter().any(|t| overlaps(rect, t)))?;
             taken.push(spot);
             Some(spot)
@@ -196,14 +234,19 @@ mod tests {
     fn names_do_not_overlap_and_stay_level_with_their_point_where_they_can() {
         let n = 512;
         let names = ["ILIOPECTINEAL LINE", "ILIOISCHIAL LINE", "TEARDROP", "SOURCIL", "FEMORAL HEAD", "NECK"];
-        // Two points near the right edge on nearly the same row, others scattered.
-        let pixels = [Some((470, 186)), Some((435, 190)), Some((390, 320)), Some((255, 130)), Some((300, 192)), None];
+        // Two points near the right edge on nearby rows, others scattered.
+        let pixels = [Some((470, 186)), Some((435, 205)), Some((390, 320)), Some((255, 130)), Some((100, 203)), None];
         let boxes = place_names(&names, &pixels, n, 2);
         assert!(boxes[5].is_none(), "a point off the image gets no name");
         let shown: Vec<_> = boxes.iter().flatten().collect();
         assert_eq!(shown.len(), 5);
         for (i, a) in shown.iter().enumerate() {
             assert!(a.0 + a.2 <= n && a.1 >= 22 && a.1 + a.3 <= n - 22, "{a:?} leaves the image or covers the text");
+            for &(c, r) in pixels.iter().flatten() {
+                // The cross reaches 3 × scale = 6 pixels from its point.
+                let clear = c + 6 < a.0 || c >= a.0 + a.2 + 6 || r + 6 < a.1 || r >= a.1 + a.3 + 6;
+                assert!(clear, "{a:?} covers the cross at ({c}, {r})");
+            }
             for b in &shown[i + 1..] {
                 assert!(
                     a.0 + a.2 <= b.0 || b.0 + b.2 <= a.0 || a.1 + a.3 <= b.1 || b.1 + b.3 <= a.1,
@@ -218,9 +261,11 @@ mod tests {
         // The first point near the right edge: its name goes left of it, on its row.
         let (b0, (c0, _)) = (boxes[0].unwrap(), pixels[0].unwrap());
         assert!(level(0) && b0.0 + b0.2 < c0, "{b0:?}");
-        // The second, on almost the same row, is level too if its other side is free; the
-        // rest have room on their rows.
-        for k in [2, 3] {
+        // The second, just below, is level too (left of it, under the first name). The femoral
+        // head's, near the left edge, has no room left of it and runs into both names to the
+        // right on its row and the rows next to it: it moves. The rest have room on their rows.
+        assert!(!level(4), "{:?}", boxes[4]);
+        for k in [1, 2, 3] {
             assert!(level(k), "{} moved off its row: {:?}", names[k], boxes[k]);
         }
     }
