@@ -109,6 +109,46 @@ fn the_femur_has_its_published_trochanters_and_offset() {
     assert!((38.0..=44.0).contains(&m) && (3.0..=7.0).contains(&sd), "published 41 ± 5");
 }
 
+/// The head-neck junction, FIDELITY.md §2, as measured on a radial view through the neck's
+/// axis and its front: the alpha angle (where the bone's outline, followed from the head toward
+/// the neck, leaves the head's circle) and the anterior offset ratio (how far the front of the
+/// head stands out beyond the front of the neck, over the head's diameter). Both from rays out
+/// of the head centre and off the neck's axis through the bone.
+#[test]
+fn the_head_neck_junction_has_its_published_alpha_angle_and_offset() {
+    let ps = patients();
+    let (mut alpha, mut ratio) = (Vec::new(), Vec::new());
+    for p in &ps {
+        let u = p.neck_axis;
+        let front = (-DVec3::Y + u * u.y).normalize();
+        // Where a ray from `from` along `dir` first leaves the femur.
+        let exit = |from: DVec3, dir: DVec3| spans(p, from, from + dir * 90.0, is_femur)[0].1;
+        let head_r = exit(DVec3::ZERO, front);
+        // From straight in front (90° off the neck's axis) toward the neck, in 0.25° steps.
+        let leaves = (0..360)
+            .map(|k| 90.0 - 0.25 * k as f64)
+            .find(|deg: &f64| {
+                let t = deg.to_radians();
+                exit(DVec3::ZERO, -u * t.cos() + front * t.sin()) > head_r * 1.02
+            })
+            .expect("the outline leaves the head's circle at the neck");
+        alpha.push(leaves);
+        // The front of the neck: its least distance from the axis along the neck's outer two
+        // thirds, measured from the axis straight forward.
+        let neck_front = (0..40)
+            .map(|k| {
+                let along = head_r + 0.6 * p.params.neck_length_mm * k as f64 / 39.0;
+                exit(-u * along, front)
+            })
+            .fold(f64::INFINITY, f64::min);
+        ratio.push((head_r - neck_front) / (2.0 * head_r));
+    }
+    let (m, sd) = report("alpha angle (deg)", &alpha);
+    assert!((40.0..=54.0).contains(&m) && sd <= 10.0, "published 47 ± 7 (32-62)");
+    let (m, _) = report("anterior head-neck offset ratio", &ratio);
+    assert!((0.14..=0.24).contains(&m), "published 0.19 (0.14-0.24)");
+}
+
 /// Bone quality, FIDELITY.md §3: a thick calcar and a thin superolateral neck cortex; a
 /// shaft with a marrow canal and the cortical thickness index of a normal femur; cancellous
 /// bone densest in the head, sparser in the neck, none in Ward's triangle.

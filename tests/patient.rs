@@ -192,7 +192,8 @@ fn a_ray_through_the_head_centre_has_bone_chord_equal_to_the_head_diameter() {
 
 #[test]
 fn every_display_mesh_is_closed_and_faces_out() {
-    for seed in [1, 99] {
+    // Seed 3's neck is as deep as it is high (no flare into the head), the others' oval.
+    for seed in [1, 3, 99] {
         let p = patient(seed);
         let meshes = p.meshes();
         assert_eq!(meshes.len(), Tissue::ALL.iter().filter(|t| t.is_displayed()).count());

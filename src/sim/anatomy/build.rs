@@ -44,7 +44,12 @@ pub struct JointFrame {
     base0: DVec3,
     mid0: DVec3,
     r_head_mm: f64,
+    /// The neck part's half-height and half-width front to back (it follows the oval neck).
     r_neck_mm: f64,
+    r_neck_ap_mm: f64,
+    /// The neck's flare into the head, and how far the envelope stands off it.
+    collar: Option<NeckCollar>,
+    collar_off_mm: f64,
     /// The acetabular cup (bone and cartilage) the head part of the envelope passes through.
     pub cup: Shape,
 }
@@ -53,13 +58,15 @@ impl JointFrame {
     /// The envelope shrunk by `inset_mm` (negative grows it): round the head; round the
     /// neck to the intertrochanteric line in front, half the neck behind.
     pub fn envelope(&self, inset_mm: f64) -> Shape {
-        let (rh, rn) = (self.r_head_mm - inset_mm, self.r_neck_mm - inset_mm);
-        Shape::Union(vec![
+        let (rh, rn, ra) = (self.r_head_mm - inset_mm, self.r_neck_mm - inset_mm, self.r_neck_ap_mm - inset_mm);
+        let u0 = -self.base0.normalize();
+        let collar = self.collar.map(|c| c.shape(u0, DVec3::ZERO, self.collar_off_mm - inset_mm));
+        let parts = [
             Shape::sphere(DVec3::ZERO, rh),
-            Shape::Intersection(vec![Shape::capsule(DVec3::ZERO, self.base0, rn), Shape::half_space(DVec3::ZERO, Y)]),
-            Shape::capsule(DVec3::ZERO, self.mid0, rn),
-        ])
-        .rotated_about(DVec3::ZERO, self.rot)
+            Shape::Intersection(vec![oval_neck(DVec3::ZERO, self.base0, rn, ra), Shape::half_space(DVec3::ZERO, Y)]),
+            oval_neck(DVec3::ZERO, self.mid0, rn, ra),
+        ];
+        Shape::Union(parts.into_iter().chain(collar).collect()).rotated_about(DVec3::ZERO, self.rot)
     }
 }
 
@@ -74,6 +81,63 @@ pub(super) struct Built {
     pub acetabular_axis: DVec3,
 }
 
+/// The femoral neck's solid (or a layer round it), before the femur is turned: from `from`
+/// toward its base `to` along an axis in the coronal plane, an oval `r_si` high and `r_ap` front
+/// to back, its base end rounded (a half-ellipsoid; the head end lies inside the head).
+fn oval_neck(from: DVec3, to: DVec3, r_si: f64, r_ap: f64) -> Shape {
+    let u = (to - from).normalize();
+    let up = Y.cross(u);
+    Shape::Union(vec![
+        Shape::elliptic_cylinder(from, to, up, r_si, r_ap),
+        Shape::ellipsoid(to, u, up, v(r_ap, r_si, r_ap)),
+    ])
+}
+
+/// The neck's flare into the head: an ellipsoid about the head centre along the neck, as high as
+/// the neck and wider front to back, that meets the head's sphere on the round junction and
+/// narrows to the oval neck at its waist, cut off there. So the bone's outline leaves the head's
+/// circle where the round neck would (the alpha angle) and the waist is the oval's (the offset).
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct NeckCollar {
+    /// Semi-axes along the neck, toward the calcar and front to back (mm), and where it ends
+    /// along the neck from the head centre (mm).
+    radii: DVec3,
+    waist: f64,
+}
+
+impl NeckCollar {
+    /// The ellipse (along the neck, front to back) through (`s1`, `r1`), the round junction,
+    /// and (`s2`, `r2`), the oval waist; none when the neck is not narrower front to back.
+    fn fit(s1: f64, r1: f64, s2: f64, r2: f64) -> Option<NeckCollar> {
+        if r1 - r2 < 0.2 || s2 <= s1 {
+            return None;
+        }
+        // a s² + b r² = 1 through both points.
+        let det = s1 * s1 * r2 * r2 - s2 * s2 * r1 * r1;
+        let (a, b) = ((r2 * r2 - r1 * r1) / det, (s1 * s1 - s2 * s2) / det);
+        Some(NeckCollar { radii: v(1.0 / a.sqrt(), r1, 1.0 / b.sqrt()), waist: s2 })
+    }
+
+    /// The collar grown by `by_mm` (a layer round it: the joint's envelope), before the femur is
+    /// turned; `centre` shifts it (the cancellous core's offset toward the calcar).
+    fn shape(&self, u0: DVec3, centre: DVec3, by_mm: f64) -> Shape {
+        let up = Y.cross(-u0);
+        // Only between the head centre and the waist: beyond them it would stand out of the
+        // head on the socket's side and out of the neck toward its base.
+        Shape::Intersection(vec![
+            Shape::ellipsoid(centre, -u0, up, self.radii + DVec3::splat(by_mm)),
+            Shape::half_space(centre - u0 * self.waist, -u0),
+            Shape::half_space(centre, u0),
+        ])
+    }
+}
+
+/// How far the oval neck's surface lies from its axis in the unit direction with components
+/// `si` (toward the calcar, in the coronal plane) and `ap` (front to back).
+fn oval_radius(si: f64, ap: f64, r_si: f64, r_ap: f64) -> f64 {
+    1.0 / ((si / r_si).powi(2) + (ap / r_ap).powi(2)).sqrt()
+}
+
 fn rad(deg: f64) -> f64 {
     deg * std::f64::consts::PI / 180.0
 }
@@ -86,6 +150,13 @@ pub(super) fn build(p: &PatientParams) -> Built {
     let s = p.femoral_head_diameter_mm / REFERENCE_HEAD_DIAMETER_MM;
     let r_h = p.femoral_head_diameter_mm / 2.0;
     let r_n = (p.neck_diameter_mm / 2.0).min(0.85 * r_h);
+    // The neck is oval (Bonneau 2012 J Anat 221:465: successive ellipses fit it better than a
+    // cylinder): its published diameter is its height; front to back it is narrower, by the
+    // drawn anterior head-neck offset ratio.
+    let r_ap = (r_h * (1.0 - 2.0 * p.anterior_offset_ratio)).clamp(0.6 * r_n, r_n);
+    let s_junction = (r_h * r_h - r_n * r_n).sqrt();
+    let waist = s_junction + table::NECK_WAIST_BELOW_JUNCTION * p.neck_length_mm;
+    let collar = NeckCollar::fit(s_junction, r_n, waist, r_ap);
     let jsw = p.joint_space_width_mm;
     let wall = table::CAPSULE_WALL_MM;
     let recess = p.anterior_recess_depth_mm;
@@ -100,7 +171,6 @@ pub(super) fn build(p: &PatientParams) -> Built {
     let rot_neutral = DMat3::from_rotation_z(-rad(p.femoral_anteversion_deg));
     let rot = DMat3::from_rotation_z(-rad(p.femoral_anteversion_deg) + rad(p.leg_rotation_deg));
     let turn = |sh: Shape| sh.rotated_about(DVec3::ZERO, rot);
-    let s_junction = (r_h * r_h - r_n * r_n).sqrt();
     let junction0 = -u0 * s_junction;
     let base0 = -u0 * (s_junction + p.neck_length_mm);
     let up_perp0 = Y.cross(u0).normalize(); // in the coronal plane, perpendicular to the neck
@@ -148,8 +218,15 @@ pub(super) fn build(p: &PatientParams) -> Built {
     let lerp = |(a, b): (f64, f64)| a + (b - a) * age_t;
     let t_calcar = lerp(table::CALCAR_CORTEX_MM_AT_25_85);
     let t_superolateral = lerp(table::SUPEROLATERAL_NECK_CORTEX_MM_AT_25_85);
-    let neck_inner_r = r_n - 0.5 * (t_calcar + t_superolateral);
     let neck_inner_shift = -calcar0 * 0.5 * (t_calcar - t_superolateral);
+    let neck_inner_r = r_n - 0.5 * (t_calcar + t_superolateral);
+    let neck_inner_ap = r_ap - 0.5 * (t_calcar + t_superolateral);
+    // The oval neck with its flare into the head, shifted by `shift`, `by` mm larger all round.
+    let neck_bone = |shift: DVec3, r_si: f64, r_ap: f64, by: f64| {
+        let collar = collar.map(|c| c.shape(u0, shift, by));
+        Shape::Union([oval_neck(shift, base0 + shift, r_si, r_ap)].into_iter().chain(collar).collect())
+    };
+    let neck_core = neck_bone(neck_inner_shift, neck_inner_r, neck_inner_ap, -0.5 * (t_calcar + t_superolateral));
 
     // Marrow canal from a little below the lesser trochanter.
     let canal_top_z = lt_z - table::CANAL_BELOW_LT_MM;
@@ -159,7 +236,7 @@ pub(super) fn build(p: &PatientParams) -> Built {
 
     let mut femur_cortical = Shape::Union(vec![
         Shape::sphere(DVec3::ZERO, r_h),
-        Shape::capsule(DVec3::ZERO, base0, r_n),
+        neck_bone(DVec3::ZERO, r_n, r_ap, 0.0),
         Shape::ellipsoid(inter_centre0, u0, Y, inter_radii),
         Shape::ellipsoid_aa(gt_centre0, gt_radii),
         lt_shape(0.0),
@@ -169,7 +246,7 @@ pub(super) fn build(p: &PatientParams) -> Built {
     let head_cancellous = turn(Shape::sphere(DVec3::ZERO, r_h - table::SUBCHONDRAL_PLATE_MM));
     // Neck, trochanters and metaphysis: sparse cancellous bone inside thin cortices.
     let femur_cancellous = turn(Shape::Union(vec![
-        Shape::capsule(neck_inner_shift, base0 + neck_inner_shift, neck_inner_r),
+        neck_core.clone(),
         Shape::ellipsoid(inter_centre0, u0, Y, inter_radii - DVec3::splat(troch)),
         Shape::ellipsoid_aa(gt_centre0, gt_radii - DVec3::splat(troch)),
         lt_shape(troch),
@@ -241,7 +318,7 @@ pub(super) fn build(p: &PatientParams) -> Built {
         // own tissue; the region first, so a ray that misses the bone skips the plates.
         let plates = Shape::Union(layered);
         let head = Shape::sphere(DVec3::ZERO, r_h - table::SUBCHONDRAL_PLATE_MM);
-        let neck = Shape::capsule(neck_inner_shift, base0 + neck_inner_shift, neck_inner_r);
+        let neck = neck_core.clone();
         (
             turn(Shape::Intersection(vec![head.clone(), plates.clone()])),
             turn(Shape::Intersection(vec![neck.minus(head), plates])),
@@ -264,7 +341,6 @@ pub(super) fn build(p: &PatientParams) -> Built {
 
     // Rotated femoral landmarks and axes.
     let u = rot * u0;
-    let junction = rot * junction0;
     let base = rot * base0;
     let gt_centre = rot * gt_centre0;
     let soft_gt0 = base0 - u0 * 8.0 * s + v(-14.0, 6.0, 14.0) * s;
@@ -276,7 +352,8 @@ pub(super) fn build(p: &PatientParams) -> Built {
     let psoas_insertion = rot_neutral * (base0 - u0 * 8.0 * s + v(10.0, 9.0, -38.0) * s);
     let anterior_perp_at = |u: DVec3| (-Y - u * (-Y).dot(u)).normalize();
     let anterior_perp = anterior_perp_at(u);
-    let target = junction + anterior_perp * r_n;
+    // The head-neck junction is round (the neck turns oval below it, `neck_collar`).
+    let target = rot * junction0 + anterior_perp * r_n;
     // The target with the leg in neutral rotation: the soft tissues' reference.
     let target_neutral = rot_neutral * junction0 + anterior_perp_at(rot_neutral * u0) * r_n;
     // Posterior neck, POSTERIOR_TARGET_ALONG_NECK of the way down from the junction: still
@@ -287,7 +364,10 @@ pub(super) fn build(p: &PatientParams) -> Built {
     // 1 patient in 6 (37 of 200 seeds of the prone expert reference).
     let posterior_dir = (Y - Z * POSTERIOR_TARGET_CAUDAL_TILT).normalize();
     let posterior_perp = (posterior_dir - u * posterior_dir.dot(u)).normalize();
-    let posterior_target = junction - u * (POSTERIOR_TARGET_ALONG_NECK * p.neck_length_mm) + posterior_perp * r_n;
+    // Below the waist, where the neck is the oval cylinder.
+    let along = s_junction + POSTERIOR_TARGET_ALONG_NECK * p.neck_length_mm;
+    let r_post = oval_radius(posterior_perp.dot(rot * up_perp0), posterior_perp.dot(rot * Y), r_n, r_ap);
+    let posterior_target = -u * along + posterior_perp * r_post;
 
     // ---- Pelvis and acetabulum.
     let (si, ci) = (libm::sin(rad(p.acetabular_inclination_deg)), libm::cos(rad(p.acetabular_inclination_deg)));
@@ -430,17 +510,30 @@ pub(super) fn build(p: &PatientParams) -> Built {
     let r_outer_head = r_space_head + wall;
     let mid0 = -u0 * (s_junction + 0.5 * p.neck_length_mm);
     let r_neck_outer = r_n + recess;
-    let joint_frame =
-        JointFrame { rot, base0, mid0, r_head_mm: r_space_head, r_neck_mm: r_neck_outer - wall, cup: cup.clone() };
+    let r_neck_outer_ap = r_ap + recess;
+    let joint_frame = JointFrame {
+        rot,
+        base0,
+        mid0,
+        r_head_mm: r_space_head,
+        r_neck_mm: r_neck_outer - wall,
+        r_neck_ap_mm: r_neck_outer_ap - wall,
+        collar,
+        collar_off_mm: recess - wall,
+        cup: cup.clone(),
+    };
     let capsule_outer = joint_frame.envelope(-wall);
     let capsule_outer_neutral = JointFrame { rot: rot_neutral, ..joint_frame.clone() }.envelope(-wall);
     let joint_space = joint_frame.envelope(0.0);
     let zona_s = s_junction + 5.0;
-    let zona =
-        turn(
-            Shape::cylinder(-u0 * (zona_s - 3.0), -u0 * (zona_s + 3.0), r_neck_outer - wall + 0.5)
-                .minus(Shape::cylinder(-u0 * (zona_s - 4.0), -u0 * (zona_s + 4.0), r_n + 0.9)),
-        );
+    // A ring round the neck under the capsule, following the neck's flare; the bone wins where
+    // they meet (it comes first).
+    let grow = |by: f64| {
+        let ring = oval_neck(DVec3::ZERO, base0, r_n + by, r_ap + by);
+        Shape::Union(collar.map(|c| c.shape(u0, DVec3::ZERO, by)).into_iter().chain([ring]).collect())
+    };
+    let zona = turn(Shape::Intersection(vec![grow(recess - wall + 0.5), Shape::slab(-u0 * zona_s, u0, 6.0)]))
+        .minus(turn(grow(0.9)));
 
     // ---- Soft tissue in front of the joint.
     let bursa_centre = v(8.0 * s, -(r_outer_head + 3.2), 0.0);

@@ -26,9 +26,10 @@ const PATIENT_STREAM: u64 = 1;
 /// Which anatomy a seed builds. A session log records it: a log made on other anatomy is
 /// refused rather than replayed on a different patient (its needle would cross other
 /// tissue and its score would not be the session's). Bump it with any change to what a
-/// seed builds; `tests/determinism.rs` pins the shapes it names. Version 1 is every log
-/// written before the version was recorded (2026-11-29).
-pub const ANATOMY_VERSION: u32 = 2;
+/// seed builds; `tests/determinism.rs` pins the shapes it names. 1: every log written before
+/// the version was recorded; 2: the anatomy then (2026-11-29); 3: the oval neck with its flare
+/// into the head.
+pub const ANATOMY_VERSION: u32 = 3;
 
 /// Named points on the patient, in patient coordinates (mm; docs/COORDINATES.md).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -132,6 +132,15 @@ pub mod table {
     /// cadaver figure so the trochanter stays below the capsule.
     pub const LT_TO_HEAD_RATIO: Published =
         Published::new(0.98, 0.05, 0.84, 1.12, "Ann Palliat Med 2021;10:11524; cadaver (mean, SD assumption)");
+    /// Anterior head-neck offset ratio: how far the front of the head stands beyond the front of
+    /// the neck, over the head's diameter (Oxford population study, FIDELITY.md §2: 0.19,
+    /// 0.14-0.24). It sets the neck's front-to-back width; the SD is an assumption (the range
+    /// as ±2 SD).
+    pub const ANTERIOR_OFFSET_RATIO: Published =
+        Published::new(0.19, 0.025, 0.14, 0.24, "Oxford population study (FIDELITY.md §2); SD assumption");
+    /// assumption: the oval neck reaches its narrowest front to back (its waist) this fraction of
+    /// the neck's length below the head-neck junction.
+    pub const NECK_WAIST_BELOW_JUNCTION: f64 = 0.3;
     /// Marrow canal at the isthmus (CT of 204 femora).
     pub const CANAL_DIAMETER_MM: Published = Published::new(10.5, 1.5, 7.0, 15.0, "CT of 204 femora (FIDELITY.md §3)");
     /// assumption: shaft outer diameter for a 47 mm head, mm (scaled with the head); with the
@@ -279,6 +288,14 @@ pub struct PatientParams {
     /// Calcified plaques in the femoral artery's wall (older patients only).
     #[serde(default)]
     pub femoral_artery_calcified: bool,
+    /// The front of the head beyond the front of the neck, over the head's diameter: the neck is
+    /// oval, narrower front to back than its (published) height.
+    #[serde(default = "default_offset_ratio")]
+    pub anterior_offset_ratio: f64,
+}
+
+fn default_offset_ratio() -> f64 {
+    table::ANTERIOR_OFFSET_RATIO.mean
 }
 
 fn default_arc_share() -> f64 {
@@ -376,6 +393,7 @@ impl PatientParams {
         let calcified_p = ((age - CALCIFIED_ARTERY_FROM_AGE) / (80.0 - CALCIFIED_ARTERY_FROM_AGE)).clamp(0.0, 1.0)
             * CALCIFIED_ARTERY_P_AT_80;
         let calcified = rng.uniform() < calcified_p;
+        let offset_ratio = ANTERIOR_OFFSET_RATIO.sample(rng);
 
         let mut cumulative = 0.0;
         let mut grade_drawn = 4u8;
@@ -495,6 +513,7 @@ impl PatientParams {
             peritendinous_arc_share: arc_share,
             leg_rotation_deg: check("leg_rotation_deg", ov.leg_rotation_deg.unwrap_or(0.0), &LEG_ROTATION_DEG)?,
             femoral_artery_calcified: ov.femoral_artery_calcified.unwrap_or(calcified),
+            anterior_offset_ratio: offset_ratio,
         })
     }
 }

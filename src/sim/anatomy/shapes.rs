@@ -20,6 +20,9 @@ pub enum Primitive {
     Cylinder { a: DVec3, b: DVec3, radius_mm: f64 },
     /// Ellipsoid with semi-axes `radii_mm` along the columns of `axes` (orthonormal).
     Ellipsoid { centre: DVec3, axes: DMat3, radii_mm: DVec3 },
+    /// Flat-ended elliptic cylinder from `a` along `axes.x_axis` for `len_mm`; its cross-section
+    /// an ellipse with semi-axes `radii_mm` along `axes.y_axis` and `axes.z_axis` (orthonormal).
+    EllipticCylinder { a: DVec3, axes: DMat3, len_mm: f64, radii_mm: [f64; 2] },
     /// Elliptic cylinder along z, centred on (`cx`, `cy`), between `z_min` and `z_max`.
     EllipticCylinderZ { cx: f64, cy: f64, ax_mm: f64, ay_mm: f64, z_min: f64, z_max: f64 },
     /// Points with `normal · p <= offset_mm` (`normal` is unit length).
@@ -315,6 +318,19 @@ fn ellipse_sd(p: [f64; 2], r: [f64; 2]) -> f64 {
     k0 * (k0 - 1.0) / k1
 }
 
+/// Span of the elliptic cylinder along local x from 0 to `len` with semi-axes `r` in local y and
+/// z, for a ray `o + t d` given in its local frame.
+pub(super) fn elliptic_cylinder_span(o: DVec3, d: DVec3, r: [f64; 2], len: f64) -> Option<(f64, f64)> {
+    let (oy, oz, dy, dz) = (o.y / r[0], o.z / r[1], d.y / r[0], d.z / r[1]);
+    let qa = dy * dy + dz * dz;
+    let side = if qa < 1e-18 {
+        (oy * oy + oz * oz <= 1.0).then_some((f64::NEG_INFINITY, f64::INFINITY))
+    } else {
+        solve_quadratic(qa, oy * dy + oz * dz, oy * oy + oz * oz - 1.0)
+    };
+    meet(side, slab_span(o.x, d.x, 0.0, len))
+}
+
 /// Combine a 2D cross-section distance with an axial extent distance (extrusion).
 fn extrude(d2: f64, dz: f64) -> f64 {
     let outside = (d2.max(0.0).powi(2) + dz.max(0.0).powi(2)).sqrt();
@@ -344,6 +360,11 @@ impl Primitive {
                 let k1 = (q / (radii_mm * radii_mm)).length();
                 if k1 < 1e-12 { -radii_mm.min_element() } else { k0 * (k0 - 1.0) / k1 }
             }
+            Primitive::EllipticCylinder { a, axes, len_mm, radii_mm } => {
+                let q = axes.transpose() * (p - a);
+                let d2 = ellipse_sd([q.y, q.z], radii_mm);
+                extrude(d2, (q.x - 0.5 * len_mm).abs() - 0.5 * len_mm)
+            }
             Primitive::EllipticCylinderZ { cx, cy, ax_mm, ay_mm, z_min, z_max } => {
                 let d2 = ellipse_sd([p.x - cx, p.y - cy], [ax_mm, ay_mm]);
                 let mid = 0.5 * (z_min + z_max);
@@ -372,6 +393,9 @@ impl Primitive {
                 let ot = axes.transpose() * (o - centre) / radii_mm;
                 let dt = axes.transpose() * d / radii_mm;
                 solve_quadratic(dt.dot(dt), ot.dot(dt), ot.dot(ot) - 1.0)
+            }
+            Primitive::EllipticCylinder { a, axes, len_mm, radii_mm } => {
+                elliptic_cylinder_span(axes.transpose() * (o - a), axes.transpose() * d, radii_mm, len_mm)
             }
             Primitive::EllipticCylinderZ { cx, cy, ax_mm, ay_mm, z_min, z_max } => {
                 let ox = (o.x - cx) / ax_mm;
@@ -416,6 +440,13 @@ impl Primitive {
                 let ext = DVec3::new(rows.x_axis.length(), rows.y_axis.length(), rows.z_axis.length());
                 Aabb { min: centre - ext, max: centre + ext }
             }
+            Primitive::EllipticCylinder { a, axes, len_mm, radii_mm } => {
+                // Each end's ellipse reaches sqrt((r1 e1_i)² + (r2 e2_i)²) along world axis i.
+                let (e1, e2) = (axes.y_axis * radii_mm[0], axes.z_axis * radii_mm[1]);
+                let ext = DVec3::from_array((e1 * e1 + e2 * e2).to_array().map(f64::sqrt));
+                let b = a + axes.x_axis * len_mm;
+                Aabb { min: a.min(b) - ext, max: a.max(b) + ext }
+            }
             Primitive::EllipticCylinderZ { cx, cy, ax_mm, ay_mm, z_min, z_max } => {
                 Aabb { min: DVec3::new(cx - ax_mm, cy - ay_mm, z_min), max: DVec3::new(cx + ax_mm, cy + ay_mm, z_max) }
             }
@@ -432,6 +463,9 @@ impl Primitive {
             Primitive::Cylinder { a, b, radius_mm } => Primitive::Cylinder { a: t(a), b: t(b), radius_mm },
             Primitive::Ellipsoid { centre, axes, radii_mm } => {
                 Primitive::Ellipsoid { centre: t(centre), axes: rot * axes, radii_mm }
+            }
+            Primitive::EllipticCylinder { a, axes, len_mm, radii_mm } => {
+                Primitive::EllipticCylinder { a: t(a), axes: rot * axes, len_mm, radii_mm }
             }
             Primitive::HalfSpace { normal, offset_mm } => {
                 let n = rot * normal;
@@ -465,6 +499,15 @@ impl Shape {
         let w = u.cross(v).normalize();
         let v = w.cross(u);
         Shape::Prim(Primitive::Ellipsoid { centre, axes: DMat3::from_cols(u, v, w), radii_mm })
+    }
+    /// Flat-ended elliptic cylinder from `a` to `b`, its semi-axis `r1` along `toward1` (made
+    /// perpendicular to the axis) and `r2` across both.
+    pub fn elliptic_cylinder(a: DVec3, b: DVec3, toward1: DVec3, r1: f64, r2: f64) -> Shape {
+        let len_mm = (b - a).length();
+        let x = (b - a) / len_mm;
+        let y = (toward1 - x * toward1.dot(x)).normalize();
+        let axes = DMat3::from_cols(x, y, x.cross(y));
+        Shape::Prim(Primitive::EllipticCylinder { a, axes, len_mm, radii_mm: [r1, r2] })
     }
     /// Axis-aligned ellipsoid.
     pub fn ellipsoid_aa(centre: DVec3, radii_mm: DVec3) -> Shape {
@@ -651,6 +694,37 @@ mod tests {
         assert!((spans.total() - 10.0).abs() < 1e-9);
         let aabb = e.aabb();
         assert!((aabb.max.z - 2.0).abs() < 1e-9);
+    }
+
+    /// An oblique elliptic cylinder: chords across each semi-axis are its diameters, along its
+    /// axis its length; the distance's sign agrees with the spans along random rays; its box
+    /// holds it; turned about a point, it is the same solid turned.
+    #[test]
+    fn an_elliptic_cylinder_has_its_radii_length_and_box() {
+        let (a, b) = (DVec3::new(1.0, 2.0, 3.0), DVec3::new(21.0, 2.0, 18.0));
+        let c = Shape::elliptic_cylinder(a, b, DVec3::Z, 6.0, 3.5);
+        let Shape::Prim(Primitive::EllipticCylinder { axes, .. }) = c else { unreachable!() };
+        let mid = (a + b) / 2.0;
+        for (dir, want) in [(axes.y_axis, 12.0), (axes.z_axis, 7.0), (axes.x_axis, 25.0)] {
+            let spans = c.ray_spans(mid - dir * 40.0, dir, 0.0, 80.0);
+            assert!((spans.total() - want).abs() < 1e-9, "{dir}: {spans:?}");
+        }
+        let turned = c.rotated_about(DVec3::new(-4.0, 0.0, 2.0), DMat3::from_rotation_z(0.7));
+        let rot =
+            |p: DVec3| DVec3::new(-4.0, 0.0, 2.0) + DMat3::from_rotation_z(0.7) * (p - DVec3::new(-4.0, 0.0, 2.0));
+        let bounds = c.aabb();
+        for i in 0..2000u64 {
+            let f = |k: u64| ((i * k) % 1999) as f64 / 1999.0 - 0.5;
+            let p = mid + DVec3::new(f(37), f(91), f(173)) * 40.0;
+            let d = DVec3::new(f(7), f(13), f(29)).normalize();
+            let inside = c.contains(p);
+            assert_eq!(
+                inside,
+                c.ray_spans(p - d * 60.0, d, 0.0, 120.0).as_slice().iter().any(|s| s.0 < 60.0 && 60.0 < s.1)
+            );
+            assert_eq!(inside, turned.contains(rot(p)), "{p}");
+            assert!(!inside || bounds.contains(p), "{p} outside the box");
+        }
     }
 
     #[test]
