@@ -15,6 +15,12 @@ fn bench(c: &mut Criterion) {
         })
     });
     let p = Patient::generate(42, &none).unwrap();
+    // Turning the leg 15° in: the new patient's meshes from scratch, and keeping the meshes of
+    // what the turn did not move (as the window does).
+    let before = p.meshes();
+    let turned = p.with_leg_rotation(15.0);
+    c.bench_function("leg_turned_meshes_from_scratch", |b| b.iter(|| black_box(&turned).meshes()));
+    c.bench_function("leg_turned_meshes_reusing", |b| b.iter(|| black_box(&turned).meshes_reusing(&p, &before)));
     let t = p.landmarks.target;
     c.bench_function("point_query_tissue_at", |b| b.iter(|| p.tissue_at(black_box(t + DVec3::new(0.3, -2.0, 0.1)))));
     c.bench_function("point_query_distance_to_artery", |b| {

@@ -269,3 +269,48 @@ fn the_segment_query_agrees_with_the_point_query_through_the_trabeculae() {
     println!("at most {most} stretches of tissue on one ray");
     assert!(most > 24, "the rays crossed many plates");
 }
+
+/// Turning the leg keeps the meshes of what it does not move: the meshes built by reusing the
+/// neutral leg's are exactly those built from scratch, only the femur, its cartilage and
+/// capsule and the circumflex branch across its neck are built again, and the skin, the
+/// muscles and the femoral vessels are kept.
+#[test]
+fn turning_the_leg_rebuilds_only_the_meshes_it_moves() {
+    for seed in [2, 7] {
+        let neutral = patient(seed);
+        let turned = neutral.with_leg_rotation(15.0);
+        let before = neutral.meshes();
+        let reused = turned.meshes_reusing(&neutral, &before);
+        let fresh = turned.meshes();
+        assert_eq!(reused.len(), fresh.len());
+        for (a, b) in reused.iter().zip(&fresh) {
+            assert!(a.positions == b.positions && a.indices == b.indices, "seed {seed}: {:?} differs", a.tissue);
+        }
+        let rebuilt: Vec<Tissue> = (0..turned.mesh_count())
+            .filter(|&i| !turned.mesh_unchanged_from(i, &neutral))
+            .filter_map(|i| fresh[i].tissue)
+            .collect();
+        for t in [Tissue::FemurCortical, Tissue::FemoralCartilage, Tissue::CapsuleWall, Tissue::LateralCircumflexBranch]
+        {
+            assert!(rebuilt.contains(&t), "seed {seed}: {t:?} was kept though the leg moved it");
+        }
+        for t in [
+            Tissue::Skin,
+            Tissue::Fat,
+            Tissue::Muscle,
+            Tissue::FemoralArtery,
+            Tissue::FemoralNerve,
+            Tissue::PelvisCortical,
+        ] {
+            assert!(!rebuilt.contains(&t), "seed {seed}: {t:?} was built again though the leg does not move it");
+        }
+        println!("seed {seed}: built again {rebuilt:?} of {}", turned.mesh_count());
+        // Turned back: nothing is the turned leg's, so the femur is built again.
+        assert!(
+            !neutral.mesh_unchanged_from(
+                fresh.iter().position(|m| m.tissue == Some(Tissue::FemurCortical)).unwrap(),
+                &turned
+            )
+        );
+    }
+}

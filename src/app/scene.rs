@@ -10,7 +10,7 @@ use bevy::tasks::{AsyncComputeTaskPool, Task, futures::check_ready};
 use super::sim::Sim;
 use super::{in_scene, to_world};
 use crate::sim::Position;
-use crate::sim::anatomy::{Tissue, TissueMesh};
+use crate::sim::anatomy::{Patient, Tissue, TissueMesh};
 
 /// Part of the patient's scene, rebuilt when a session on a new patient starts.
 #[derive(Component)]
@@ -24,8 +24,12 @@ pub struct PatientMeshes {
     /// gives the same session another femur).
     generation: u64,
     patient_key: u64,
+    /// The patient they are of (to tell, when the leg turns, which meshes it moved).
+    patient: Option<Patient>,
     built: Vec<TissueMesh>,
     task: Option<Task<Vec<TissueMesh>>>,
+    /// The same case before the leg turned, and its meshes: those it did not move are kept.
+    before: Option<(Patient, Vec<TissueMesh>)>,
     /// All of them are in the scene.
     pub ready: bool,
 }
@@ -132,14 +136,33 @@ fn build_meshes(
     let Some(session) = sim.session() else { return };
     let key = session.patient().key();
     if pm.generation != sim.generation || pm.patient_key != key {
-        *pm = PatientMeshes { generation: sim.generation, patient_key: key, ..default() };
+        // The same case with the leg turned: keep the meshes of what did not move (the skin,
+        // muscles and vessels), so only the femur and its capsule are built again.
+        let before = pm
+            .patient
+            .take()
+            .filter(|p| pm.generation == sim.generation && pm.built.len() == p.mesh_count())
+            .map(|p| (p, std::mem::take(&mut pm.built)));
+        *pm = PatientMeshes {
+            generation: sim.generation,
+            patient_key: key,
+            patient: Some(session.patient().clone()),
+            ..default()
+        };
         // The last patient goes at once: its skin must not take clicks meant for this one.
         for e in &old {
             commands.entity(e).despawn();
         }
         if !sim.shots_in_slices {
             let patient = session.patient().clone();
-            pm.task = Some(AsyncComputeTaskPool::get().spawn(async move { patient.meshes() }));
+            pm.task = Some(AsyncComputeTaskPool::get().spawn(async move {
+                match before {
+                    Some((p, meshes)) => patient.meshes_reusing(&p, &meshes),
+                    None => patient.meshes(),
+                }
+            }));
+        } else {
+            pm.before = before;
         }
     }
     let total = session.patient().mesh_count();
@@ -153,9 +176,14 @@ fn build_meshes(
             let t = bevy::platform::time::Instant::now();
             let budget = sim.slice_left_ms(time.delta_secs_f64() * 1000.0);
             let mut one = false; // at least one mesh a frame, whatever the budget
+            let pm = &mut *pm;
             while pm.built.len() < total && (!one || t.elapsed().as_secs_f64() * 1000.0 < budget) {
                 let i = pm.built.len();
-                pm.built.push(session.patient().mesh(i).expect("below the count"));
+                let kept = pm.before.as_ref().filter(|(p, _)| session.patient().mesh_unchanged_from(i, p));
+                pm.built.push(match kept {
+                    Some((_, meshes)) => meshes[i].clone(),
+                    None => session.patient().mesh(i).expect("below the count"),
+                });
                 one = true;
             }
             sim.spent_ms += t.elapsed().as_secs_f64() * 1000.0;
