@@ -92,7 +92,8 @@ fn one_patient_has_the_same_meshes_on_every_machine() {
 fn the_anatomy_version_names_what_a_seed_builds() {
     use fluorohip::sim::anatomy::{ANATOMY_VERSION, Patient};
     let mut text = String::new();
-    for seed in [3, 7] {
+    // Seeds 3 and 7 have a round neck (a large head on a slender one), seed 1 an oval one.
+    for seed in [1, 3, 7] {
         let p = Patient::generate(seed, &Default::default()).unwrap();
         for p in [p.clone(), p.with_leg_rotation(15.0)] {
             let shapes: Vec<_> = p.structures().iter().map(|s| (s.tissue, &s.shape)).collect();
@@ -108,7 +109,7 @@ fn the_anatomy_version_names_what_a_seed_builds() {
     );
 }
 
-const PINNED_ANATOMY: u64 = 0x6694_62b7_ae02_2d16;
+const PINNED_ANATOMY: u64 = 0x840b_fca9_1f16_61eb;
 const PINNED_SHOT: u64 = 0xd364_89da_a2cb_c051;
 const PINNED_MESHES: u64 = 0xad01_5bff_3575_dbed;
 

@@ -413,7 +413,7 @@ fn scenario() -> impl Strategy<Value = Scenario> {
         (name(), any::<u64>(), any::<bool>(), any::<bool>(), 0usize..4),
         prop::collection::vec(needle_kind(), 0..4),
         prop::option::of(num(0.0, 300.0)),
-        (any::<u64>(), prop::collection::vec(0.0..1.0f64, 22), prop::option::of(any::<bool>())),
+        (any::<u64>(), prop::collection::vec(0.0..1.0f64, 23), prop::option::of(any::<bool>())),
         (opt(0.0, 200.0), opt(0.0, 200.0), prop::option::weighted(0.2, 0u8..8)),
     )
         .prop_map(
@@ -446,6 +446,7 @@ fn scenario() -> impl Strategy<Value = Scenario> {
                     leg_rotation_deg: keep(19, 0.0).map(|_| pick[19] / 0.3 * 60.0 - 30.0),
                     // Fixed on about one case in seven, either way.
                     femoral_artery_calcified: (pick[20] > 0.85).then_some(pick[21] < 0.5),
+                    anterior_offset_ratio: keep(22, p.anterior_offset_ratio),
                 };
                 Scenario {
                     name,
@@ -606,6 +607,7 @@ fn fuzz_session_log_loader() {
                     scenario: case,
                     seed,
                     anatomy_version: fluorohip::sim::anatomy::ANATOMY_VERSION,
+                    program_version: String::new(),
                     actions: list,
                     started_at: None,
                 };

@@ -305,12 +305,5 @@ fn turning_the_leg_rebuilds_only_the_meshes_it_moves() {
             assert!(!rebuilt.contains(&t), "seed {seed}: {t:?} was built again though the leg does not move it");
         }
         println!("seed {seed}: built again {rebuilt:?} of {}", turned.mesh_count());
-        // Turned back: nothing is the turned leg's, so the femur is built again.
-        assert!(
-            !neutral.mesh_unchanged_from(
-                fresh.iter().position(|m| m.tissue == Some(Tissue::FemurCortical)).unwrap(),
-                &turned
-            )
-        );
     }
 }

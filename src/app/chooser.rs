@@ -197,7 +197,7 @@ fn spawn(mut commands: Commands, options: Res<AppOptions>, problem: Option<Res<S
                         r.spawn(ui::button(Pick::Discard, "Discard it", 15.0));
                     }
                     Err(e) => {
-                        r.spawn(ui::colored(format!("The autosave cannot be read: {e}"), 14.0, BAD));
+                        r.spawn(ui::colored(format!("The autosave cannot be resumed: {e}"), 14.0, BAD));
                         r.spawn(ui::button(Pick::Discard, "Discard it", 15.0));
                     }
                 }

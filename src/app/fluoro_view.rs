@@ -109,11 +109,30 @@ struct Laid {
     leader: Option<(Vec2, Vec2)>,
 }
 
+/// Where the orientation letters sit: the left and right ones this far down the monitor, the top
+/// and bottom ones this far across (percent of the inner square), 16 px text.
+const SIDE_LETTER_TOP_PCT: f32 = 47.0;
+const END_LETTER_LEFT_PCT: f32 = 48.0;
+
+/// The boxes the orientation letters cover on a monitor `n` pixels square (left, top, width,
+/// height), with a pixel or two to spare: R/L 1 px in from the sides, H/F 2 px in from the ends.
+fn letter_boxes(n: usize) -> [(usize, usize, usize, usize); 4] {
+    let side_top = (n as f32 * SIDE_LETTER_TOP_PCT / 100.0) as usize;
+    let end_left = (n as f32 * END_LETTER_LEFT_PCT / 100.0) as usize;
+    let (w, h) = (16, 24);
+    [
+        (0, side_top.saturating_sub(2), w, h),
+        (n.saturating_sub(w), side_top.saturating_sub(2), w, h),
+        (end_left.saturating_sub(2), 0, w, h),
+        (end_left.saturating_sub(2), n.saturating_sub(h), w, h),
+    ]
+}
+
 /// Lay the overlay's names out on a monitor `side` pixels square, for points (None: not on the
 /// image) with names of `sizes` (width, height): beside their point where there is room, else on
-/// the nearest free row with a leader, never over one another or the orientation letters
-/// (`labels::place_boxes`, as the burned-in labelled view).
-fn lay_out(points: &[Option<Vec2>], sizes: &[Vec2], side: f32) -> Vec<Option<Laid>> {
+/// the nearest free row with a leader, never over one another, the orientation letters or the
+/// measuring dots at `dots` (`labels::place_boxes`, as the burned-in labelled view).
+fn lay_out(points: &[Option<Vec2>], sizes: &[Vec2], dots: &[Vec2], side: f32) -> Vec<Option<Laid>> {
     let n = side.max(1.0) as usize;
     let px: Vec<Option<(usize, usize)>> = points
         .iter()
@@ -123,12 +142,14 @@ fn lay_out(points: &[Option<Vec2>], sizes: &[Vec2], side: f32) -> Vec<Option<Lai
         .collect();
     let boxes: Vec<(usize, usize)> = sizes.iter().map(|s| (s.x.ceil() as usize, s.y.ceil() as usize)).collect();
     let h = boxes.iter().map(|b| b.1).max().unwrap_or(14);
-    // The orientation letters: left and right at mid-height, top and bottom at mid-width.
-    let mid = n / 2;
-    let letters =
-        [(0, mid - 14, 16, 28), (n - 16, mid - 14, 16, 28), (mid - 14, 0, 28, 20), (mid - 14, n - 20, 28, 20)];
+    // The measuring dots are 7 px, their corner 1% of the monitor up and left of the point.
+    let dot_boxes = dots.iter().filter(|d| d.x >= 0.0 && d.y >= 0.0).map(|d| {
+        let corner = *d - Vec2::splat(0.01 * side + 1.0);
+        (corner.x.max(0.0) as usize, corner.y.max(0.0) as usize, 10, 10)
+    });
+    let reserved: Vec<_> = letter_boxes(n).into_iter().chain(dot_boxes).collect();
     let room = labels::Room { gap: 7, rise: h / 2, top: 2, bottom: n.saturating_sub(16), width: n, mark: 6 };
-    labels::place_boxes(&boxes, &px, &room, &letters)
+    labels::place_boxes(&boxes, &px, &room, &reserved)
         .into_iter()
         .zip(&px)
         .zip(points)
@@ -173,10 +194,10 @@ fn spawn(mut commands: Commands, mut images: ResMut<Assets<Image>>) {
     let letter = |edge: u8| {
         let mut node = Node { position_type: PositionType::Absolute, ..default() };
         match edge {
-            0 => (node.left, node.top) = (Val::Px(1.0), Val::Percent(47.0)),
-            1 => (node.right, node.top) = (Val::Px(1.0), Val::Percent(47.0)),
-            2 => (node.top, node.left) = (Val::Px(2.0), Val::Percent(48.0)),
-            _ => (node.bottom, node.left) = (Val::Px(2.0), Val::Percent(48.0)),
+            0 => (node.left, node.top) = (Val::Px(1.0), Val::Percent(SIDE_LETTER_TOP_PCT)),
+            1 => (node.right, node.top) = (Val::Px(1.0), Val::Percent(SIDE_LETTER_TOP_PCT)),
+            2 => (node.top, node.left) = (Val::Px(2.0), Val::Percent(END_LETTER_LEFT_PCT)),
+            _ => (node.bottom, node.left) = (Val::Px(2.0), Val::Percent(END_LETTER_LEFT_PCT)),
         }
         (node, super::ui::colored("", 16.0, Color::srgb(1.0, 0.85, 0.2)), Edge(edge), Pickable::IGNORE)
     };
@@ -253,8 +274,14 @@ fn spawn(mut commands: Commands, mut images: ResMut<Assets<Image>>) {
                         ));
                     }
                 });
+                // On a dark band, as the burned-in view's names, legible on bone and soft tissue.
                 m.spawn((
-                    Node { position_type: PositionType::Absolute, ..default() },
+                    Node {
+                        position_type: PositionType::Absolute,
+                        padding: UiRect::axes(Val::Px(3.0), Val::Px(1.0)),
+                        ..default()
+                    },
+                    BackgroundColor(Color::srgba(0.0, 0.0, 0.0, 0.6)),
                     super::ui::colored(name, 12.0, green),
                     OnImage(k, Part::Name),
                     hidden(),
@@ -446,7 +473,8 @@ fn show(
             *size = Vec2::new(7.0 * name.len() as f32 + 2.0, 15.0);
         }
     }
-    let laid = lay_out(&points, &sizes, inner);
+    let dots: Vec<Vec2> = view.points.iter().map(|p| on_screen(*p) * inner).collect();
+    let laid = lay_out(&points, &sizes, &dots, inner);
     for (OnImage(k, part), mut n, mut v, mut transform, _) in &mut on_image {
         let Some(l) = laid.get(*k).cloned().flatten() else {
             v.set_if_neq(Visibility::Hidden);
@@ -523,12 +551,20 @@ mod tests {
             })
             .collect();
         let sizes: Vec<Vec2> = names.iter().map(|n| Vec2::new(7.0 * n.len() as f32, 15.0)).collect();
-        let laid = lay_out(&points, &sizes, side);
+        // A measuring dot just right of the femoral head's point, where its name would go.
+        let dots = [Vec2::new(160.0, 128.0)];
+        let laid = lay_out(&points, &sizes, &dots, side);
         assert!(laid[12].is_none(), "a point off the image gets no label");
         let shown: Vec<&Laid> = laid.iter().flatten().collect();
         assert!(shown.len() >= 11, "{} of 12 shown", shown.len());
-        let mid = side / 2.0;
-        let letters = [(0.0, mid - 14.0, 16.0, 28.0), (side - 16.0, mid - 14.0, 16.0, 28.0)];
+        // R and L (16 px text, about 10 by 19) where `spawn` puts them, and the measuring dot.
+        let letters = [
+            (1.0, 0.47 * side, 10.0, 19.0),
+            (side - 11.0, 0.47 * side, 10.0, 19.0),
+            (0.48 * side, 2.0, 10.0, 19.0),
+            (0.48 * side, side - 21.0, 10.0, 19.0),
+            (160.0 - 0.01 * side, 128.0 - 0.01 * side, 7.0, 7.0),
+        ];
         let apart = |a: (f32, f32, f32, f32), b: (f32, f32, f32, f32)| {
             a.0 + a.2 <= b.0 || b.0 + b.2 <= a.0 || a.1 + a.3 <= b.1 || b.1 + b.3 <= a.1
         };

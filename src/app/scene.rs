@@ -6,6 +6,7 @@ use bevy::mesh::Indices;
 use bevy::prelude::*;
 use bevy::render::render_resource::PrimitiveTopology;
 use bevy::tasks::{AsyncComputeTaskPool, Task, futures::check_ready};
+use std::sync::Arc;
 
 use super::sim::Sim;
 use super::{in_scene, to_world};
@@ -25,11 +26,11 @@ pub struct PatientMeshes {
     generation: u64,
     patient_key: u64,
     /// The patient they are of (to tell, when the leg turns, which meshes it moved).
-    patient: Option<Patient>,
+    patient: Option<Arc<Patient>>,
     built: Vec<TissueMesh>,
     task: Option<Task<Vec<TissueMesh>>>,
     /// The same case before the leg turned, and its meshes: those it did not move are kept.
-    before: Option<(Patient, Vec<TissueMesh>)>,
+    before: Option<(Arc<Patient>, Vec<TissueMesh>)>,
     /// All of them are in the scene.
     pub ready: bool,
 }
@@ -143,18 +144,14 @@ fn build_meshes(
             .take()
             .filter(|p| pm.generation == sim.generation && pm.built.len() == p.mesh_count())
             .map(|p| (p, std::mem::take(&mut pm.built)));
-        *pm = PatientMeshes {
-            generation: sim.generation,
-            patient_key: key,
-            patient: Some(session.patient().clone()),
-            ..default()
-        };
+        let patient = Arc::new(session.patient().clone());
+        *pm =
+            PatientMeshes { generation: sim.generation, patient_key: key, patient: Some(patient.clone()), ..default() };
         // The last patient goes at once: its skin must not take clicks meant for this one.
         for e in &old {
             commands.entity(e).despawn();
         }
         if !sim.shots_in_slices {
-            let patient = session.patient().clone();
             pm.task = Some(AsyncComputeTaskPool::get().spawn(async move {
                 match before {
                     Some((p, meshes)) => patient.meshes_reusing(&p, &meshes),
@@ -185,6 +182,9 @@ fn build_meshes(
                     None => session.patient().mesh(i).expect("below the count"),
                 });
                 one = true;
+            }
+            if pm.built.len() == total {
+                pm.before = None;
             }
             sim.spent_ms += t.elapsed().as_secs_f64() * 1000.0;
         }

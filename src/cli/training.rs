@@ -206,7 +206,7 @@ pub fn grade(dir: &Path, csv: &Path) -> i32 {
     let mean = if n > 0 { scores.iter().sum::<f64>() / n as f64 } else { 0.0 };
     println!("graded {n} sessions into {}: {passed} passed, mean score {mean:.1}", csv.display());
     if !skipped.is_empty() {
-        println!("skipped {} unreadable logs:", skipped.len());
+        println!("skipped {} logs that cannot be read or replayed here:", skipped.len());
         for s in &skipped {
             println!("  {s}");
         }

@@ -195,10 +195,16 @@ pub fn parse_log(text: &str, path: &Path) -> Result<ActionLog, ScriptError> {
             line: line_of_field(text, "anatomy_version"),
             field: "anatomy_version",
             message: format!(
-                "the session ran on synthetic anatomy version {}, this program builds version {anatomy}: \
-                 seed {} is a different patient here, so a replay would not be the session recorded \
-                 (the report saved when it ended still stands; replay it with the fluorohip it was made with)",
-                log.anatomy_version, log.seed
+                "the session was {} on synthetic anatomy version {}; this fluorohip ({}) builds version \
+                 {anatomy}, where seed {} is a different patient, so the session cannot be replayed or resumed here",
+                if log.program_version.is_empty() {
+                    "recorded before fluorohip kept its anatomy version (before 2026-11-29)".to_string()
+                } else {
+                    format!("made with fluorohip {}", log.program_version)
+                },
+                log.anatomy_version,
+                env!("CARGO_PKG_VERSION"),
+                log.seed
             ),
         });
     }
@@ -275,16 +281,17 @@ mod tests {
         let text = serde_json::to_string_pretty(&other).unwrap();
         let line = text.lines().position(|l| l.contains("\"anatomy_version\"")).unwrap() + 1;
         let e = parse_log(&text, Path::new("later.json")).unwrap_err().to_string();
-        assert!(e.starts_with(&format!("later.json:{line}: field `anatomy_version`: the session ran on")), "{e}");
-        assert!(e.contains("version 99") && e.contains("seed 4 is a different patient"), "{e}");
+        let want = format!("later.json:{line}: field `anatomy_version`: the session was made with fluorohip");
+        assert!(e.starts_with(&want), "{e}");
+        assert!(e.contains("anatomy version 99;") && e.contains("seed 4 is a different patient"), "{e}");
         let mut old = current;
         old.as_object_mut().unwrap().remove("anatomy_version");
+        old.as_object_mut().unwrap().remove("program_version");
         let text = serde_json::to_string_pretty(&old).unwrap();
         let e = parse_log(&text, Path::new("old.json")).unwrap_err().to_string();
-        assert!(
-            e.starts_with("old.json:1: field `anatomy_version`: the session ran on synthetic anatomy version 1,"),
-            "{e}"
-        );
+        let want = "old.json:1: field `anatomy_version`: the session was recorded before fluorohip kept its anatomy \
+                    version (before 2026-11-29) on synthetic anatomy version 1;";
+        assert!(e.starts_with(want), "{e}");
     }
 
     #[test]

@@ -352,7 +352,7 @@ pub(super) fn build(p: &PatientParams) -> Built {
     let psoas_insertion = rot_neutral * (base0 - u0 * 8.0 * s + v(10.0, 9.0, -38.0) * s);
     let anterior_perp_at = |u: DVec3| (-Y - u * (-Y).dot(u)).normalize();
     let anterior_perp = anterior_perp_at(u);
-    // The head-neck junction is round (the neck turns oval below it, `neck_collar`).
+    // The head-neck junction is round (the neck turns oval below it, `NeckCollar`).
     let target = rot * junction0 + anterior_perp * r_n;
     // The target with the leg in neutral rotation: the soft tissues' reference.
     let target_neutral = rot_neutral * junction0 + anterior_perp_at(rot_neutral * u0) * r_n;
@@ -682,7 +682,9 @@ pub(super) fn build(p: &PatientParams) -> Built {
         profunda_bottom,
     ];
     let profunda = chain(&profunda_course, table::PROFUNDA_RADIUS_MM);
-    let lcx_mid = base + anterior_perp * (r_neck_outer + 6.0) + Z * -6.0;
+    // In front of the capsule over the oval neck's base.
+    let r_front = oval_radius(anterior_perp.dot(rot * up_perp0), anterior_perp.dot(rot * Y), r_n, r_ap);
+    let lcx_mid = base + anterior_perp * (r_front + recess + 6.0) + Z * -6.0;
     let lcx_end = rot * soft_gt0 + v(0.0, -17.0 * s - 4.0, -22.0 * s);
     let circumflex = Shape::Union(vec![
         Shape::capsule(lcx_origin, lcx_mid, table::CIRCUMFLEX_RADIUS_MM),

@@ -289,7 +289,9 @@ pub struct PatientParams {
     #[serde(default)]
     pub femoral_artery_calcified: bool,
     /// The front of the head beyond the front of the neck, over the head's diameter: the neck is
-    /// oval, narrower front to back than its (published) height.
+    /// oval, narrower front to back than its (published) height. As drawn: the neck's front-to-back
+    /// half-width is kept between 0.6 and 1 times its half-height, so a large head on a slender
+    /// neck stands further out than this says.
     #[serde(default = "default_offset_ratio")]
     pub anterior_offset_ratio: f64,
 }
@@ -329,6 +331,7 @@ pub struct PatientOverrides {
     pub nerve_lateral_to_artery_mm: Option<f64>,
     pub leg_rotation_deg: Option<f64>,
     pub femoral_artery_calcified: Option<bool>,
+    pub anterior_offset_ratio: Option<f64>,
 }
 
 /// An override outside the range the simulator can build.
@@ -513,7 +516,11 @@ impl PatientParams {
             peritendinous_arc_share: arc_share,
             leg_rotation_deg: check("leg_rotation_deg", ov.leg_rotation_deg.unwrap_or(0.0), &LEG_ROTATION_DEG)?,
             femoral_artery_calcified: ov.femoral_artery_calcified.unwrap_or(calcified),
-            anterior_offset_ratio: offset_ratio,
+            anterior_offset_ratio: check(
+                "anterior_offset_ratio",
+                ov.anterior_offset_ratio.unwrap_or(offset_ratio),
+                &ANTERIOR_OFFSET_RATIO,
+            )?,
         })
     }
 }

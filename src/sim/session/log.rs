@@ -23,6 +23,9 @@ pub struct ActionLog {
     /// 1 in logs written before it was recorded.
     #[serde(default = "anatomy_before_versions")]
     pub anatomy_version: u32,
+    /// The fluorohip release that wrote it (empty in logs written before it was recorded).
+    #[serde(default)]
+    pub program_version: String,
     /// When the session started, by the computer's clock: metadata for learning records
     /// (xAPI timestamps), never read by the simulation. Absent in older logs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -44,6 +47,7 @@ impl Session {
             scenario: self.scenario.clone(),
             seed: self.seed,
             anatomy_version: crate::sim::anatomy::ANATOMY_VERSION,
+            program_version: env!("CARGO_PKG_VERSION").to_string(),
             started_at: self.started_at,
             actions: self.actions.clone(),
         }

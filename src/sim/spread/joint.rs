@@ -52,8 +52,9 @@ pub const RECESS_RESISTANCE: f64 = 0.5;
 pub const ZONA_RESISTANCE: f64 = 2.0;
 pub const ARC_RESISTANCE: f64 = 0.5;
 /// Extra path cost (mm) before fluid gets past the labrum's free edge into the arc.
-/// assumption: tuned with `ARC_RESISTANCE` for a trace at 2 mL, clear by 3 mL (9 since the
-/// oval neck, 2026-11-29: at most 3% of the arc at 1 mL on 50 of seeds 0-59, against 46 at 8).
+/// assumption: tuned with `ARC_RESISTANCE` so that 1 mL leaves the arc dry or nearly (at most 3%
+/// of it wet), 2 mL wets a little and 3 mL a fifth or more (9 since the oval neck, 2026-11-29:
+/// the 1 mL figure holds on 50 of seeds 0-59, 46 at 8).
 pub const ARC_ENTRY_COST: f64 = 9.0;
 
 /// Where on the joint's inner surface a sample lies.
