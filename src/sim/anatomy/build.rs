@@ -55,8 +55,9 @@ pub struct JointFrame {
 }
 
 impl JointFrame {
-    /// The envelope shrunk by `inset_mm` (negative grows it): round the head; round the
-    /// neck to the intertrochanteric line in front, half the neck behind.
+    /// The envelope shrunk by `inset_mm` (negative grows it): round the head; round the oval
+    /// neck and its flare into the head, to the intertrochanteric line in front and half the
+    /// neck behind.
     pub fn envelope(&self, inset_mm: f64) -> Shape {
         let (rh, rn, ra) = (self.r_head_mm - inset_mm, self.r_neck_mm - inset_mm, self.r_neck_ap_mm - inset_mm);
         let u0 = -self.base0.normalize();
