@@ -456,9 +456,24 @@ pub(super) fn build(p: &PatientParams) -> Built {
     );
     let asis = v(-30.0, -42.0, 62.0) * s;
     let pubic_tubercle = v(70.0, -38.0, -6.0) * s;
-    let ilium = Shape::ellipsoid(v(10.0, 12.0, 74.0) * s, v(-0.35, 0.0, 1.0), Y, v(62.0, 55.0, 9.0) * s);
-    let ilium_inner = Shape::ellipsoid(v(10.0, 12.0, 74.0) * s, v(-0.35, 0.0, 1.0), Y, v(59.0, 52.0, 6.5) * s);
-    let roof = Shape::ellipsoid_aa(v(8.0, 6.0, 30.0) * s, v(28.0, 28.0, 20.0) * s);
+    // The iliac wing: a plate flaring laterally as it rises, its breadth running from the
+    // anterior superior iliac spine (front, lateral) to the sacroiliac joint (back, medial).
+    let wing = rad(table::ILIAC_WING_TO_CORONAL_DEG);
+    let wing_breadth = v(libm::cos(wing), libm::sin(wing), 0.0);
+    let ilium = Shape::ellipsoid(v(10.0, 12.0, 74.0) * s, v(-0.35, 0.0, 1.0), wing_breadth, v(62.0, 55.0, 9.0) * s);
+    let ilium_inner =
+        Shape::ellipsoid(v(10.0, 12.0, 74.0) * s, v(-0.35, 0.0, 1.0), wing_breadth, v(59.0, 52.0, 6.5) * s);
+    // The ilium's body over the acetabulum: a column as broad as the socket that narrows
+    // upward into the wing, so that its outline runs on into the wing's rather than ending
+    // in a lump. assumption: its size.
+    let roof = |shrink: f64| {
+        Shape::ellipsoid(
+            v(8.0, 6.0, 30.0) * s,
+            v(-0.35, 0.0, 1.0),
+            wing_breadth,
+            v(32.0, 28.0, 20.0) * s - DVec3::splat(shrink),
+        )
+    };
     let asis_spine = Shape::capsule(v(-5.0, -15.0, 68.0) * s, asis, 7.0 * s);
     let sup_ramus = |shrink: f64| Shape::capsule(v(18.0, -12.0, -8.0) * s, v(75.0, -28.0, -12.0) * s, 9.0 * s - shrink);
     let pubic_body =
@@ -468,7 +483,7 @@ pub(super) fn build(p: &PatientParams) -> Built {
     let mut pelvis_parts = vec![
         bony_cup(0.0),
         ilium,
-        roof,
+        roof(0.0),
         asis_spine,
         sup_ramus(0.0),
         pubic_body(0.0),
@@ -491,7 +506,7 @@ pub(super) fn build(p: &PatientParams) -> Built {
     let pelvis_cancellous = Shape::Union(vec![
         ilium_inner,
         bony_cup(acet_cortex),
-        Shape::ellipsoid_aa(v(8.0, 6.0, 34.0) * s, v(24.0, 24.0, 14.0) * s - DVec3::splat(acet_cortex)),
+        roof(4.0 * s),
         sup_ramus(2.5),
         pubic_body(2.5),
         ischium(3.0),

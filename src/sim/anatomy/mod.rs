@@ -28,8 +28,9 @@ const PATIENT_STREAM: u64 = 1;
 /// tissue and its score would not be the session's). Bump it with any change to what a
 /// seed builds; `tests/determinism.rs` pins the shapes it names. 1: every log written before
 /// the version was recorded; 2: the anatomy then (2026-11-29); 3: the oval neck with its flare
-/// into the head.
-pub const ANATOMY_VERSION: u32 = 3;
+/// into the head; 4: the iliac wing turned 45° from the coronal plane, and the ilium's body
+/// over the acetabulum narrowing into it (2026-11-29).
+pub const ANATOMY_VERSION: u32 = 4;
 
 /// Named points on the patient, in patient coordinates (mm; docs/COORDINATES.md).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

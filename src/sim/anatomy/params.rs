@@ -106,6 +106,13 @@ pub mod table {
     pub const QUADRILATERAL_PLATE_MM: f64 = 3.5;
     pub const QUADRILATERAL_CORTEX_MM: f64 = 1.0;
     pub const PELVIC_BRIM_RADIUS_MM: f64 = 2.0;
+    /// The iliac wing's plane turned this far from the coronal plane about the body's long
+    /// axis, its front edge (the anterior superior iliac spine) lateral and its back (the
+    /// sacroiliac joint) medial, so that in AP the wing is seen obliquely as a broad fan:
+    /// the wing and the obturator foramen lie about 45° either side of the coronal plane,
+    /// which is why the Judet views are 45° obliques (Judet, Judet & Letournel, J Bone Joint
+    /// Surg Am 1964;46:1615). The single value is an assumption.
+    pub const ILIAC_WING_TO_CORONAL_DEG: f64 = 45.0;
     /// The principal trabecular groups as plates (FIDELITY.md §3, assumption): each plate this
     /// thick (mm), this far apart centre to centre (mm); their bone fraction is
     /// `imaging::materials::TRABECULAR_PLATE_FRACTION`.
