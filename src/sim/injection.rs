@@ -228,10 +228,8 @@ pub struct InjectionState {
     /// joint then fills from each (the needle redirected into another part of the joint).
     #[serde(default)]
     joint_entries_after: Vec<DVec3>,
-    /// Where the last intra-articular push went in: the fluid not yet spread sits there.
-    #[serde(default)]
-    joint_last: Option<DVec3>,
-    /// Joint fluid (mL) that has flowed away from the tip; the rest is still at it.
+    /// Joint fluid (mL) that has flowed away from the tip; the rest pools near it, within
+    /// the joint ([`JointMap::layer_reaching`]).
     #[serde(default)]
     joint_spread_ml: f64,
     bursa: Contents,
@@ -271,7 +269,6 @@ impl Default for InjectionState {
             joint: Contents::default(),
             joint_origin: None,
             joint_entries_after: Vec::new(),
-            joint_last: None,
             joint_spread_ml: 0.0,
             bursa: Contents::default(),
             bursa_entry: None,
@@ -458,7 +455,6 @@ impl InjectionState {
             self.joint_entries_after.push(at);
             self.maps.joint = None;
         }
-        self.joint_last = Some(at);
         if self.maps.joint.is_none() {
             self.maps.joint = Some(Arc::new(self.build_joint_map(patient)));
         }
@@ -616,10 +612,7 @@ impl InjectionState {
                 hulls.push(h);
             }
         };
-        if let Some(first) = self.joint_origin
-            && self.joint.contrast_ml > 0.0
-        {
-            let origin = self.joint_last.unwrap_or(first);
+        if self.joint_origin.is_some() && self.joint.contrast_ml > 0.0 {
             let from = puffs.len();
             let built;
             let map = match &self.maps.joint {
@@ -631,13 +624,8 @@ impl InjectionState {
             };
             let total = self.joint.total_ml();
             let mg_per_ml = self.joint.iodine_mg() / total;
-            let spread = self.joint_spread_ml.clamp(0.0, total);
-            map.puffs(spread, mg_per_ml, &mut puffs);
-            let at_tip = total - spread;
-            if at_tip > 1e-9 {
-                let r = libm::cbrt(3.0 * at_tip * 1000.0 / (4.0 * std::f64::consts::PI));
-                puffs.push(IodinePuff::round(origin, (r / 1.6).max(1.0), at_tip * mg_per_ml));
-            }
+            // What has not yet flowed away pools near the tip, within the joint.
+            map.puffs(self.joint_spread_ml.clamp(0.0, total), total, mg_per_ml, &mut puffs);
             close_group(&puffs, from, &mut hulls);
         }
         if let Some(entry) = self.bursa_entry

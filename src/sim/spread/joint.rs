@@ -24,6 +24,9 @@ pub const FILM_MM: f64 = 0.3;
 /// Pooled thickness at the heart of the inferomedial neck recess (mm): the upper end of
 /// FIDELITY.md §7's 0.3-3 mm.
 pub const INFEROMEDIAL_RECESS_MM: f64 = 3.0;
+/// The inferomedial recess is deepest up to this fraction of the neck's length from the
+/// head-neck junction, thinning to the film by the neck's base. assumption.
+pub const INFERIOR_POUCH_DEEPEST: f64 = 0.55;
 /// Pooled thickness of the superolateral neck recess (mm). assumption.
 pub const SUPEROLATERAL_RECESS_MM: f64 = 2.2;
 /// Pooled thickness of the perilabral recess (mm). assumption.
@@ -35,6 +38,10 @@ pub const PERILABRAL_WIDTH_MM: f64 = 6.0;
 /// defect. assumption: a labrum about 5 mm wide, its free edge 3 mm over the cartilage.
 pub const LABRUM_BEYOND_RIM_MM: f64 = 5.0;
 pub const LABRUM_OVER_HEAD_MM: f64 = 3.0;
+/// Fluid that has not yet flowed away from the tip lies within the joint no deeper than
+/// this (mm), spreading as far as it must. assumption: within the anterior recess's 4-7 mm
+/// (FIDELITY.md §5).
+pub const TIP_LENS_MM: f64 = 2.0;
 /// Contrast between head and acetabular roof (mm): a thin arc. assumption.
 pub const ARC_MM: f64 = 0.35;
 /// The dependent layer is up to this much thicker, facing straight down (fraction).
@@ -167,13 +174,32 @@ impl JointMap {
     /// (`pool_draw`): every reached patch fills the same fraction of its room times its
     /// draw, up to full. Past full the joint distends evenly. Sums to `spread_ml`.
     pub fn layer(&self, spread_ml: f64) -> Vec<(&JointSample, f64)> {
+        self.layer_reaching(spread_ml, spread_ml)
+    }
+
+    /// The layer when `volume_ml` is in the joint but only `reach_ml` of it has had time
+    /// to flow away from the tip: the front is where `reach_ml` would have wetted, and the
+    /// whole volume pools within it, so fluid not yet spread thickens and distends the
+    /// joint near the tip (a lens against the neck, never a ball: intra-articular contrast
+    /// flows away from the tip, FIDELITY.md §7). Sums to `volume_ml`.
+    pub fn layer_reaching(&self, reach_ml: f64, volume_ml: f64) -> Vec<(&JointSample, f64)> {
         let reachable = self.samples.iter().take_while(|s| s.cost.is_finite()).count();
+        let spread_ml = volume_ml;
         if reachable == 0 || spread_ml <= 0.0 {
             return Vec::new();
         }
-        let budget = WETTING_SHARE * spread_ml;
+        let reach_ml = reach_ml.clamp(0.0, spread_ml);
+        let budget = WETTING_SHARE * reach_ml;
         // Samples reached: those whose cumulative wetting fits the budget.
-        let k = self.wet_before_ml[1..=reachable].partition_point(|&w| w <= budget).clamp(1, reachable);
+        let mut k = self.wet_before_ml[1..=reachable].partition_point(|&w| w <= budget).clamp(1, reachable);
+        // However little has spread, the front is at least as far out as the volume needs
+        // to lie no deeper than a lens of `TIP_LENS_MM`.
+        let lens_ml = |s: &JointSample| s.area_mm2 * s.full_mm.max(TIP_LENS_MM) / 1000.0;
+        let mut held: f64 = self.samples[..k].iter().map(lens_ml).sum();
+        while held < volume_ml && k < reachable {
+            held += lens_ml(&self.samples[k]);
+            k += 1;
+        }
         let reached = &self.samples[..k];
         let wet = self.wet_before_ml[k];
         let room = self.room_before_ml[k];
@@ -207,9 +233,10 @@ impl JointMap {
             .collect()
     }
 
-    /// Puffs for the layer of `spread_ml` of contrast at `mg_per_ml` iodine.
-    pub fn puffs(&self, spread_ml: f64, mg_per_ml: f64, out: &mut Vec<IodinePuff>) {
-        for (s, t) in self.layer(spread_ml) {
+    /// Puffs for the layer of `volume_ml` of contrast at `mg_per_ml` iodine, `reach_ml` of
+    /// it spread away from the tip ([`JointMap::layer_reaching`]).
+    pub fn puffs(&self, reach_ml: f64, volume_ml: f64, mg_per_ml: f64, out: &mut Vec<IodinePuff>) {
+        for (s, t) in self.layer_reaching(reach_ml, volume_ml) {
             if t <= 0.0 {
                 continue;
             }
@@ -459,7 +486,12 @@ fn sample_surface(patient: &Patient, down: DVec3) -> Vec<JointSample> {
             let superior = smoothstep(0.35, 0.8, libm::cos(th));
             let along = a - junction;
             let sup_w = superior * (1.0 - smoothstep(0.45 * neck_len, 0.7 * neck_len, along));
-            let inf_w = inferior * smoothstep(0.0, 0.25 * neck_len, along);
+            // The inferior recess is a pouch: deepest partway down the neck, thinning to the
+            // film toward the capsule's insertion, so its outline bulges rather than ending
+            // square. assumption: where it is deepest.
+            let inf_w = inferior
+                * smoothstep(0.0, 0.25 * neck_len, along)
+                * (1.0 - smoothstep(INFERIOR_POUCH_DEEPEST * neck_len, neck_len, along));
             let mut full = FILM_MM + (INFEROMEDIAL_RECESS_MM - FILM_MM) * inf_w;
             full += (SUPEROLATERAL_RECESS_MM - FILM_MM) * sup_w;
             let region = if under_zona {
