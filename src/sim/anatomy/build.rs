@@ -394,9 +394,10 @@ pub(super) fn build(p: &PatientParams) -> Built {
             Shape::half_space(acet_axis * (rim_offset - inset), acet_axis),
         ])
     };
-    // Everything lateral of the roof's edge, above the head's equator and near the socket:
-    // the margin rises outward from the edge (ROOF_MARGIN_SLOPE_DEG from vertical) as the
-    // ilium's outer table does, rather than standing as a vertical wall.
+    // Everything lateral of the roof's edge and above the head's equator, up to the iliac
+    // wing's height: the margin rises outward from the edge (ROOF_MARGIN_SLOPE_DEG from
+    // vertical) as the ilium's outer table does, rather than standing as a vertical wall, and
+    // runs on up to the wing (cut off near the socket, it left a shelf of bone above).
     let slope = rad(ROOF_MARGIN_SLOPE_DEG);
     let margin_normal = v(libm::cos(slope), 0.0, libm::sin(slope));
     let roof_edge_z = socket * libm::cos(ce);
@@ -404,7 +405,7 @@ pub(super) fn build(p: &PatientParams) -> Built {
         Shape::Intersection(vec![
             Shape::half_space(v(roof_edge_x + inset, 0.0, roof_edge_z), margin_normal),
             Shape::half_space(v(0.0, 0.0, -2.0), -Z),
-            Shape::sphere(DVec3::ZERO, socket + 16.0 * s),
+            Shape::sphere(DVec3::ZERO, socket + 70.0 * s),
         ])
     };
     // The subchondral bone of the socket: thin at the walls, twice as thick on the dome.
