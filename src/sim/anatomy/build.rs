@@ -447,10 +447,13 @@ pub(super) fn build(p: &PatientParams) -> Built {
     let cortex = table::QUADRILATERAL_CORTEX_MM;
     // The medial cortex only: the lateral face is the acetabular fossa's floor, never edge-on.
     let quadrilateral_core = plate_shell(plate_r - cortex, plate_r - plate_t - 0.1);
-    // The brim: a ridge from the ilium's inner surface, down and forward medial of the
-    // acetabulum, onto the top of the superior pubic ramus (the pecten) toward the tubercle.
+    // The brim: a ridge on the ilium's inner surface from toward the sacroiliac joint (up,
+    // back and medial), bowing laterally to meet the quadrilateral plate's top (where the
+    // ilioischial line joins it) above the acetabulum, then down and forward medial of it onto
+    // the top of the superior pubic ramus (the pecten) toward the tubercle: in AP a curve
+    // bulging toward the acetabulum, as the pelvic inlet's margin does. assumption: its course.
     let brim_points =
-        [v(22.0, 28.0, 68.0), v(34.0, 18.0, 40.0), v(50.0, 2.0, 16.0), v(58.0, -14.0, 1.0), v(72.0, -28.0, -2.0)]
+        [v(54.0, 40.0, 84.0), v(44.0, 22.0, 44.0), v(50.0, 2.0, 16.0), v(58.0, -14.0, 1.0), v(72.0, -28.0, -2.0)]
             .map(|q| q * s);
     let brim = Shape::Union(
         brim_points.windows(2).map(|w| Shape::capsule(w[0], w[1], table::PELVIC_BRIM_RADIUS_MM)).collect(),
