@@ -177,6 +177,43 @@ fn a_second_entry_into_the_joint_fills_from_there_too() {
     }
 }
 
+/// Fluid still spreading (FIDELITY.md §7: intra-articular contrast flows away from the
+/// tip): whatever part of the volume has spread, the layer holds the whole volume, no patch
+/// lies deeper than its full layer, the 2 mm lens or its joint space allows (the joint never
+/// over-full here), and the fluid not yet spread lies nearer the entry than the rest.
+#[test]
+fn fluid_not_yet_spread_lies_as_a_lens_by_the_entry_within_the_joint() {
+    use fluorohip::sim::spread::joint::TIP_LENS_MM;
+    for seed in [1, 2, 3] {
+        let p = Patient::generate(seed, &PatientOverrides::default()).unwrap();
+        let t = p.landmarks.target;
+        let map = JointMap::build(&p, t, DVec3::Y);
+        for (reach, volume) in [(0.0, 0.05), (0.0, 1.0), (0.3, 2.0), (1.4, 2.0), (2.0, 2.0)] {
+            let layer = map.layer_reaching(reach, volume);
+            let held: f64 = layer.iter().map(|(s, th)| s.area_mm2 * th / 1000.0).sum();
+            assert!((held - volume).abs() < 1e-6, "seed {seed} {reach}/{volume} mL: holds {held} mL");
+            for (s, th) in &layer {
+                let deepest = s.full_mm.max(TIP_LENS_MM.min(s.space_mm)) * if reach == volume { 2.0 } else { 1.0 };
+                assert!(*th <= deepest + 1e-9, "seed {seed} {reach}/{volume} mL: {th:.2} mm where {deepest:.2} fits");
+            }
+            // Iodine-weighted distance from the entry: the unspread part pulls it in.
+            let centre = |l: &[(&fluorohip::sim::spread::joint::JointSample, f64)]| {
+                let m: f64 = l.iter().map(|(s, th)| s.area_mm2 * th).sum();
+                l.iter().map(|(s, th)| (s.at - t).length() * s.area_mm2 * th).sum::<f64>() / m
+            };
+            if reach > 0.0 && reach < volume {
+                let spread_alone = map.layer(volume);
+                assert!(
+                    centre(&layer) < centre(&spread_alone),
+                    "seed {seed} {reach}/{volume} mL: {:.1} mm from the entry against {:.1} all spread",
+                    centre(&layer),
+                    centre(&spread_alone)
+                );
+            }
+        }
+    }
+}
+
 #[test]
 fn the_joint_pools_in_the_recesses_narrows_at_the_zona_and_reaches_the_arc_last() {
     for seed in [1, 2, 3, 4, 5] {
@@ -499,8 +536,9 @@ fn intra_articular_contrast_flows_away_from_the_tip_while_fat_holds_it() {
     };
     let (j, f) = (stats(&joint), stats(&fat));
     println!("iodine within 8 mm of the tip at the end of the push: joint {j:.3?}, fat {f:.3?} (mean, min, max)");
-    // A tenth at most by the joint's tip (it held a ball of the unspread fluid there, 28%,
-    // before 2026-11-29); at least two fifths by the fat's.
-    assert!(j.2 <= 0.1, "the joint's contrast gathers at the tip: {joint:.3?}");
+    // A quarter at most by the joint's tip, where the fluid still spreading lies as a lens
+    // along the neck (it was a ball there, 28% on these seeds, before 2026-11-29); at least
+    // two fifths by the fat's.
+    assert!(j.2 <= 0.25, "the joint's contrast gathers at the tip: {joint:.3?}");
     assert!(f.1 >= 0.4, "the fat's contrast leaves the tip: {fat:.3?}");
 }

@@ -228,8 +228,8 @@ pub struct InjectionState {
     /// joint then fills from each (the needle redirected into another part of the joint).
     #[serde(default)]
     joint_entries_after: Vec<DVec3>,
-    /// Joint fluid (mL) that has flowed away from the tip; the rest pools near it, within
-    /// the joint ([`JointMap::layer_reaching`]).
+    /// Joint fluid (mL) that has flowed away from the tip; the rest deepens the joint
+    /// nearest the entries ([`JointMap::layer_reaching`]).
     #[serde(default)]
     joint_spread_ml: f64,
     bursa: Contents,
@@ -612,7 +612,9 @@ impl InjectionState {
                 hulls.push(h);
             }
         };
-        if self.joint_origin.is_some() && self.joint.contrast_ml > 0.0 {
+        if let Some(origin) = self.joint_origin
+            && self.joint.contrast_ml > 0.0
+        {
             let from = puffs.len();
             let built;
             let map = match &self.maps.joint {
@@ -624,8 +626,14 @@ impl InjectionState {
             };
             let total = self.joint.total_ml();
             let mg_per_ml = self.joint.iodine_mg() / total;
-            // What has not yet flowed away pools near the tip, within the joint.
+            // What has not yet flowed away deepens the joint nearest the entries.
             map.puffs(self.joint_spread_ml.clamp(0.0, total), total, mg_per_ml, &mut puffs);
+            if puffs.len() == from {
+                // A joint with no space to sample (never on the built patients): the iodine
+                // stays at the tip rather than vanish from the image.
+                let r = libm::cbrt(3.0 * total * 1000.0 / (4.0 * std::f64::consts::PI));
+                puffs.push(IodinePuff::round(origin, (r / 1.6).max(1.0), total * mg_per_ml));
+            }
             close_group(&puffs, from, &mut hulls);
         }
         if let Some(entry) = self.bursa_entry

@@ -39,8 +39,8 @@ pub const PERILABRAL_WIDTH_MM: f64 = 6.0;
 pub const LABRUM_BEYOND_RIM_MM: f64 = 5.0;
 pub const LABRUM_OVER_HEAD_MM: f64 = 3.0;
 /// Fluid that has not yet flowed away from the tip lies within the joint no deeper than
-/// this (mm), spreading as far as it must. assumption: within the anterior recess's 4-7 mm
-/// (FIDELITY.md §5).
+/// this (mm), or the joint space there, spreading as far as it must. assumption: a third of
+/// the anterior recess's drawn depth (`table::ANTERIOR_RECESS_DEPTH_MM`, 6.4 ± 1.1 mm).
 pub const TIP_LENS_MM: f64 = 2.0;
 /// Contrast between head and acetabular roof (mm): a thin arc. assumption.
 pub const ARC_MM: f64 = 0.35;
@@ -89,6 +89,9 @@ pub struct JointSample {
     pub area_mm2: f64,
     /// Thickness when the joint is full (mm).
     pub full_mm: f64,
+    /// Depth of the joint space here (mm): fluid not yet spread may deepen the layer up to
+    /// it (within `TIP_LENS_MM`).
+    pub space_mm: f64,
     pub region: JointRegion,
     /// Path cost from the entry (mm of film-equivalent path); infinite when unreachable.
     pub cost: f64,
@@ -174,32 +177,13 @@ impl JointMap {
     /// (`pool_draw`): every reached patch fills the same fraction of its room times its
     /// draw, up to full. Past full the joint distends evenly. Sums to `spread_ml`.
     pub fn layer(&self, spread_ml: f64) -> Vec<(&JointSample, f64)> {
-        self.layer_reaching(spread_ml, spread_ml)
-    }
-
-    /// The layer when `volume_ml` is in the joint but only `reach_ml` of it has had time
-    /// to flow away from the tip: the front is where `reach_ml` would have wetted, and the
-    /// whole volume pools within it, so fluid not yet spread thickens and distends the
-    /// joint near the tip (a lens against the neck, never a ball: intra-articular contrast
-    /// flows away from the tip, FIDELITY.md §7). Sums to `volume_ml`.
-    pub fn layer_reaching(&self, reach_ml: f64, volume_ml: f64) -> Vec<(&JointSample, f64)> {
         let reachable = self.samples.iter().take_while(|s| s.cost.is_finite()).count();
-        let spread_ml = volume_ml;
         if reachable == 0 || spread_ml <= 0.0 {
             return Vec::new();
         }
-        let reach_ml = reach_ml.clamp(0.0, spread_ml);
-        let budget = WETTING_SHARE * reach_ml;
+        let budget = WETTING_SHARE * spread_ml;
         // Samples reached: those whose cumulative wetting fits the budget.
-        let mut k = self.wet_before_ml[1..=reachable].partition_point(|&w| w <= budget).clamp(1, reachable);
-        // However little has spread, the front is at least as far out as the volume needs
-        // to lie no deeper than a lens of `TIP_LENS_MM`.
-        let lens_ml = |s: &JointSample| s.area_mm2 * s.full_mm.max(TIP_LENS_MM) / 1000.0;
-        let mut held: f64 = self.samples[..k].iter().map(lens_ml).sum();
-        while held < volume_ml && k < reachable {
-            held += lens_ml(&self.samples[k]);
-            k += 1;
-        }
+        let k = self.wet_before_ml[1..=reachable].partition_point(|&w| w <= budget).clamp(1, reachable);
         let reached = &self.samples[..k];
         let wet = self.wet_before_ml[k];
         let room = self.room_before_ml[k];
@@ -231,6 +215,45 @@ impl JointMap {
                 (s, (w + (s.full_mm - w) * (level * pool_draw(s.region)).min(1.0)) * distend)
             })
             .collect()
+    }
+
+    /// The layer when `volume_ml` is in the joint but only `reach_ml` of it has had time
+    /// to flow away from the tip: what has spread lies as [`JointMap::layer`] lays it, and
+    /// the rest deepens the patches nearest the tip (lowest path cost first, from every
+    /// entry) up to a lens of `TIP_LENS_MM` or the joint space there, reaching past the
+    /// front as far as it must: never a ball (intra-articular contrast flows away from the
+    /// tip, FIDELITY.md §7). Only if every reachable patch's lens is full does the rest
+    /// distend the joint evenly. Sums to `volume_ml` while any patch is reachable.
+    pub fn layer_reaching(&self, reach_ml: f64, volume_ml: f64) -> Vec<(&JointSample, f64)> {
+        let reach_ml = reach_ml.clamp(0.0, volume_ml.max(0.0));
+        let mut layer = self.layer(reach_ml);
+        let mut unspread = volume_ml - reach_ml;
+        for (s, t) in layer.iter_mut() {
+            if unspread <= 0.0 {
+                break;
+            }
+            let add_ml = ((lens_mm(s) - *t).max(0.0) * s.area_mm2 / 1000.0).min(unspread);
+            *t += add_ml * 1000.0 / s.area_mm2;
+            unspread -= add_ml;
+        }
+        let reachable = self.samples.iter().take_while(|s| s.cost.is_finite()).count();
+        for s in &self.samples[layer.len().min(reachable)..reachable] {
+            if unspread <= 0.0 {
+                break;
+            }
+            let add_ml = lens_ml(s).min(unspread);
+            layer.push((s, add_ml * 1000.0 / s.area_mm2));
+            unspread -= add_ml;
+        }
+        if unspread > 0.0 {
+            let got: f64 = layer.iter().map(|(s, t)| t * s.area_mm2 / 1000.0).sum();
+            if got > 0.0 {
+                for (_, t) in &mut layer {
+                    *t *= volume_ml / got;
+                }
+            }
+        }
+        layer
     }
 
     /// Puffs for the layer of `volume_ml` of contrast at `mg_per_ml` iodine, `reach_ml` of
@@ -456,6 +479,7 @@ fn sample_surface(patient: &Patient, down: DVec3) -> Vec<JointSample> {
                 inward: -ray.dir,
                 area_mm2: area,
                 full_mm: ARC_MM,
+                space_mm: ARC_MM,
                 region: JointRegion::Arc,
                 cost: f64::INFINITY,
                 ring: None,
@@ -516,6 +540,17 @@ fn sample_surface(patient: &Patient, down: DVec3) -> Vec<JointSample> {
     out
 }
 
+/// How deep fluid not yet spread may lie at `s` (mm): the lens, within the joint space, and
+/// never shallower than the patch's full layer.
+fn lens_mm(s: &JointSample) -> f64 {
+    s.full_mm.max(TIP_LENS_MM.min(s.space_mm))
+}
+
+/// What the patch `s` holds as a lens (mL).
+fn lens_ml(s: &JointSample) -> f64 {
+    s.area_mm2 * lens_mm(s) / 1000.0
+}
+
 /// A sample of the layer: thicker where dependent, never thicker than the space.
 fn finish(
     at: DVec3,
@@ -528,5 +563,14 @@ fn finish(
 ) -> JointSample {
     let dependent = 1.0 + DEPENDENT_GAIN * inward.dot(down).max(0.0);
     let full_mm = (full_mm * dependent).min(room_mm.max(0.05));
-    JointSample { at, inward, area_mm2, full_mm, region, cost: f64::INFINITY, ring: None }
+    JointSample {
+        at,
+        inward,
+        area_mm2,
+        full_mm,
+        space_mm: room_mm.max(full_mm),
+        region,
+        cost: f64::INFINITY,
+        ring: None,
+    }
 }
