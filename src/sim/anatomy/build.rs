@@ -394,10 +394,11 @@ pub(super) fn build(p: &PatientParams) -> Built {
             Shape::half_space(acet_axis * (rim_offset - inset), acet_axis),
         ])
     };
-    // Everything lateral of the roof's edge and above the head's equator, up to the iliac
-    // wing's height: the margin rises outward from the edge (ROOF_MARGIN_SLOPE_DEG from
-    // vertical) as the ilium's outer table does, rather than standing as a vertical wall, and
-    // runs on up to the wing (cut off near the socket, it left a shelf of bone above).
+    // Everything lateral of the roof's edge and above the head's equator, cut from the cup
+    // and the ilium's body over it (not from the wing or the ASIS above): the margin rises
+    // outward from the edge (ROOF_MARGIN_SLOPE_DEG from vertical) as the ilium's outer table
+    // does, rather than standing as a vertical wall, the whole height of the body (cut off
+    // near the socket, it left a shelf of bone above).
     let slope = rad(ROOF_MARGIN_SLOPE_DEG);
     let margin_normal = v(libm::cos(slope), 0.0, libm::sin(slope));
     let roof_edge_z = socket * libm::cos(ce);
@@ -405,7 +406,6 @@ pub(super) fn build(p: &PatientParams) -> Built {
         Shape::Intersection(vec![
             Shape::half_space(v(roof_edge_x + inset, 0.0, roof_edge_z), margin_normal),
             Shape::half_space(v(0.0, 0.0, -2.0), -Z),
-            Shape::sphere(DVec3::ZERO, socket + 70.0 * s),
         ])
     };
     // The subchondral bone of the socket: thin at the walls, twice as thick on the dome.
@@ -447,26 +447,39 @@ pub(super) fn build(p: &PatientParams) -> Built {
     let cortex = table::QUADRILATERAL_CORTEX_MM;
     // The medial cortex only: the lateral face is the acetabular fossa's floor, never edge-on.
     let quadrilateral_core = plate_shell(plate_r - cortex, plate_r - plate_t - 0.1);
+    // The iliac wing: a plate flaring laterally as it rises, its breadth running from the
+    // anterior superior iliac spine (front, lateral) to the sacroiliac joint (back, medial).
+    let wing = rad(table::ILIAC_WING_TO_CORONAL_DEG);
+    let wing_breadth = v(libm::cos(wing), libm::sin(wing), 0.0);
+    let (wing_centre, wing_up, wing_radii) = (v(10.0, 12.0, 74.0) * s, v(-0.35, 0.0, 1.0), v(62.0, 55.0, 9.0) * s);
+    let ilium = Shape::ellipsoid(wing_centre, wing_up, wing_breadth, wing_radii);
+    let ilium_inner = Shape::ellipsoid(wing_centre, wing_up, wing_breadth, wing_radii - v(3.0, 3.0, 2.5) * s);
+    // A point on the wing's inner (pelvic, anteromedial) surface, `a` mm up its long axis and
+    // `b` mm along its breadth from its centre (the axes as `Shape::ellipsoid` makes them).
+    let on_wing_inner = |a: f64, b: f64| {
+        let up = wing_up.normalize();
+        let across = up.cross(wing_breadth).normalize();
+        let along = across.cross(up);
+        let half = wing_radii.z * (1.0 - (a / wing_radii.x).powi(2) - (b / wing_radii.y).powi(2)).max(0.0).sqrt();
+        wing_centre + up * a + along * b - across * half
+    };
     // The brim: a ridge on the ilium's inner surface from toward the sacroiliac joint (up,
-    // back and medial), bowing laterally to meet the quadrilateral plate's top (where the
+    // back and medial; its top on the wing's inner surface), bowing laterally to meet the quadrilateral plate's top (where the
     // ilioischial line joins it) above the acetabulum, then down and forward medial of it onto
     // the top of the superior pubic ramus (the pecten) toward the tubercle: in AP a curve
     // bulging toward the acetabulum, as the pelvic inlet's margin does. assumption: its course.
-    let brim_points =
-        [v(54.0, 40.0, 84.0), v(44.0, 22.0, 44.0), v(50.0, 2.0, 16.0), v(58.0, -14.0, 1.0), v(72.0, -28.0, -2.0)]
-            .map(|q| q * s);
+    let brim_points = [
+        on_wing_inner(5.0 * s, 35.0 * s),
+        v(44.0, 22.0, 44.0) * s,
+        v(50.0, 2.0, 16.0) * s,
+        v(58.0, -14.0, 1.0) * s,
+        v(72.0, -28.0, -2.0) * s,
+    ];
     let brim = Shape::Union(
         brim_points.windows(2).map(|w| Shape::capsule(w[0], w[1], table::PELVIC_BRIM_RADIUS_MM)).collect(),
     );
     let asis = v(-30.0, -42.0, 62.0) * s;
     let pubic_tubercle = v(70.0, -38.0, -6.0) * s;
-    // The iliac wing: a plate flaring laterally as it rises, its breadth running from the
-    // anterior superior iliac spine (front, lateral) to the sacroiliac joint (back, medial).
-    let wing = rad(table::ILIAC_WING_TO_CORONAL_DEG);
-    let wing_breadth = v(libm::cos(wing), libm::sin(wing), 0.0);
-    let ilium = Shape::ellipsoid(v(10.0, 12.0, 74.0) * s, v(-0.35, 0.0, 1.0), wing_breadth, v(62.0, 55.0, 9.0) * s);
-    let ilium_inner =
-        Shape::ellipsoid(v(10.0, 12.0, 74.0) * s, v(-0.35, 0.0, 1.0), wing_breadth, v(59.0, 52.0, 6.5) * s);
     // The ilium's body over the acetabulum: a column as broad as the socket that narrows
     // upward into the wing, so that its outline runs on into the wing's rather than ending
     // in a lump. assumption: its size.
@@ -484,10 +497,18 @@ pub(super) fn build(p: &PatientParams) -> Built {
         |shrink: f64| Shape::ellipsoid_aa(v(85.0, -25.0, -28.0) * s, v(10.0, 14.0, 26.0) * s - DVec3::splat(shrink));
     let ischium = |shrink: f64| Shape::capsule(v(12.0, 22.0, -22.0) * s, v(28.0, 38.0, -72.0) * s, 13.0 * s - shrink);
     let inf_ramus = Shape::capsule(v(28.0, 38.0, -72.0) * s, v(80.0, -10.0, -50.0) * s, 8.0 * s);
+    let mut acetabular = vec![bony_cup(0.0), roof(0.0)];
+    if p.osteophytes {
+        // Rim osteophytes on the acetabular edge, superolateral and anterior.
+        let rim_u = Z.cross(acet_axis).normalize();
+        let rim_v = acet_axis.cross(rim_u);
+        for dir in [rim_v, (rim_v + rim_u).normalize(), -rim_u] {
+            acetabular.push(Shape::sphere(acet_axis * 0.12 * r_h + dir * (socket + 4.0), osteophyte_r));
+        }
+    }
     let mut pelvis_parts = vec![
-        bony_cup(0.0),
+        Shape::Union(acetabular).minus(beyond_edge(0.0)),
         ilium,
-        roof(0.0),
         asis_spine,
         sup_ramus(0.0),
         pubic_body(0.0),
@@ -495,29 +516,20 @@ pub(super) fn build(p: &PatientParams) -> Built {
         ischium(0.0),
         inf_ramus,
     ];
-    if p.osteophytes {
-        // Rim osteophytes on the acetabular edge, superolateral and anterior.
-        let rim_u = Z.cross(acet_axis).normalize();
-        let rim_v = acet_axis.cross(rim_u);
-        for dir in [rim_v, (rim_v + rim_u).normalize(), -rim_u] {
-            pelvis_parts.push(Shape::sphere(acet_axis * 0.12 * r_h + dir * (socket + 4.0), osteophyte_r));
-        }
-    }
     pelvis_parts.push(teardrop.clone());
     pelvis_parts.push(quadrilateral_plate);
     pelvis_parts.push(brim);
-    let pelvis_cortical = Shape::Union(pelvis_parts).minus(Shape::sphere(DVec3::ZERO, socket)).minus(beyond_edge(0.0));
+    let pelvis_cortical = Shape::Union(pelvis_parts).minus(Shape::sphere(DVec3::ZERO, socket));
     let pelvis_cancellous = Shape::Union(vec![
         ilium_inner,
-        bony_cup(acet_cortex),
-        roof(4.0 * s),
+        Shape::Union(vec![bony_cup(acet_cortex), roof(table::ILIUM_BODY_CORTEX_MM * s)])
+            .minus(beyond_edge(acet_cortex)),
         sup_ramus(2.5),
         pubic_body(2.5),
         ischium(3.0),
         quadrilateral_core,
     ])
     .minus(subchondral)
-    .minus(beyond_edge(acet_cortex))
     .minus(teardrop);
     let acetabular_cartilage = Shape::Intersection(vec![
         Shape::sphere(DVec3::ZERO, socket).minus(Shape::sphere(DVec3::ZERO, r_h + jsw / 2.0)),

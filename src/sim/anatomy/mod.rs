@@ -28,8 +28,10 @@ const PATIENT_STREAM: u64 = 1;
 /// tissue and its score would not be the session's). Bump it with any change to what a
 /// seed builds; `tests/determinism.rs` pins the shapes it names. 1: every log written before
 /// the version was recorded; 2: the anatomy then (2026-11-29); 3: the oval neck with its flare
-/// into the head; 4: the iliac wing turned 45° from the coronal plane, and the ilium's body
-/// over the acetabulum narrowing into it (2026-11-29).
+/// into the head; 4: the pelvis of 2026-11-29: the iliac wing turned 45° from the coronal
+/// plane, the ilium's body over the acetabulum narrowing into it, the roof's lateral margin cut
+/// the body's whole height (the wing and ASIS uncut), and the brim running up the wing's inner
+/// surface to meet the quadrilateral plate.
 pub const ANATOMY_VERSION: u32 = 4;
 
 /// Named points on the patient, in patient coordinates (mm; docs/COORDINATES.md).
