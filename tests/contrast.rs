@@ -179,8 +179,9 @@ fn a_second_entry_into_the_joint_fills_from_there_too() {
 
 /// Fluid still spreading (FIDELITY.md §7: intra-articular contrast flows away from the
 /// tip): whatever part of the volume has spread, the layer holds the whole volume, no patch
-/// lies deeper than its full layer, the 2 mm lens or its joint space allows (the joint never
-/// over-full here), and the fluid not yet spread lies nearer the entry than the rest.
+/// lies deeper than its lens (its full layer, or 2 mm within its joint space: the joint is
+/// never over-full here), and the fluid not yet spread fills the patches nearest the entry
+/// first: every patch before the last one it deepens is at its lens.
 #[test]
 fn fluid_not_yet_spread_lies_as_a_lens_by_the_entry_within_the_joint() {
     use fluorohip::sim::spread::joint::TIP_LENS_MM;
@@ -192,24 +193,25 @@ fn fluid_not_yet_spread_lies_as_a_lens_by_the_entry_within_the_joint() {
             let layer = map.layer_reaching(reach, volume);
             let held: f64 = layer.iter().map(|(s, th)| s.area_mm2 * th / 1000.0).sum();
             assert!((held - volume).abs() < 1e-6, "seed {seed} {reach}/{volume} mL: holds {held} mL");
+            let lens = |s: &fluorohip::sim::spread::joint::JointSample| s.full_mm.max(TIP_LENS_MM.min(s.space_mm));
             for (s, th) in &layer {
-                let deepest = s.full_mm.max(TIP_LENS_MM.min(s.space_mm)) * if reach == volume { 2.0 } else { 1.0 };
-                assert!(*th <= deepest + 1e-9, "seed {seed} {reach}/{volume} mL: {th:.2} mm where {deepest:.2} fits");
+                assert!(*th <= lens(s) + 1e-9, "seed {seed} {reach}/{volume} mL: {th:.2} mm where {:.2} fits", lens(s));
             }
-            // Iodine-weighted distance from the entry: the unspread part pulls it in.
-            let centre = |l: &[(&fluorohip::sim::spread::joint::JointSample, f64)]| {
-                let m: f64 = l.iter().map(|(s, th)| s.area_mm2 * th).sum();
-                l.iter().map(|(s, th)| (s.at - t).length() * s.area_mm2 * th).sum::<f64>() / m
-            };
-            if reach > 0.0 && reach < volume {
-                let spread_alone = map.layer(volume);
-                assert!(
-                    centre(&layer) < centre(&spread_alone),
-                    "seed {seed} {reach}/{volume} mL: {:.1} mm from the entry against {:.1} all spread",
-                    centre(&layer),
-                    centre(&spread_alone)
-                );
+            // The layer after `reach` mL alone, patch by patch (both in path order from the entry).
+            let spread: Vec<f64> = map.layer(reach).iter().map(|(_, th)| *th).collect();
+            let deeper = |i: usize| layer[i].1 > spread.get(i).copied().unwrap_or(0.0) + 1e-12;
+            if let Some(last) = (0..layer.len()).rev().find(|&i| deeper(i)) {
+                for (i, (s, th)) in layer[..last].iter().enumerate() {
+                    assert!(
+                        *th >= lens(s) - 1e-9,
+                        "seed {seed} {reach}/{volume} mL: patch {i} at {th:.2} mm, short of its lens, before patch {last} deepened"
+                    );
+                }
             }
+            assert!(
+                reach == volume || layer.iter().enumerate().any(|(i, _)| deeper(i)),
+                "seed {seed}: nothing deepened"
+            );
         }
     }
 }

@@ -38,9 +38,10 @@ pub const PERILABRAL_WIDTH_MM: f64 = 6.0;
 /// defect. assumption: a labrum about 5 mm wide, its free edge 3 mm over the cartilage.
 pub const LABRUM_BEYOND_RIM_MM: f64 = 5.0;
 pub const LABRUM_OVER_HEAD_MM: f64 = 3.0;
-/// Fluid that has not yet flowed away from the tip lies within the joint no deeper than
-/// this (mm), or the joint space there, spreading as far as it must. assumption: a third of
-/// the anterior recess's drawn depth (`table::ANTERIOR_RECESS_DEPTH_MM`, 6.4 ± 1.1 mm).
+/// Fluid that has not yet flowed away from the tip deepens a patch of the joint's layer to
+/// this (mm) or the joint space there, whichever is less (never less than the patch's full
+/// layer), spreading as far as it must. assumption: a third of the anterior recess's drawn
+/// depth (`table::ANTERIOR_RECESS_DEPTH_MM`, 6.4 ± 1.1 mm).
 pub const TIP_LENS_MM: f64 = 2.0;
 /// Contrast between head and acetabular roof (mm): a thin arc. assumption.
 pub const ARC_MM: f64 = 0.35;
@@ -218,16 +219,31 @@ impl JointMap {
     }
 
     /// The layer when `volume_ml` is in the joint but only `reach_ml` of it has had time
-    /// to flow away from the tip: what has spread lies as [`JointMap::layer`] lays it, and
-    /// the rest deepens the patches nearest the tip (lowest path cost first, from every
-    /// entry) up to a lens of `TIP_LENS_MM` or the joint space there, reaching past the
+    /// to flow away from the tip: what has spread lies as [`JointMap::layer`] lays it (but
+    /// no patch deeper than its lens), and the rest deepens the patches nearest the tip
+    /// (lowest path cost first, from every entry alike) up to their lens, reaching past the
     /// front as far as it must: never a ball (intra-articular contrast flows away from the
-    /// tip, FIDELITY.md §7). Only if every reachable patch's lens is full does the rest
-    /// distend the joint evenly. Sums to `volume_ml` while any patch is reachable.
+    /// tip, FIDELITY.md §7). A patch's lens is `TIP_LENS_MM` or the joint space there,
+    /// whichever is less, but never less than its full layer. Only if every reachable
+    /// patch's lens is full does the rest distend the joint evenly. Sums to `volume_ml`
+    /// while any patch is reachable.
     pub fn layer_reaching(&self, reach_ml: f64, volume_ml: f64) -> Vec<(&JointSample, f64)> {
-        let reach_ml = reach_ml.clamp(0.0, volume_ml.max(0.0));
+        if !volume_ml.is_finite() || volume_ml <= 0.0 || !reach_ml.is_finite() {
+            return Vec::new();
+        }
+        let reach_ml = reach_ml.clamp(0.0, volume_ml);
         let mut layer = self.layer(reach_ml);
         let mut unspread = volume_ml - reach_ml;
+        // `layer` stretches its front evenly when the patches it reached are full: no patch
+        // past its lens (never past the joint space); what that holds back is laid with the
+        // fluid not yet spread.
+        for (s, t) in layer.iter_mut() {
+            let cap = lens_mm(s);
+            if *t > cap {
+                unspread += (*t - cap) * s.area_mm2 / 1000.0;
+                *t = cap;
+            }
+        }
         for (s, t) in layer.iter_mut() {
             if unspread <= 0.0 {
                 break;
@@ -237,7 +253,7 @@ impl JointMap {
             unspread -= add_ml;
         }
         let reachable = self.samples.iter().take_while(|s| s.cost.is_finite()).count();
-        for s in &self.samples[layer.len().min(reachable)..reachable] {
+        for s in &self.samples[layer.len()..reachable] {
             if unspread <= 0.0 {
                 break;
             }
