@@ -463,13 +463,14 @@ pub(super) fn build(p: &PatientParams) -> Built {
         let half = wing_radii.z * (1.0 - (a / wing_radii.x).powi(2) - (b / wing_radii.y).powi(2)).max(0.0).sqrt();
         wing_centre + up * a + along * b - across * half
     };
-    // The brim: a ridge on the ilium's inner surface from toward the sacroiliac joint (up,
-    // back and medial; its top on the wing's inner surface), bowing laterally to meet the quadrilateral plate's top (where the
-    // ilioischial line joins it) above the acetabulum, then down and forward medial of it onto
-    // the top of the superior pubic ramus (the pecten) toward the tubercle: in AP a curve
-    // bulging toward the acetabulum, as the pelvic inlet's margin does. assumption: its course.
+    // The brim: a ridge on the ilium's inner surface from toward the sacroiliac joint (its
+    // top on the wing's inner surface, up, back and medial of the plate's top), coming down
+    // and laterally to meet the quadrilateral plate's top (where the ilioischial line joins
+    // it) above the acetabulum, then down and forward medial of it onto the top of the
+    // superior pubic ramus (the pecten) toward the tubercle: in AP a curve bulging toward the
+    // acetabulum, as the pelvic inlet's margin does. assumption: its course.
     let brim_points = [
-        on_wing_inner(5.0 * s, 35.0 * s),
+        on_wing_inner(-10.0 * s, 48.0 * s),
         v(44.0, 22.0, 44.0) * s,
         v(50.0, 2.0, 16.0) * s,
         v(58.0, -14.0, 1.0) * s,
@@ -484,12 +485,7 @@ pub(super) fn build(p: &PatientParams) -> Built {
     // upward into the wing, so that its outline runs on into the wing's rather than ending
     // in a lump. assumption: its size.
     let roof = |shrink: f64| {
-        Shape::ellipsoid(
-            v(8.0, 6.0, 30.0) * s,
-            v(-0.35, 0.0, 1.0),
-            wing_breadth,
-            v(32.0, 28.0, 20.0) * s - DVec3::splat(shrink),
-        )
+        Shape::ellipsoid(v(8.0, 6.0, 30.0) * s, wing_up, wing_breadth, v(32.0, 28.0, 20.0) * s - DVec3::splat(shrink))
     };
     let asis_spine = Shape::capsule(v(-5.0, -15.0, 68.0) * s, asis, 7.0 * s);
     let sup_ramus = |shrink: f64| Shape::capsule(v(18.0, -12.0, -8.0) * s, v(75.0, -28.0, -12.0) * s, 9.0 * s - shrink);
@@ -522,8 +518,8 @@ pub(super) fn build(p: &PatientParams) -> Built {
     let pelvis_cortical = Shape::Union(pelvis_parts).minus(Shape::sphere(DVec3::ZERO, socket));
     let pelvis_cancellous = Shape::Union(vec![
         ilium_inner,
-        Shape::Union(vec![bony_cup(acet_cortex), roof(table::ILIUM_BODY_CORTEX_MM * s)])
-            .minus(beyond_edge(acet_cortex)),
+        bony_cup(acet_cortex).minus(beyond_edge(acet_cortex)),
+        roof(table::ILIUM_BODY_CORTEX_MM * s).minus(beyond_edge(table::ILIUM_BODY_CORTEX_MM * s)),
         sup_ramus(2.5),
         pubic_body(2.5),
         ischium(3.0),

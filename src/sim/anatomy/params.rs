@@ -113,9 +113,9 @@ pub mod table {
     /// which is why the Judet views are 45° obliques (Judet, Judet & Letournel, J Bone Joint
     /// Surg Am 1964;46:1615). The single value is an assumption.
     pub const ILIAC_WING_TO_CORONAL_DEG: f64 = 45.0;
-    /// The cortex round the ilium's body over the acetabulum (mm, for a 47 mm head, scaled):
-    /// thicker than the socket's 1.5 mm lining, as the supra-acetabular bone's outer table
-    /// is. assumption.
+    /// The cortex round the ilium's body over the acetabulum, its lateral margin's cut face
+    /// included (mm, for a 47 mm head, scaled): thicker than the socket's 1.5 mm lining, as
+    /// the supra-acetabular bone's outer table is. assumption.
     pub const ILIUM_BODY_CORTEX_MM: f64 = 4.0;
     /// The principal trabecular groups as plates (FIDELITY.md §3, assumption): each plate this
     /// thick (mm), this far apart centre to centre (mm); their bone fraction is
